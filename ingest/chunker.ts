@@ -1,0 +1,157 @@
+/**
+ * Structure-aware chunking bounded by the embedding model's own token count.
+ *
+ * - A chunk never crosses a section (a page, a heading, an email): sections are
+ *   the pointers citations use.
+ * - Inside a section, text is cut at the largest boundary that fits: paragraph,
+ *   then line, then sentence, then whitespace, and only for a run with no
+ *   whitespace at all, at a character.
+ * - Consecutive chunks of a section overlap by about `overlapTokens`.
+ * - Offsets are UTF-16 offsets into the section's text, so `text ===
+ *   section.text.slice(charStart, charEnd)` always holds.
+ */
+import type { ParsedDocument } from '../schemas/document.js';
+
+export interface TokenCounter {
+  /** Tokens the model sees for this text, special tokens excluded. */
+  count(text: string): number;
+}
+
+export interface ChunkerOptions {
+  maxTokens: number;
+  overlapTokens: number;
+}
+
+export interface Chunk {
+  ordinal: number;
+  section: number;
+  heading?: string;
+  page?: number;
+  charStart: number;
+  charEnd: number;
+  text: string;
+  tokens: number;
+}
+
+interface Span { start: number; end: number; tokens: number }
+
+const SPLITTERS: RegExp[] = [
+  /\n\s*\n/g, // paragraphs
+  /\n/g, // lines
+  /(?<=[.!?;])\s+/g, // sentences
+];
+
+/** Cuts [start,end) at the matches of `re`, keeping separators out of the pieces. */
+function cut(text: string, start: number, end: number, re: RegExp): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const slice = text.slice(start, end);
+  let last = 0;
+  for (const m of slice.matchAll(re)) {
+    if (m.index > last) out.push([start + last, start + m.index]);
+    last = m.index + m[0].length;
+  }
+  if (last < slice.length) out.push([start + last, end]);
+  return out;
+}
+
+/** Trims blank space off both ends of a span. */
+function trimSpan(text: string, start: number, end: number): [number, number] {
+  while (start < end && /\s/.test(text[start]!)) start++;
+  while (end > start && /\s/.test(text[end - 1]!)) end--;
+  return [start, end];
+}
+
+/**
+ * Splits a span that fits no boundary into windows of at most `max` tokens,
+ * preferring to end each window at whitespace. Token counts are found by
+ * estimating a length from the running chars-per-token ratio and shrinking.
+ */
+function windows(text: string, start: number, end: number, max: number, counter: TokenCounter): Span[] {
+  const out: Span[] = [];
+  let charsPerToken = 4;
+  while (start < end) {
+    let len = Math.min(end - start, Math.max(1, Math.floor(max * charsPerToken)));
+    for (;;) {
+      let stop = start + len;
+      if (stop < end) {
+        const ws = text.lastIndexOf(' ', stop);
+        const nl = text.lastIndexOf('\n', stop);
+        const at = Math.max(ws, nl);
+        if (at > start + len / 2) stop = at;
+      }
+      const [s, e] = trimSpan(text, start, stop);
+      const tokens = e > s ? counter.count(text.slice(s, e)) : 0;
+      if (tokens <= max || stop - start <= 1) {
+        if (e > s) out.push({ start: s, end: e, tokens });
+        if (tokens > 0) charsPerToken = Math.max(1, (e - s) / tokens);
+        start = stop;
+        break;
+      }
+      len = Math.max(1, Math.floor((stop - start) * (max / tokens) * 0.95));
+    }
+  }
+  return out;
+}
+
+/** Units of at most `max` tokens, each at the largest boundary that allows it. */
+function units(text: string, start: number, end: number, max: number, counter: TokenCounter, level = 0): Span[] {
+  const [s, e] = trimSpan(text, start, end);
+  if (e <= s) return [];
+  // No vocabulary piece is 32 characters long, so a longer span cannot fit: skip counting it whole.
+  if (e - s <= max * 32) {
+    const tokens = counter.count(text.slice(s, e));
+    if (tokens <= max) return [{ start: s, end: e, tokens }];
+  }
+  const splitter = SPLITTERS[level];
+  if (!splitter) return windows(text, s, e, max, counter);
+  const pieces = cut(text, s, e, splitter);
+  if (pieces.length <= 1) return units(text, s, e, max, counter, level + 1);
+  return pieces.flatMap(([a, b]) => units(text, a, b, max, counter, level + 1));
+}
+
+/** Packs units greedily into chunks of at most `maxTokens`, each starting with ~`overlapTokens` of the previous one. */
+function pack(text: string, spans: Span[], { maxTokens, overlapTokens }: ChunkerOptions, counter: TokenCounter): Span[] {
+  const chunks: Span[] = [];
+  let i = 0;
+  while (i < spans.length) {
+    let j = i;
+    let sum = 0;
+    while (j < spans.length && sum + spans[j]!.tokens <= maxTokens) sum += spans[j++]!.tokens;
+    if (j === i) j = i + 1; // a unit is never larger than maxTokens, but stay safe
+    // Sums of parts can undercount the joined text by a token or two at the seams: verify and shed units.
+    let tokens = counter.count(text.slice(spans[i]!.start, spans[j - 1]!.end));
+    while (tokens > maxTokens && j - i > 1) {
+      j--;
+      tokens = counter.count(text.slice(spans[i]!.start, spans[j - 1]!.end));
+    }
+    chunks.push({ start: spans[i]!.start, end: spans[j - 1]!.end, tokens });
+    if (j >= spans.length) break;
+    // Step back over trailing units worth at most overlapTokens, but always move forward.
+    let back = j;
+    let overlap = 0;
+    while (back - 1 > i && overlap + spans[back - 1]!.tokens <= overlapTokens) overlap += spans[--back]!.tokens;
+    i = back;
+  }
+  return chunks;
+}
+
+export function chunkDocument(doc: Pick<ParsedDocument, 'sections'>, counter: TokenCounter, options: ChunkerOptions): Chunk[] {
+  if (options.maxTokens < 8) throw new Error('maxTokens must be at least 8');
+  const out: Chunk[] = [];
+  doc.sections.forEach((section, index) => {
+    const spans = units(section.text, 0, section.text.length, options.maxTokens, counter);
+    for (const span of pack(section.text, spans, options, counter)) {
+      out.push({
+        ordinal: out.length,
+        section: index,
+        heading: section.heading,
+        page: section.page,
+        charStart: span.start,
+        charEnd: span.end,
+        text: section.text.slice(span.start, span.end),
+        tokens: span.tokens,
+      });
+    }
+  });
+  return out;
+}

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import iconv from 'iconv-lite';
+import { ParseError } from './errors.js';
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** True when the sample looks like binary data rather than text (NUL bytes are never in text). */
+export function looksBinary(bytes: Uint8Array): boolean {
+  const n = Math.min(bytes.length, 8192);
+  for (let i = 0; i < n; i++) if (bytes[i] === 0) return true;
+  return false;
+}
+
+/**
+ * Decodes text bytes: UTF-8 (BOM stripped) when valid, UTF-16 by BOM, otherwise
+ * the declared charset, otherwise Windows-1252 (the usual culprit for invalid UTF-8).
+ */
+export function decodeText(bytes: Uint8Array, declaredCharset?: string): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return iconv.decode(Buffer.from(bytes.subarray(2)), 'utf-16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return iconv.decode(Buffer.from(bytes.subarray(2)), 'utf-16be');
+  if (looksBinary(bytes)) throw new ParseError('binary_content', 'file holds binary data, not text');
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const cs = declaredCharset && iconv.encodingExists(declaredCharset) ? declaredCharset : 'windows-1252';
+    return iconv.decode(Buffer.from(bytes), cs);
+  }
+}
+
+/** Collapses runs of blank space inside lines and trims the ends; keeps paragraph breaks. */
+export function tidyText(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[ \t\f\v\u00a0]+/g, ' ')
+    .replace(/ *\n */g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/** Parses a date string into ISO 8601 (UTC), or undefined when it is not a date. */
+export function isoDate(value: string | number | Date | undefined | null): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const d = value instanceof Date ? value : new Date(value);
+  const t = d.getTime();
+  return Number.isFinite(t) ? d.toISOString() : undefined;
+}

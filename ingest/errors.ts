@@ -1,0 +1,16 @@
+import type { ParseErrorCode } from '../schemas/document.js';
+
+/** A per-file failure: reported, never fatal to the batch. */
+export class ParseError extends Error {
+  constructor(readonly code: ParseErrorCode, message: string) {
+    super(message);
+    this.name = 'ParseError';
+  }
+}
+
+/** Wraps a third-party parser's throw as `corrupt`, keeping our own errors as they are. */
+export function asParseError(err: unknown, what: string): ParseError {
+  if (err instanceof ParseError) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new ParseError('corrupt', `${what}: ${detail.slice(0, 200)}`);
+}

@@ -1,0 +1,85 @@
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { isoDate, tidyText } from '../decode.js';
+import { asParseError, ParseError } from '../errors.js';
+import type { ChildFile, FormatParser } from '../types.js';
+import { htmlToPlain } from './html.js';
+
+/** File extensions for attachments that arrive without a name. */
+const EXT_BY_TYPE: Record<string, string> = {
+  'message/rfc822': '.eml',
+  'text/plain': '.txt',
+  'text/html': '.html',
+  'text/csv': '.csv',
+  'text/markdown': '.md',
+  'application/pdf': '.pdf',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': '.docx',
+  'application/x-ofx': '.ofx',
+  'application/fhir+json': '.json',
+};
+
+function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
+  const list = field === undefined ? [] : Array.isArray(field) ? field : [field];
+  const out: string[] = [];
+  const walk = (value: AddressObject['value']) => {
+    for (const a of value) {
+      if (a.group) walk(a.group);
+      else if (a.address) out.push(a.name ? `${a.name} <${a.address}>` : a.address);
+      else if (a.name) out.push(a.name);
+    }
+  };
+  for (const obj of list) walk(obj.value);
+  return out;
+}
+
+/** True when the bytes begin like an RFC 5322 message: a header line before the first blank line. */
+export function looksLikeEmail(bytes: Uint8Array): boolean {
+  const head = Buffer.from(bytes.subarray(0, 4096)).toString('latin1');
+  const firstBlock = head.split(/\r?\n\r?\n/, 1)[0] ?? '';
+  return /^[!-9;-~]+:[ \t]?/m.test(firstBlock) && /^(from|to|subject|date|message-id|received|mime-version|content-type|return-path)\s*:/im.test(firstBlock);
+}
+
+function children(mail: ParsedMail): ChildFile[] {
+  return mail.attachments
+    .filter((a) => !a.related && a.content.length > 0)
+    .map((a, i) => ({
+      name: a.filename ?? `attachment-${i + 1}${EXT_BY_TYPE[a.contentType.toLowerCase()] ?? '.bin'}`,
+      bytes: new Uint8Array(a.content),
+    }));
+}
+
+export const parseEmail: FormatParser = async ({ bytes }) => {
+  if (!looksLikeEmail(bytes)) throw new ParseError('format_mismatch', 'no RFC 5322 header block at the start of the message');
+  const mail = await simpleParser(Buffer.from(bytes), { skipImageLinks: true, skipTextToHtml: true }).catch((e: unknown) => {
+    throw asParseError(e, 'unreadable MIME message');
+  });
+  const from = addresses(mail.from);
+  const to = addresses(mail.to);
+  const cc = addresses(mail.cc);
+  const subject = mail.subject?.trim() || undefined;
+  const date = isoDate(mail.date);
+  const body = tidyText(mail.text?.trim() ? mail.text : mail.html ? htmlToPlain(mail.html) : '');
+  const header = [
+    from.length ? `From: ${from.join(', ')}` : '',
+    to.length ? `To: ${to.join(', ')}` : '',
+    cc.length ? `Cc: ${cc.join(', ')}` : '',
+    date ? `Date: ${date.slice(0, 10)}` : '',
+    subject ? `Subject: ${subject}` : '',
+  ].filter(Boolean).join('\n');
+  const attachments = mail.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size }));
+  const attachmentLine = attachments.length
+    ? `Attachments: ${attachments.map((a) => a.filename ?? a.contentType).join(', ')}`
+    : '';
+  return {
+    title: subject ?? '(no subject)',
+    mediaType: 'message/rfc822',
+    format: 'eml',
+    date,
+    meta: {
+      kind: 'email', from, to, cc, subject,
+      messageId: mail.messageId, inReplyTo: mail.inReplyTo, attachments,
+    },
+    sections: [{ heading: subject, text: [header, body, attachmentLine].filter(Boolean).join('\n\n') }],
+    children: children(mail),
+  };
+};
+

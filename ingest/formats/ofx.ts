@@ -1,0 +1,149 @@
+/**
+ * OFX 1.x (SGML, leaf tags left open) and 2.x (XML) bank, card and investment
+ * statements, QFX included. SGML OFX is not XML, so a small tolerant tree
+ * reader (below) stands in for an XML parser; the mapping to text follows it.
+ */
+import type { Section } from '../../schemas/document.js';
+import { decodeText } from '../decode.js';
+import { ParseError } from '../errors.js';
+import type { FormatParser } from '../types.js';
+
+export interface OfxNode { tag: string; value?: string; children: OfxNode[] }
+
+const TOKEN = /<!\[CDATA\[([\s\S]*?)\]\]>|<(\/?)([A-Za-z0-9_.]+)\s*>|([^<]+)/g;
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+const unentity = (s: string) => s.replace(/&(amp|lt|gt|quot|apos|nbsp);/g, (_, e: string) => ENTITIES[e] ?? '');
+
+/** Reads the body from `<OFX>` on into a tree; a leaf's value ends at the next tag (SGML) or its close tag (XML). */
+export function readOfx(text: string): OfxNode {
+  const start = text.search(/<OFX>/i);
+  if (start < 0) throw new ParseError('format_mismatch', 'no <OFX> element');
+  const root: OfxNode = { tag: '#root', children: [] };
+  const stack: OfxNode[] = [root];
+  const top = () => stack[stack.length - 1]!;
+  TOKEN.lastIndex = start;
+  for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
+    const [, cdata, slash, rawTag, textRun] = m;
+    if (cdata !== undefined || textRun !== undefined) {
+      const v = cdata ?? unentity(textRun!).trim();
+      if (v && stack.length > 1) top().value = (top().value ?? '') + v;
+      continue;
+    }
+    const tag = rawTag!.toUpperCase();
+    if (slash) {
+      const at = stack.map((n) => n.tag).lastIndexOf(tag);
+      if (at > 0) stack.length = at;
+      continue;
+    }
+    if (top().value !== undefined && stack.length > 1) stack.pop(); // implicit close of an SGML leaf
+    if (stack.length > 64) throw new ParseError('too_deep', 'OFX nesting deeper than 64 levels');
+    const node: OfxNode = { tag, children: [] };
+    top().children.push(node);
+    stack.push(node);
+  }
+  const ofx = root.children.find((n) => n.tag === 'OFX');
+  if (!ofx) throw new ParseError('corrupt', 'OFX element is empty');
+  return ofx;
+}
+
+export function find(node: OfxNode, tag: string): OfxNode | undefined {
+  for (const c of node.children) {
+    if (c.tag === tag) return c;
+    const deep = find(c, tag);
+    if (deep) return deep;
+  }
+  return undefined;
+}
+export function findAll(node: OfxNode, tag: string, out: OfxNode[] = []): OfxNode[] {
+  for (const c of node.children) {
+    if (c.tag === tag) out.push(c);
+    else findAll(c, tag, out);
+  }
+  return out;
+}
+const val = (node: OfxNode | undefined, tag: string) => (node ? find(node, tag)?.value : undefined);
+
+/** OFX datetime YYYYMMDD[HHMMSS[.XXX]][[±H[:TZ]]] → ISO 8601. */
+export function ofxDate(v: string | undefined): string | undefined {
+  const m = v ? /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(?:\.\d+)?(?:\[([+-]?\d+(?:\.\d+)?)(?::[^\]]*)?\])?/.exec(v) : null;
+  if (!m) return undefined;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', off] = m;
+  const ms = Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +s) - (off ? Number(off) * 3_600_000 : 0);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+}
+
+/** Only the last four characters of an account number are shown. */
+const mask = (acct: string | undefined) => (acct ? `••••${acct.slice(-4)}` : undefined);
+const day = (iso: string | undefined) => iso?.slice(0, 10) ?? 'undated';
+
+function bankLines(list: OfxNode, currency: string): string[] {
+  return findAll(list, 'STMTTRN').map((t) => {
+    const payee = val(t, 'NAME') ?? val(find(t, 'PAYEE') ?? t, 'NAME');
+    const parts = [
+      `${day(ofxDate(val(t, 'DTPOSTED')))} — ${val(t, 'TRNTYPE') ?? 'TXN'} ${val(t, 'TRNAMT') ?? '?'} ${currency}`.trim(),
+      payee, val(t, 'MEMO'), val(t, 'CHECKNUM') && `check ${val(t, 'CHECKNUM')}`,
+    ];
+    return parts.filter(Boolean).join(' — ');
+  });
+}
+
+function investmentLines(ofx: OfxNode, rs: OfxNode, currency: string): { transactions: string[]; positions: string[] } {
+  const names = new Map<string, string>();
+  for (const info of findAll(ofx, 'SECINFO')) {
+    const id = val(info, 'UNIQUEID');
+    if (id) names.set(id, [val(info, 'SECNAME'), val(info, 'TICKER') && `(${val(info, 'TICKER')})`].filter(Boolean).join(' '));
+  }
+  const security = (n: OfxNode) => { const id = val(n, 'UNIQUEID'); return id ? names.get(id) ?? id : undefined; };
+  const tranList = find(rs, 'INVTRANLIST');
+  const transactions = (tranList?.children ?? []).filter((n) => n.children.length).map((n) => [
+    `${day(ofxDate(val(n, 'DTTRADE') ?? val(n, 'DTPOSTED')))} — ${n.tag}`,
+    security(n), val(n, 'UNITS') && `${val(n, 'UNITS')} units`, val(n, 'UNITPRICE') && `at ${val(n, 'UNITPRICE')}`,
+    (val(n, 'TOTAL') ?? val(n, 'TRNAMT')) && `total ${val(n, 'TOTAL') ?? val(n, 'TRNAMT')} ${currency}`, val(n, 'MEMO') ?? val(n, 'NAME'),
+  ].filter(Boolean).join(' — '));
+  const positions = findAll(find(rs, 'INVPOSLIST') ?? { tag: '', children: [] }, 'INVPOS').map((p) => [
+    `Position: ${security(p) ?? 'security'}`, val(p, 'UNITS') && `${val(p, 'UNITS')} units`,
+    val(p, 'UNITPRICE') && `price ${val(p, 'UNITPRICE')}`, val(p, 'MKTVAL') && `market value ${val(p, 'MKTVAL')} ${currency}`,
+    val(p, 'DTPRICEASOF') && `as of ${day(ofxDate(val(p, 'DTPRICEASOF')))}`,
+  ].filter(Boolean).join(' — '));
+  return { transactions, positions };
+}
+
+export const parseOfx: FormatParser = async ({ bytes, name }) => {
+  const text = decodeText(bytes, /CHARSET:\s*1252/i.test(Buffer.from(bytes.subarray(0, 512)).toString('latin1')) ? 'windows-1252' : undefined);
+  const ofx = readOfx(text);
+  const rs = find(ofx, 'STMTRS') ?? find(ofx, 'CCSTMTRS') ?? find(ofx, 'INVSTMTRS');
+  if (!rs) throw new ParseError('no_text', 'OFX file holds no bank, card or investment statement');
+  const kind = rs.tag === 'STMTRS' ? 'bank' : rs.tag === 'CCSTMTRS' ? 'credit card' : 'investment';
+  const currency = val(rs, 'CURDEF') ?? '';
+  const acctFrom = find(rs, 'BANKACCTFROM') ?? find(rs, 'CCACCTFROM') ?? find(rs, 'INVACCTFROM');
+  const account = mask(val(acctFrom, 'ACCTID'));
+  const accountType = val(acctFrom, 'ACCTTYPE') ?? kind;
+  const list = find(rs, 'BANKTRANLIST') ?? find(rs, 'INVTRANLIST');
+  const periodStart = ofxDate(val(list, 'DTSTART'));
+  const periodEnd = ofxDate(val(list, 'DTEND')) ?? ofxDate(val(rs, 'DTASOF'));
+  const ledger = find(rs, 'LEDGERBAL') ?? find(rs, 'INVBAL');
+  const balance = val(ledger, 'BALAMT') ?? val(ledger, 'AVAILCASH');
+  const org = val(ofx, 'ORG');
+  const { transactions, positions } = kind === 'investment'
+    ? investmentLines(ofx, rs, currency)
+    : { transactions: list ? bankLines(list, currency) : [], positions: [] };
+  const summary = [
+    `${kind[0]!.toUpperCase()}${kind.slice(1)} statement${org ? ` from ${org}` : ''}`,
+    account && `Account ${account} (${accountType})`,
+    currency && `Currency ${currency}`,
+    (periodStart || periodEnd) && `Period ${day(periodStart)} to ${day(periodEnd)}`,
+    balance && `Balance ${balance} ${currency}${val(ledger, 'DTASOF') ? ` as of ${day(ofxDate(val(ledger, 'DTASOF')))}` : ''}`,
+    `${transactions.length} transactions`,
+  ].filter(Boolean).join('\n');
+  const sections: Section[] = [{ heading: 'Account summary', text: summary }];
+  if (transactions.length) sections.push({ heading: 'Transactions', text: transactions.join('\n') });
+  if (positions.length) sections.push({ heading: 'Positions', text: positions.join('\n') });
+  return {
+    title: `${org ? `${org} ` : ''}${kind} statement ${account ?? ''} ${periodEnd ? day(periodEnd) : ''}`.replace(/\s+/g, ' ').trim() || name,
+    mediaType: 'application/x-ofx',
+    format: 'ofx',
+    date: periodEnd,
+    meta: { kind: 'statement', account, accountType, currency: currency || undefined, periodStart, periodEnd, transactions: transactions.length, balance },
+    sections,
+  };
+};

@@ -1,0 +1,75 @@
+/**
+ * The normalized document: what every parser in `ingest/` produces and what the
+ * engine stores. One shape for every format, so the chunker, the stores and
+ * later the service never branch on the source format.
+ */
+import { z } from 'zod';
+
+export const FORMATS = [
+  'txt', 'md', 'html', 'pdf', 'docx', 'eml', 'csv', 'fhir', 'ccda', 'ofx',
+] as const;
+export const Format = z.enum(FORMATS);
+export type Format = z.infer<typeof Format>;
+
+/** A contiguous run of text with a pointer a citation can name (heading, page, record range). */
+export const Section = z.object({
+  heading: z.string().optional(),
+  page: z.number().int().positive().optional(),
+  text: z.string(),
+});
+export type Section = z.infer<typeof Section>;
+
+export const EmailMeta = z.object({
+  kind: z.literal('email'),
+  from: z.array(z.string()),
+  to: z.array(z.string()),
+  cc: z.array(z.string()),
+  subject: z.string().optional(),
+  messageId: z.string().optional(),
+  inReplyTo: z.string().optional(),
+  attachments: z.array(z.object({ filename: z.string().optional(), contentType: z.string(), size: z.number() })),
+});
+export const PdfMeta = z.object({ kind: z.literal('pdf'), pages: z.number().int().nonnegative(), author: z.string().optional() });
+export const StatementMeta = z.object({
+  kind: z.literal('statement'),
+  account: z.string().optional(),
+  accountType: z.string().optional(),
+  currency: z.string().optional(),
+  periodStart: z.string().optional(),
+  periodEnd: z.string().optional(),
+  transactions: z.number().int().nonnegative(),
+  balance: z.string().optional(),
+});
+export const TableMeta = z.object({ kind: z.literal('table'), columns: z.array(z.string()), rows: z.number().int().nonnegative(), delimiter: z.string() });
+export const ClinicalMeta = z.object({
+  kind: z.literal('clinical'),
+  standard: z.enum(['fhir-r4', 'c-cda']),
+  patient: z.string().optional(),
+  resourceCounts: z.record(z.string(), z.number()).optional(),
+});
+export const PlainMeta = z.object({ kind: z.literal('plain') });
+export const DocumentMeta = z.discriminatedUnion('kind', [EmailMeta, PdfMeta, StatementMeta, TableMeta, ClinicalMeta, PlainMeta]);
+export type DocumentMeta = z.infer<typeof DocumentMeta>;
+
+export const ParsedDocument = z.object({
+  /** sha256 (hex) of the document's own bytes: the same bytes are the same document. */
+  id: z.string().regex(/^[0-9a-f]{64}$/),
+  /** For an email attachment: the message it came in. */
+  parentId: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  title: z.string(),
+  /** Where it came from: a path, `archive.mbox#12`, `mail.eml/attachment.pdf`. */
+  source: z.string(),
+  mediaType: z.string(),
+  format: Format,
+  /** The document's own date (sent, statement end, report date), ISO 8601; what date filters use. */
+  date: z.string().datetime({ offset: true }).optional(),
+  meta: DocumentMeta,
+  sections: z.array(Section),
+});
+export type ParsedDocument = z.infer<typeof ParsedDocument>;
+
+/** Why a file was not ingested; `code` is stable and machine-readable. */
+export const PARSE_ERROR_CODES = [
+  'empty', 'too_large', 'unsupported_format', 'format_mismatch', 'corrupt', 'no_text', 'binary_content', 'too_deep',
+] as const;
+export type ParseErrorCode = (typeof PARSE_ERROR_CODES)[number];
