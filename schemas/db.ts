@@ -1,0 +1,68 @@
+/**
+ * SQLite tables (drizzle). SQLite is the source of truth for what exists: a
+ * document is visible only once its row here is `ready`, which happens after
+ * its chunks are in LanceDB. Migrations are generated from this file
+ * (`npm run db:generate`) into `schemas/migrations/`.
+ */
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/** Facts about the index as a whole: the embedding model and its dimension. */
+export const indexMeta = sqliteTable('index_meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+export const DOCUMENT_STATES = ['pending', 'ready', 'deleting'] as const;
+export type DocumentState = (typeof DOCUMENT_STATES)[number];
+
+export const documents = sqliteTable('documents', {
+  owner: text('owner').notNull(),
+  id: text('id').notNull(),
+  collection: text('collection').notNull(),
+  parentId: text('parent_id'),
+  title: text('title').notNull(),
+  source: text('source').notNull(),
+  mediaType: text('media_type').notNull(),
+  format: text('format').notNull(),
+  /** The document's own date, ms since the epoch. */
+  date: integer('date'),
+  /** Format metadata (schemas/document.ts DocumentMeta) as JSON. */
+  meta: text('meta', { mode: 'json' }).notNull(),
+  chunkCount: integer('chunk_count').notNull(),
+  state: text('state', { enum: DOCUMENT_STATES }).notNull(),
+  jobId: text('job_id'),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.owner, t.id] }),
+  index('documents_owner_collection').on(t.owner, t.collection),
+  index('documents_state').on(t.state),
+]);
+
+/** Chunk ↔ document mapping with the pointers a citation needs. Text lives with the vectors. */
+export const chunks = sqliteTable('chunks', {
+  id: text('id').primaryKey(),
+  owner: text('owner').notNull(),
+  docId: text('doc_id').notNull(),
+  ordinal: integer('ordinal').notNull(),
+  section: integer('section').notNull(),
+  heading: text('heading'),
+  page: integer('page'),
+  charStart: integer('char_start').notNull(),
+  charEnd: integer('char_end').notNull(),
+  tokens: integer('tokens').notNull(),
+}, (t) => [index('chunks_owner_doc').on(t.owner, t.docId)]);
+
+export const JOB_STATES = ['running', 'completed', 'interrupted'] as const;
+
+export const ingestJobs = sqliteTable('ingest_jobs', {
+  id: text('id').primaryKey(),
+  owner: text('owner').notNull(),
+  collection: text('collection').notNull(),
+  status: text('status', { enum: JOB_STATES }).notNull(),
+  documents: integer('documents').notNull().default(0),
+  chunks: integer('chunks').notNull().default(0),
+  skipped: integer('skipped').notNull().default(0),
+  failed: integer('failed').notNull().default(0),
+  startedAt: integer('started_at').notNull(),
+  finishedAt: integer('finished_at'),
+});

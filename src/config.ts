@@ -1,0 +1,56 @@
+/**
+ * Configuration from the environment, validated once. Every knob has a
+ * default, so `prag` runs with none set.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** A connected machine with no model configured fetches this one from the hub. */
+export const HUB_DEFAULT_MODEL = 'Xenova/all-MiniLM-L6-v2';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const Env = z.object({
+  PRAG_MODEL_DIR: z.string().optional(),
+  PRAG_EMBED_MODEL: z.string().optional(),
+  PRAG_CHUNK_TOKENS: int(16, 8192).default(256),
+  PRAG_EMBED_BATCH: int(1, 1024).default(32),
+  PRAG_ANN_THRESHOLD: int(1, 1e9).default(50_000),
+  PRAG_ANN_NPROBES: int(1, 1e5).default(24),
+  PRAG_ANN_REFINE: int(1, 1000).default(8),
+  PRAG_MAX_FILE_MB: int(1, 1e6).default(256),
+});
+
+export interface Config {
+  modelDir?: string;
+  model: string;
+  chunkTokens: number;
+  embedBatch: number;
+  ann: { annThreshold: number; nprobes: number; refineFactor: number };
+  maxFileBytes: number;
+}
+
+/** The only model folder in `dir` (a folder holding config.json), if there is exactly one. */
+function soleModel(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const models = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'config.json')));
+  return models.length === 1 ? models[0]!.name : undefined;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = Env.parse(env);
+  const bundled = join(PROJECT_ROOT, 'models');
+  const modelDir = e.PRAG_MODEL_DIR ? resolve(e.PRAG_MODEL_DIR) : existsSync(bundled) ? bundled : undefined;
+  const model = e.PRAG_EMBED_MODEL ?? (modelDir ? soleModel(modelDir) : undefined) ?? HUB_DEFAULT_MODEL;
+  return {
+    modelDir,
+    model,
+    chunkTokens: e.PRAG_CHUNK_TOKENS,
+    embedBatch: e.PRAG_EMBED_BATCH,
+    ann: { annThreshold: e.PRAG_ANN_THRESHOLD, nprobes: e.PRAG_ANN_NPROBES, refineFactor: e.PRAG_ANN_REFINE },
+    maxFileBytes: e.PRAG_MAX_FILE_MB * 1024 * 1024,
+  };
+}

@@ -1,0 +1,308 @@
+/**
+ * The RAG engine: one ingest entry point and hybrid retrieval over two stores.
+ *
+ * Visibility protocol (crash safety across LanceDB and SQLite):
+ *   1. SQLite: the group's documents are inserted as `pending`;
+ *   2. LanceDB: their chunk rows are added;
+ *   3. SQLite, one transaction: chunk mapping rows + state `ready`.
+ * Search returns only chunks of `ready` documents. At start-up, `pending`
+ * documents (a crash between 1 and 3) are rolled back from both stores and
+ * `deleting` ones (a crash mid-delete) are deleted to completion.
+ */
+import { randomUUID, createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ParsedDocument } from '../../schemas/document.js';
+import { CollectionName, SearchRequest, type SearchHit } from '../../schemas/search.js';
+import type { ChunkRow } from '../../schemas/vector-table.js';
+import { chunkDocument, parseSource, type Chunk, type ParseOptions, type SourceFile } from '../../ingest/index.js';
+import type { Embedder } from '../embed/embedder.js';
+import { EmbedQueue } from '../embed/queue.js';
+import { chunkPredicate } from '../store/filter.js';
+import { plainKeywordTokenizer, type KeywordTokenizer } from '../store/keywords.js';
+import { MetaStore, type DocumentRow, type NewChunk } from '../store/meta.js';
+import { DEFAULT_ANN, VectorStore, type AnnSettings, type ChunkHit } from '../store/vectors.js';
+import { reciprocalRankFusion } from './fusion.js';
+import { lockDataDir } from './lock.js';
+
+export class EngineError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+export interface EngineOptions {
+  dataDir: string;
+  embedder: Embedder;
+  keywords?: { id: string; tokenizer: KeywordTokenizer };
+  ann?: Partial<AnnSettings>;
+  parse?: ParseOptions;
+  /** Chunks written to the stores per group commit. */
+  groupChunks?: number;
+  /** Texts per model call. */
+  batchSize?: number;
+}
+
+export interface IngestProgress { documents: number; chunks: number; skipped: number; failed: number }
+
+export interface IngestOptions {
+  owner: string;
+  collection?: string;
+  onProgress?: (p: IngestProgress) => void;
+  /** Fold new rows into the indexes when done (default true). */
+  maintain?: boolean;
+}
+
+export interface IngestReport {
+  job: string;
+  documents: number;
+  chunks: number;
+  skipped: number;
+  failed: Array<{ path: string; error: string }>;
+  seconds: number;
+}
+
+interface Prepared { doc: ParsedDocument; chunks: Chunk[]; vectors: Promise<Float32Array[]> }
+
+export const DEFAULT_COLLECTION = 'default';
+const TITLE_TOKEN_SHARE = 0.25;
+
+export class Engine {
+  private readonly queue: EmbedQueue;
+  private readonly ann: AnnSettings;
+
+  private constructor(
+    private readonly opts: EngineOptions,
+    readonly meta: MetaStore,
+    readonly vectors: VectorStore,
+    private readonly keywords: KeywordTokenizer,
+    private readonly unlock: () => void,
+  ) {
+    this.ann = { ...DEFAULT_ANN, ...opts.ann };
+    this.queue = new EmbedQueue(opts.embedder, opts.batchSize ?? 32, Math.max(256, (opts.groupChunks ?? 256) * 2));
+  }
+
+  static async open(opts: EngineOptions): Promise<Engine> {
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    const unlock = lockDataDir(opts.dataDir);
+    let meta: MetaStore | undefined;
+    try {
+      meta = MetaStore.open(join(opts.dataDir, 'meta.sqlite'));
+      const { embedder } = opts;
+      const keywords = opts.keywords ?? { id: 'plain-v1', tokenizer: plainKeywordTokenizer };
+      checkRecorded(meta, 'embed_model', embedder.model, 'embedding model');
+      checkRecorded(meta, 'embed_dim', String(embedder.dim), 'embedding dimension');
+      checkRecorded(meta, 'keyword_tokens', keywords.id, 'keyword token function');
+      const vectors = await VectorStore.open(join(opts.dataDir, 'vectors'), embedder.dim, { ...DEFAULT_ANN, ...opts.ann });
+      const engine = new Engine(opts, meta, vectors, keywords.tokenizer, unlock);
+      await engine.recover();
+      return engine;
+    } catch (e) {
+      meta?.close();
+      unlock();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.vectors.close();
+    this.meta.close();
+    this.unlock();
+  }
+
+  /** Rolls back half-written documents and finishes half-done deletes. */
+  private async recover(): Promise<{ rolledBack: number; deleted: number }> {
+    this.meta.interruptRunningJobs();
+    const unfinished = this.meta.unfinished();
+    const byOwner = new Map<string, string[]>();
+    for (const d of unfinished) byOwner.set(d.owner, [...(byOwner.get(d.owner) ?? []), d.id]);
+    for (const [owner, ids] of byOwner) {
+      this.meta.setState(owner, ids, 'deleting'); // from here on a crash finishes the delete
+      await this.vectors.deleteDocuments(owner, ids);
+      this.meta.removeDocuments(owner, ids);
+    }
+    return { rolledBack: unfinished.filter((d) => d.state === 'pending').length, deleted: unfinished.filter((d) => d.state === 'deleting').length };
+  }
+
+  get chunkTokens(): number {
+    return this.opts.embedder.maxTokens;
+  }
+
+  /** The title the model reads in front of each chunk, cut to a quarter of the window. */
+  private titlePrefix(title: string): string {
+    const cap = Math.floor(this.chunkTokens * TITLE_TOKEN_SHARE);
+    const tokens = this.opts.embedder.count(title);
+    return tokens <= cap ? title : title.slice(0, Math.max(1, Math.floor((title.length * cap) / tokens)));
+  }
+
+  private prepare(doc: ParsedDocument): { chunks: Chunk[]; texts: string[] } {
+    const prefix = this.titlePrefix(doc.title);
+    const prefixTokens = this.opts.embedder.count(prefix) + 1;
+    const maxTokens = this.chunkTokens - prefixTokens;
+    const chunks = chunkDocument(doc, this.opts.embedder, { maxTokens, overlapTokens: Math.round(maxTokens * 0.15) });
+    return { chunks, texts: chunks.map((c) => `${prefix}\n${c.text}`) };
+  }
+
+  async ingest(files: AsyncIterable<SourceFile> | Iterable<SourceFile>, options: IngestOptions): Promise<IngestReport> {
+    const started = performance.now();
+    const owner = options.owner;
+    if (!owner) throw new EngineError('invalid_owner', 'owner is required');
+    const collection = CollectionName.parse(options.collection ?? DEFAULT_COLLECTION);
+    const job = randomUUID();
+    this.meta.startJob({ id: job, owner, collection });
+    const report: IngestReport = { job, documents: 0, chunks: 0, skipped: 0, failed: [], seconds: 0 };
+    const progress = () => options.onProgress?.({ documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length });
+    const seen = new Set<string>();
+    const groupChunks = this.opts.groupChunks ?? 256;
+    let group: Prepared[] = [];
+    let size = 0;
+    let flushing: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await flushing; // one group commit in flight; surfaces its failure
+      const g = group;
+      group = [];
+      size = 0;
+      flushing = this.writeGroup(owner, collection, job, g).then(() => {
+        report.documents += g.length;
+        report.chunks += g.reduce((n, p) => n + p.chunks.length, 0);
+        progress();
+      });
+      flushing.catch(() => undefined);
+    };
+    try {
+      for await (const file of files) {
+        for await (const outcome of parseSource(file, this.opts.parse)) {
+          if (!outcome.ok) {
+            report.failed.push({ path: outcome.source, error: `${outcome.code}: ${outcome.message}` });
+            progress();
+            continue;
+          }
+          const { doc } = outcome;
+          if (seen.has(doc.id) || this.meta.documentStates(owner, [doc.id]).has(doc.id)) {
+            report.skipped++; // same bytes already indexed for this owner: a no-op
+            progress();
+            continue;
+          }
+          seen.add(doc.id);
+          const { chunks, texts } = this.prepare(doc);
+          const { vectors } = await this.queue.enqueue(texts);
+          group.push({ doc, chunks, vectors });
+          size += chunks.length;
+          if (size >= groupChunks) await flush();
+        }
+      }
+      if (group.length) await flush();
+      await flushing;
+    } catch (e) {
+      await flushing.catch(() => undefined);
+      throw e;
+    }
+    this.meta.finishJob(job, { documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length });
+    if (options.maintain !== false) await this.vectors.maintain();
+    report.seconds = (performance.now() - started) / 1000;
+    return report;
+  }
+
+  private chunkId(owner: string, docId: string, ordinal: number): string {
+    return createHash('sha256').update(`${owner}\0${docId}\0${ordinal}`).digest('hex').slice(0, 32);
+  }
+
+  /** Steps 1-3 of the visibility protocol for one group of documents. */
+  private async writeGroup(owner: string, collection: string, job: string, group: Prepared[]): Promise<void> {
+    const vectors = await Promise.all(group.map((p) => p.vectors));
+    const ids = group.map((p) => p.doc.id);
+    const now = Date.now();
+    this.meta.insertPending(group.map(({ doc, chunks }) => ({
+      owner, id: doc.id, collection, parentId: doc.parentId ?? null, title: doc.title, source: doc.source,
+      mediaType: doc.mediaType, format: doc.format, date: doc.date ? Date.parse(doc.date) : null, meta: doc.meta,
+      chunkCount: chunks.length, state: 'pending' as const, jobId: job, createdAt: now,
+    })));
+    try {
+      const rows: ChunkRow[] = [];
+      const mapping: NewChunk[] = [];
+      group.forEach(({ doc, chunks }, g) => {
+        const email = doc.meta.kind === 'email' ? doc.meta : undefined;
+        const from = email ? addressesOf(email.from) : null;
+        const to = email ? addressesOf([...email.to, ...email.cc]) : null;
+        chunks.forEach((c, i) => {
+          const id = this.chunkId(owner, doc.id, c.ordinal);
+          rows.push({
+            chunk_id: id, doc_id: doc.id, owner, collection, format: doc.format,
+            doc_date: doc.date ? BigInt(Date.parse(doc.date)) : null, from_addrs: from, to_addrs: to,
+            text: c.text, keywords: this.keywords.tokens(`${doc.title}\n${c.text}`, owner).join(' '), vector: vectors[g]![i]!,
+          });
+          mapping.push({ id, owner, docId: doc.id, ordinal: c.ordinal, section: c.section, heading: c.heading ?? null, page: c.page ?? null, charStart: c.charStart, charEnd: c.charEnd, tokens: c.tokens });
+        });
+      });
+      await this.vectors.add(rows);
+      this.meta.markReady(owner, ids, mapping);
+    } catch (e) {
+      // Roll back now rather than leave it to the next start-up.
+      this.meta.setState(owner, ids, 'deleting');
+      await this.vectors.deleteDocuments(owner, ids).catch(() => undefined);
+      this.meta.removeDocuments(owner, ids);
+      throw e;
+    }
+  }
+
+  async search(owner: string, request: SearchRequest): Promise<SearchHit[]> {
+    const { query, k, filters } = SearchRequest.parse(request);
+    const predicate = chunkPredicate(owner, filters);
+    const [vector] = await this.opts.embedder.embed([query]);
+    const fetch = Math.max(4 * k, 40);
+    const [byVector, byKeyword] = await Promise.all([
+      this.vectors.vectorSearch(vector!, predicate, fetch),
+      this.vectors.keywordSearch(this.keywords.tokens(query, owner).join(' '), predicate, fetch),
+    ]);
+    const fused = reciprocalRankFusion<ChunkHit>([byVector, byKeyword], (h) => h.chunk_id);
+    const docs = this.meta.readyDocuments(owner, [...new Set(fused.map((f) => f.item.doc_id))]);
+    const visible = fused.filter((f) => docs.has(f.item.doc_id)).slice(0, k);
+    const pointers = this.meta.chunkPointers(owner, visible.map((f) => f.item.chunk_id));
+    return visible.map(({ item, score }) => {
+      const doc = docs.get(item.doc_id)!;
+      const ptr = pointers.get(item.chunk_id);
+      return {
+        doc_id: item.doc_id, chunk_id: item.chunk_id, title: doc.title, source: doc.source,
+        page: ptr?.page ?? null, section: ptr?.heading ?? null, collection: doc.collection, score, text: item.text,
+      };
+    });
+  }
+
+  /** Deletes a document and its attachments from both stores. Returns the number removed. */
+  async deleteDocument(owner: string, id: string): Promise<number> {
+    const ids: string[] = [];
+    const walk = (docId: string) => {
+      if (ids.includes(docId) || !this.meta.getDocument(owner, docId)) return;
+      ids.push(docId);
+      for (const child of this.meta.childIds(owner, docId)) walk(child);
+    };
+    walk(id);
+    if (!ids.length) return 0;
+    this.meta.setState(owner, ids, 'deleting');
+    await this.vectors.deleteDocuments(owner, ids);
+    this.meta.removeDocuments(owner, ids);
+    return ids.length;
+  }
+
+  listDocuments(owner: string, collection?: string): DocumentRow[] {
+    return this.meta.listDocuments(owner, collection);
+  }
+
+  maintain(): Promise<void> {
+    return this.vectors.maintain();
+  }
+}
+
+function checkRecorded(meta: MetaStore, key: string, value: string, what: string): void {
+  const recorded = meta.getMeta(key);
+  if (recorded === undefined) meta.setMeta(key, value);
+  else if (recorded !== value) {
+    throw new EngineError('index_mismatch', `this index was built with ${what} "${recorded}", but "${value}" is configured; use the same ${what} or a new data directory`);
+  }
+}
+
+/** Bare lower-cased addresses from `Name <addr>` strings. */
+function addressesOf(list: readonly string[]): string[] {
+  return list.map((a) => (/<([^>]+)>/.exec(a)?.[1] ?? a).trim().toLowerCase()).filter((a) => a.includes('@'));
+}

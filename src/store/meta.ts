@@ -1,0 +1,159 @@
+/**
+ * SQLite (better-sqlite3 + drizzle) for documents, the chunk↔document mapping,
+ * ingest jobs and index facts. Opening applies the migrations in
+ * `schemas/migrations`.
+ */
+import Database from 'better-sqlite3';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { fileURLToPath } from 'node:url';
+import * as schema from '../../schemas/db.js';
+import { chunks, documents, indexMeta, ingestJobs } from '../../schemas/db.js';
+
+export type DocumentRow = typeof documents.$inferSelect;
+export type NewDocument = typeof documents.$inferInsert;
+export type NewChunk = typeof chunks.$inferInsert;
+export type JobRow = typeof ingestJobs.$inferSelect;
+
+const MIGRATIONS = fileURLToPath(new URL('../../schemas/migrations', import.meta.url));
+
+/** SQLite caps bound parameters per statement; stay well under it. */
+const IN_BATCH = 500;
+
+export class MetaStore {
+  private constructor(private readonly sqlite: Database.Database, private readonly db: BetterSQLite3Database<typeof schema>) {}
+
+  static open(file: string): MetaStore {
+    const sqlite = new Database(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL'); // WAL + NORMAL survives a process crash; only power loss can drop the last commit
+    sqlite.pragma('busy_timeout = 5000');
+    const db = drizzle(sqlite, { schema });
+    migrate(db, { migrationsFolder: MIGRATIONS });
+    return new MetaStore(sqlite, db);
+  }
+
+  close(): void {
+    this.sqlite.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.sqlite.transaction(fn)();
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.db.select().from(indexMeta).where(eq(indexMeta.key, key)).get()?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.insert(indexMeta).values({ key, value }).onConflictDoUpdate({ target: indexMeta.key, set: { value } }).run();
+  }
+
+  /** The states of the given documents of one owner (ids not present are absent from the map). */
+  documentStates(owner: string, ids: readonly string[]): Map<string, schema.DocumentState> {
+    const out = new Map<string, schema.DocumentState>();
+    for (let i = 0; i < ids.length; i += IN_BATCH) {
+      const rows = this.db.select({ id: documents.id, state: documents.state }).from(documents)
+        .where(and(eq(documents.owner, owner), inArray(documents.id, ids.slice(i, i + IN_BATCH)))).all();
+      for (const r of rows) out.set(r.id, r.state);
+    }
+    return out;
+  }
+
+  readyDocuments(owner: string, ids: readonly string[]): Map<string, DocumentRow> {
+    const out = new Map<string, DocumentRow>();
+    for (let i = 0; i < ids.length; i += IN_BATCH) {
+      const rows = this.db.select().from(documents)
+        .where(and(eq(documents.owner, owner), eq(documents.state, 'ready'), inArray(documents.id, ids.slice(i, i + IN_BATCH)))).all();
+      for (const r of rows) out.set(r.id, r);
+    }
+    return out;
+  }
+
+  insertPending(docs: readonly NewDocument[]): void {
+    this.transaction(() => {
+      for (const d of docs) this.db.insert(documents).values({ ...d, state: 'pending' }).run();
+    });
+  }
+
+  /** Makes documents visible: their chunk mapping and the `ready` state land in one transaction. */
+  markReady(owner: string, docIds: readonly string[], rows: readonly NewChunk[]): void {
+    this.transaction(() => {
+      for (const c of rows) this.db.insert(chunks).values(c).run();
+      for (const id of docIds) {
+        this.db.update(documents).set({ state: 'ready' }).where(and(eq(documents.owner, owner), eq(documents.id, id))).run();
+      }
+    });
+  }
+
+  setState(owner: string, ids: readonly string[], state: schema.DocumentState): void {
+    this.transaction(() => {
+      for (const id of ids) this.db.update(documents).set({ state }).where(and(eq(documents.owner, owner), eq(documents.id, id))).run();
+    });
+  }
+
+  /** Removes documents and their chunk rows. */
+  removeDocuments(owner: string, ids: readonly string[]): void {
+    this.transaction(() => {
+      for (const id of ids) {
+        this.db.delete(chunks).where(and(eq(chunks.owner, owner), eq(chunks.docId, id))).run();
+        this.db.delete(documents).where(and(eq(documents.owner, owner), eq(documents.id, id))).run();
+      }
+    });
+  }
+
+  /** Documents a crash left half-written (`pending`) or half-deleted (`deleting`). */
+  unfinished(): Array<Pick<DocumentRow, 'owner' | 'id' | 'state'>> {
+    return this.db.select({ owner: documents.owner, id: documents.id, state: documents.state }).from(documents)
+      .where(inArray(documents.state, ['pending', 'deleting'])).all();
+  }
+
+  getDocument(owner: string, id: string): DocumentRow | undefined {
+    return this.db.select().from(documents).where(and(eq(documents.owner, owner), eq(documents.id, id))).get();
+  }
+
+  listDocuments(owner: string, collection?: string): DocumentRow[] {
+    const where = collection
+      ? and(eq(documents.owner, owner), eq(documents.state, 'ready'), eq(documents.collection, collection))
+      : and(eq(documents.owner, owner), eq(documents.state, 'ready'));
+    return this.db.select().from(documents).where(where).orderBy(documents.createdAt).all();
+  }
+
+  /** Children (attachments) of a document. */
+  childIds(owner: string, parentId: string): string[] {
+    return this.db.select({ id: documents.id }).from(documents)
+      .where(and(eq(documents.owner, owner), eq(documents.parentId, parentId))).all().map((r) => r.id);
+  }
+
+  chunkPointers(owner: string, ids: readonly string[]): Map<string, Pick<typeof chunks.$inferSelect, 'page' | 'heading' | 'section' | 'charStart' | 'charEnd'>> {
+    const out = new Map<string, Pick<typeof chunks.$inferSelect, 'page' | 'heading' | 'section' | 'charStart' | 'charEnd'>>();
+    for (let i = 0; i < ids.length; i += IN_BATCH) {
+      const rows = this.db.select({ id: chunks.id, page: chunks.page, heading: chunks.heading, section: chunks.section, charStart: chunks.charStart, charEnd: chunks.charEnd })
+        .from(chunks).where(and(eq(chunks.owner, owner), inArray(chunks.id, ids.slice(i, i + IN_BATCH)))).all();
+      for (const { id, ...ptr } of rows) out.set(id, ptr);
+    }
+    return out;
+  }
+
+  chunkCount(): number {
+    return this.db.select({ n: sql<number>`count(*)` }).from(chunks).get()?.n ?? 0;
+  }
+
+  startJob(job: { id: string; owner: string; collection: string }): void {
+    this.db.insert(ingestJobs).values({ ...job, status: 'running', startedAt: Date.now() }).run();
+  }
+
+  finishJob(id: string, counts: { documents: number; chunks: number; skipped: number; failed: number }): void {
+    this.db.update(ingestJobs).set({ ...counts, status: 'completed', finishedAt: Date.now() }).where(eq(ingestJobs.id, id)).run();
+  }
+
+  /** Jobs still `running` at start-up were cut short by a crash. */
+  interruptRunningJobs(): number {
+    return this.db.update(ingestJobs).set({ status: 'interrupted', finishedAt: Date.now() }).where(eq(ingestJobs.status, 'running')).run().changes;
+  }
+
+  getJob(id: string): JobRow | undefined {
+    return this.db.select().from(ingestJobs).where(eq(ingestJobs.id, id)).get();
+  }
+}

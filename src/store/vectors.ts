@@ -1,0 +1,140 @@
+/**
+ * LanceDB store for chunk vectors, text and keyword tokens. Below
+ * `annThreshold` rows every vector search is exact (flat); above it an IVF-PQ
+ * index answers, with `nprobes` partitions probed and `refineFactor`×k
+ * candidates re-ranked on full vectors (the figures are measured in the
+ * benchmark against exact search, not assumed).
+ */
+import * as lancedb from '@lancedb/lancedb';
+import { CHUNKS_TABLE, chunkTableSchema, type ChunkRow } from '../../schemas/vector-table.js';
+import { sqlLiteral } from './filter.js';
+
+export interface AnnSettings {
+  /** Rows from which an ANN index is built; below it search is exact. */
+  annThreshold: number;
+  nprobes: number;
+  refineFactor: number;
+}
+
+export const DEFAULT_ANN: AnnSettings = { annThreshold: 50_000, nprobes: 24, refineFactor: 8 };
+
+export interface ChunkHit { chunk_id: string; doc_id: string; collection: string; text: string }
+export interface VectorHit extends ChunkHit { _distance: number }
+export interface KeywordHit extends ChunkHit { _score: number }
+
+const HIT_COLUMNS = ['chunk_id', 'doc_id', 'collection', 'text'];
+const VECTOR_INDEX = 'vector_idx';
+const KEYWORD_INDEX = 'keywords_idx';
+
+export class VectorStore {
+  /** Writes (add, delete, maintenance) run one at a time. */
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly conn: lancedb.Connection, private readonly table: lancedb.Table, readonly dim: number, private readonly ann: AnnSettings) {}
+
+  static async open(dir: string, dim: number, ann: AnnSettings = DEFAULT_ANN): Promise<VectorStore> {
+    const conn = await lancedb.connect(dir);
+    const names = await conn.tableNames();
+    const table = names.includes(CHUNKS_TABLE)
+      ? await conn.openTable(CHUNKS_TABLE)
+      : await conn.createEmptyTable(CHUNKS_TABLE, chunkTableSchema(dim));
+    const field = (await table.schema()).fields.find((f) => f.name === 'vector');
+    const stored = (field?.type as { listSize?: number } | undefined)?.listSize;
+    if (stored !== dim) throw new Error(`vector table holds ${stored}-d vectors, the embedder makes ${dim}-d ones`);
+    return new VectorStore(conn, table, dim, ann);
+  }
+
+  close(): void {
+    this.table.close();
+    this.conn.close();
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(fn, fn);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+
+  add(rows: readonly ChunkRow[]): Promise<void> {
+    if (!rows.length) return Promise.resolve();
+    return this.serial(async () => {
+      await this.table.add(rows.map((r) => ({ ...r, vector: Array.from(r.vector) })));
+    });
+  }
+
+  deleteDocuments(owner: string, docIds: readonly string[]): Promise<void> {
+    if (!docIds.length) return Promise.resolve();
+    return this.serial(async () => {
+      for (let i = 0; i < docIds.length; i += 500) {
+        const ids = docIds.slice(i, i + 500).map(sqlLiteral).join(', ');
+        await this.table.delete(`owner = ${sqlLiteral(owner)} AND doc_id IN (${ids})`);
+      }
+    });
+  }
+
+  count(predicate?: string): Promise<number> {
+    return this.table.countRows(predicate);
+  }
+
+  /** Chunk ids present for a document (used by tests and by recovery checks). */
+  async chunkIds(owner: string, docId: string): Promise<string[]> {
+    const rows = await this.table.query().where(`owner = ${sqlLiteral(owner)} AND doc_id = ${sqlLiteral(docId)}`).select(['chunk_id']).toArray();
+    return rows.map((r: { chunk_id: string }) => r.chunk_id);
+  }
+
+  private async hasIndex(name: string): Promise<boolean> {
+    return (await this.table.listIndices()).some((i) => i.name === name);
+  }
+
+  async vectorSearch(vector: Float32Array, predicate: string, limit: number, { exact = false } = {}): Promise<VectorHit[]> {
+    let q = this.table.vectorSearch(Array.from(vector)).distanceType('cosine').where(predicate).select(HIT_COLUMNS).limit(limit);
+    if (exact) q = q.bypassVectorIndex();
+    else q = q.nprobes(this.ann.nprobes).refineFactor(this.ann.refineFactor);
+    return (await q.toArray()) as VectorHit[];
+  }
+
+  async keywordSearch(keywords: string, predicate: string, limit: number): Promise<KeywordHit[]> {
+    if (!keywords || !(await this.hasIndex(KEYWORD_INDEX))) return [];
+    const q = this.table.query().fullTextSearch(keywords, { columns: 'keywords' }).where(predicate).select(HIT_COLUMNS).limit(limit);
+    return (await q.toArray()) as KeywordHit[];
+  }
+
+  /**
+   * Keeps the indexes up to date: creates the keyword index once there are rows,
+   * the ANN index once there are `annThreshold` rows (rebuilt when the table has
+   * grown 4× since), folds new rows into existing indexes and compacts files.
+   */
+  maintain(): Promise<void> {
+    return this.serial(async () => {
+      const rows = await this.table.countRows();
+      if (rows === 0) return;
+      const indices = await this.table.listIndices();
+      const keyword = indices.find((i) => i.name === KEYWORD_INDEX);
+      const vector = indices.find((i) => i.name === VECTOR_INDEX);
+      if (!keyword) {
+        await this.table.createIndex('keywords', {
+          name: KEYWORD_INDEX,
+          config: lancedb.Index.fts({ baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false }),
+        });
+      }
+      const trained = vector ? Number(vector.numIndexedRows ?? 0) : 0;
+      if (rows >= this.ann.annThreshold && (!vector || rows > 4 * trained)) {
+        await this.table.createIndex('vector', {
+          name: VECTOR_INDEX,
+          replace: true,
+          config: lancedb.Index.ivfPq({
+            distanceType: 'cosine',
+            numPartitions: Math.max(1, Math.round(Math.sqrt(rows))),
+            numSubVectors: this.dim % 8 === 0 ? this.dim / 8 : this.dim % 4 === 0 ? this.dim / 4 : 1,
+          }),
+        });
+      }
+      await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    });
+  }
+
+  async indexState(): Promise<{ rows: number; ann: boolean; keyword: boolean }> {
+    const indices = await this.table.listIndices();
+    return { rows: await this.table.countRows(), ann: indices.some((i) => i.name === VECTOR_INDEX), keyword: indices.some((i) => i.name === KEYWORD_INDEX) };
+  }
+}
