@@ -109,28 +109,59 @@ function units(text: string, start: number, end: number, max: number, counter: T
   return pieces.flatMap(([a, b]) => units(text, a, b, max, counter, level + 1));
 }
 
-/** Packs units greedily into chunks of at most `maxTokens`, each starting with ~`overlapTokens` of the previous one. */
+/** The end of `span` worth at most `max` tokens, starting at a word boundary; undefined if none fits. */
+function tail(text: string, span: Span, max: number, counter: TokenCounter): Span | undefined {
+  const charsPerToken = Math.max(1, (span.end - span.start) / Math.max(1, span.tokens));
+  let from = Math.max(span.start, Math.floor(span.end - max * charsPerToken));
+  for (let tries = 0; tries < 8 && from < span.end; tries++) {
+    const ws = text.slice(from, span.end).search(/\s/);
+    if (ws < 0) return undefined;
+    const [s, e] = trimSpan(text, from + ws, span.end);
+    if (e <= s) return undefined;
+    const tokens = counter.count(text.slice(s, e));
+    if (tokens <= max) return { start: s, end: e, tokens };
+    from = s + Math.ceil((e - s) * (1 - max / tokens));
+  }
+  return undefined;
+}
+
+/**
+ * Packs units greedily into chunks of at most `maxTokens`. Each chunk after the
+ * first starts with about `overlapTokens` of the previous one: its trailing
+ * units when they are small enough, otherwise the tail of its last unit.
+ */
 function pack(text: string, spans: Span[], { maxTokens, overlapTokens }: ChunkerOptions, counter: TokenCounter): Span[] {
   const chunks: Span[] = [];
   let i = 0;
+  let lead: Span | undefined;
   while (i < spans.length) {
     let j = i;
-    let sum = 0;
+    let sum = lead?.tokens ?? 0;
     while (j < spans.length && sum + spans[j]!.tokens <= maxTokens) sum += spans[j++]!.tokens;
-    if (j === i) j = i + 1; // a unit is never larger than maxTokens, but stay safe
+    if (j === i) {
+      if (lead) { lead = undefined; continue; } // the overlap does not fit beside the next unit: drop it
+      j = i + 1;
+    }
+    const start = lead?.start ?? spans[i]!.start;
     // Sums of parts can undercount the joined text by a token or two at the seams: verify and shed units.
-    let tokens = counter.count(text.slice(spans[i]!.start, spans[j - 1]!.end));
+    let tokens = counter.count(text.slice(start, spans[j - 1]!.end));
     while (tokens > maxTokens && j - i > 1) {
       j--;
-      tokens = counter.count(text.slice(spans[i]!.start, spans[j - 1]!.end));
+      tokens = counter.count(text.slice(start, spans[j - 1]!.end));
     }
-    chunks.push({ start: spans[i]!.start, end: spans[j - 1]!.end, tokens });
+    if (tokens > maxTokens && lead) { lead = undefined; continue; }
+    chunks.push({ start, end: spans[j - 1]!.end, tokens });
     if (j >= spans.length) break;
-    // Step back over trailing units worth at most overlapTokens, but always move forward.
     let back = j;
     let overlap = 0;
     while (back - 1 > i && overlap + spans[back - 1]!.tokens <= overlapTokens) overlap += spans[--back]!.tokens;
-    i = back;
+    if (back < j) {
+      lead = undefined;
+      i = back;
+    } else {
+      lead = overlapTokens > 0 ? tail(text, spans[j - 1]!, overlapTokens, counter) : undefined;
+      i = j;
+    }
   }
   return chunks;
 }

@@ -71,6 +71,7 @@ export function formatOf(path: string): Format | 'mbox' | undefined {
 function sniff(bytes: Uint8Array): 'pdf' | 'zip' | 'binary' | 'text' {
   if (startsWithPdfMagic(bytes.subarray(0, 1024))) return 'pdf';
   if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return 'zip';
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return 'text'; // UTF-16 with BOM
   return looksBinary(bytes) ? 'binary' : 'text';
 }
 

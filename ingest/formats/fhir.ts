@@ -31,7 +31,7 @@ function quantity(v: unknown): string | undefined {
   const q = obj(v);
   if (!q || q.value === undefined) return undefined;
   const value = typeof q.value === 'number' ? Number(q.value.toPrecision(6)).toString() : str(q.value);
-  return [value, str(q.unit) ?? str(q.code)].filter(Boolean).join(' ');
+  return [value, str(q.unit) ?? str(q.code) ?? str(q.currency)].filter(Boolean).join(' ');
 }
 
 /** Observation/component value[x]. */

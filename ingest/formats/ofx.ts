@@ -62,6 +62,11 @@ export function findAll(node: OfxNode, tag: string, out: OfxNode[] = []): OfxNod
   return out;
 }
 const val = (node: OfxNode | undefined, tag: string) => (node ? find(node, tag)?.value : undefined);
+/** Amounts as banks pad them (`+0000000000100.00000`) → `100`. */
+const num = (node: OfxNode | undefined, tag: string) => {
+  const v = val(node, tag);
+  return v && /^[+-]?\d+(\.\d+)?$/.test(v) ? String(Number(v)) : v;
+};
 
 /** OFX datetime YYYYMMDD[HHMMSS[.XXX]][[±H[:TZ]]] → ISO 8601. */
 export function ofxDate(v: string | undefined): string | undefined {
@@ -79,9 +84,11 @@ const day = (iso: string | undefined) => iso?.slice(0, 10) ?? 'undated';
 function bankLines(list: OfxNode, currency: string): string[] {
   return findAll(list, 'STMTTRN').map((t) => {
     const payee = val(t, 'NAME') ?? val(find(t, 'PAYEE') ?? t, 'NAME');
+    const memo = val(t, 'MEMO');
     const parts = [
-      `${day(ofxDate(val(t, 'DTPOSTED')))} — ${val(t, 'TRNTYPE') ?? 'TXN'} ${val(t, 'TRNAMT') ?? '?'} ${currency}`.trim(),
-      payee, val(t, 'MEMO'), val(t, 'CHECKNUM') && `check ${val(t, 'CHECKNUM')}`,
+      `${day(ofxDate(val(t, 'DTPOSTED')))} — ${val(t, 'TRNTYPE') ?? 'TXN'} ${num(t, 'TRNAMT') ?? '?'} ${currency}`.trim(),
+      memo && payee && memo.startsWith(payee) ? undefined : payee, memo,
+      val(t, 'CHECKNUM') && Number(val(t, 'CHECKNUM')) !== 0 && `check ${val(t, 'CHECKNUM')}`,
     ];
     return parts.filter(Boolean).join(' — ');
   });
@@ -97,12 +104,12 @@ function investmentLines(ofx: OfxNode, rs: OfxNode, currency: string): { transac
   const tranList = find(rs, 'INVTRANLIST');
   const transactions = (tranList?.children ?? []).filter((n) => n.children.length).map((n) => [
     `${day(ofxDate(val(n, 'DTTRADE') ?? val(n, 'DTPOSTED')))} — ${n.tag}`,
-    security(n), val(n, 'UNITS') && `${val(n, 'UNITS')} units`, val(n, 'UNITPRICE') && `at ${val(n, 'UNITPRICE')}`,
-    (val(n, 'TOTAL') ?? val(n, 'TRNAMT')) && `total ${val(n, 'TOTAL') ?? val(n, 'TRNAMT')} ${currency}`, val(n, 'MEMO') ?? val(n, 'NAME'),
+    security(n), num(n, 'UNITS') && `${num(n, 'UNITS')} units`, num(n, 'UNITPRICE') && `at ${num(n, 'UNITPRICE')}`,
+    (num(n, 'TOTAL') ?? num(n, 'TRNAMT')) && `total ${num(n, 'TOTAL') ?? num(n, 'TRNAMT')} ${currency}`, val(n, 'MEMO') ?? val(n, 'NAME'),
   ].filter(Boolean).join(' — '));
   const positions = findAll(find(rs, 'INVPOSLIST') ?? { tag: '', children: [] }, 'INVPOS').map((p) => [
-    `Position: ${security(p) ?? 'security'}`, val(p, 'UNITS') && `${val(p, 'UNITS')} units`,
-    val(p, 'UNITPRICE') && `price ${val(p, 'UNITPRICE')}`, val(p, 'MKTVAL') && `market value ${val(p, 'MKTVAL')} ${currency}`,
+    `Position: ${security(p) ?? 'security'}`, num(p, 'UNITS') && `${num(p, 'UNITS')} units`,
+    num(p, 'UNITPRICE') && `price ${num(p, 'UNITPRICE')}`, num(p, 'MKTVAL') && `market value ${num(p, 'MKTVAL')} ${currency}`,
     val(p, 'DTPRICEASOF') && `as of ${day(ofxDate(val(p, 'DTPRICEASOF')))}`,
   ].filter(Boolean).join(' — '));
   return { transactions, positions };
@@ -122,7 +129,7 @@ export const parseOfx: FormatParser = async ({ bytes, name }) => {
   const periodStart = ofxDate(val(list, 'DTSTART'));
   const periodEnd = ofxDate(val(list, 'DTEND')) ?? ofxDate(val(rs, 'DTASOF'));
   const ledger = find(rs, 'LEDGERBAL') ?? find(rs, 'INVBAL');
-  const balance = val(ledger, 'BALAMT') ?? val(ledger, 'AVAILCASH');
+  const balance = num(ledger, 'BALAMT') ?? num(ledger, 'AVAILCASH');
   const org = val(ofx, 'ORG');
   const { transactions, positions } = kind === 'investment'
     ? investmentLines(ofx, rs, currency)

@@ -87,7 +87,7 @@ export class VectorStore {
   }
 
   async vectorSearch(vector: Float32Array, predicate: string, limit: number, { exact = false } = {}): Promise<VectorHit[]> {
-    let q = this.table.vectorSearch(Array.from(vector)).distanceType('cosine').where(predicate).select(HIT_COLUMNS).limit(limit);
+    let q = this.table.vectorSearch(Array.from(vector)).distanceType('cosine').where(predicate).select([...HIT_COLUMNS, '_distance']).limit(limit);
     if (exact) q = q.bypassVectorIndex();
     else q = q.nprobes(this.ann.nprobes).refineFactor(this.ann.refineFactor);
     return (await q.toArray()) as VectorHit[];
@@ -95,7 +95,7 @@ export class VectorStore {
 
   async keywordSearch(keywords: string, predicate: string, limit: number): Promise<KeywordHit[]> {
     if (!keywords || !(await this.hasIndex(KEYWORD_INDEX))) return [];
-    const q = this.table.query().fullTextSearch(keywords, { columns: 'keywords' }).where(predicate).select(HIT_COLUMNS).limit(limit);
+    const q = this.table.query().fullTextSearch(keywords, { columns: 'keywords' }).where(predicate).select([...HIT_COLUMNS, '_score']).limit(limit);
     return (await q.toArray()) as KeywordHit[];
   }
 
