@@ -1,5 +1,6 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
+import type { ParsedDocument } from '../schemas/document.js';
 import { bytesSource, fileSource, fixture, fullText, parseAll, parseOk } from './helpers/index.js';
 import { makeDocx, makePdf } from './helpers/make-docs.js';
 
@@ -10,7 +11,7 @@ describe('email (eml)', () => {
     expect(doc!.format).toBe('eml');
     expect(doc!.date).toBe('2010-10-07T13:41:49.000Z');
     expect(fullText(doc!)).toContain('special characters (öäõü)');
-    const meta = doc!.meta as Extract<typeof doc.meta, { kind: 'email' }>;
+    const meta = doc!.meta as Extract<ParsedDocument['meta'], { kind: 'email' }>;
     expect(meta.from).toEqual(['Andris Reinman <andris.reinman@gmail.com>', 'Pupkin, Vasya <vasya.pupkin@example.com>']);
     expect(meta.to).toEqual(['andris@kreata.ee']);
     expect(meta.messageId).toBe('<BAFE6D0E-AE53-4698-9072-AD1C9BF966AB@gmail.com>');
@@ -21,7 +22,7 @@ describe('email (eml)', () => {
     expect(docs).toHaveLength(2);
     const [mail, notes] = docs;
     expect(mail!.title).toBe('Nodemailer is unicode friendly ✔ (1476358788189)');
-    const meta = mail!.meta as Extract<typeof mail.meta, { kind: 'email' }>;
+    const meta = mail!.meta as Extract<ParsedDocument['meta'], { kind: 'email' }>;
     expect(meta.attachments.map((a) => a.filename)).toContain('nyan cat ✔.gif');
     expect(notes!.parentId).toBe(mail!.id);
     expect(notes!.source).toMatch(/mailparser_nodemailer_attachments\.eml\/notes\.txt$/);
@@ -65,9 +66,9 @@ describe('mbox', () => {
     for await (const o of parseSource(bytesSource('archive.mbox', mbox), { maxMessageBytes: 2000 })) out.push(o);
     expect(out).toHaveLength(3);
     const [first, huge, third] = out;
-    expect(first!.ok && fullText(first.doc)).toContain('From the archive, a quoted line\nFrom here on not a separator');
+    expect(first!.ok && fullText(first!.doc)).toContain('From the archive, a quoted line\nFrom here on not a separator');
     expect(huge).toMatchObject({ ok: false, code: 'too_large', source: 'archive.mbox#2' });
-    expect(third!.ok && third.doc.title).toBe('third');
+    expect(third!.ok && third!.doc.title).toBe('third');
   });
 });
 
