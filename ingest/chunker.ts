@@ -93,19 +93,23 @@ function windows(text: string, start: number, end: number, max: number, counter:
   return out;
 }
 
-/** Units of at most `max` tokens, each at the largest boundary that allows it. */
-function units(text: string, start: number, end: number, max: number, counter: TokenCounter, level = 0): Span[] {
+/** Spans longer than this many characters per token of budget are split without being counted whole. */
+const CHARS_PER_TOKEN_CEILING = 8;
+
+/**
+ * Units of at most `max` tokens, each at the largest boundary that allows it.
+ * A span is counted once: its count is handed down when a split leaves it whole,
+ * and a span too long to possibly fit is split without counting it at all.
+ */
+function units(text: string, start: number, end: number, max: number, counter: TokenCounter, level = 0, known?: number): Span[] {
   const [s, e] = trimSpan(text, start, end);
   if (e <= s) return [];
-  // No vocabulary piece is 32 characters long, so a longer span cannot fit: skip counting it whole.
-  if (e - s <= max * 32) {
-    const tokens = counter.count(text.slice(s, e));
-    if (tokens <= max) return [{ start: s, end: e, tokens }];
-  }
+  const tokens = known ?? (e - s <= max * CHARS_PER_TOKEN_CEILING ? counter.count(text.slice(s, e)) : Infinity);
+  if (tokens <= max) return [{ start: s, end: e, tokens }];
   const splitter = SPLITTERS[level];
   if (!splitter) return windows(text, s, e, max, counter);
   const pieces = cut(text, s, e, splitter);
-  if (pieces.length <= 1) return units(text, s, e, max, counter, level + 1);
+  if (pieces.length <= 1) return units(text, s, e, max, counter, level + 1, tokens);
   return pieces.flatMap(([a, b]) => units(text, a, b, max, counter, level + 1));
 }
 

@@ -8,6 +8,8 @@ export interface Embedder extends TokenCounter {
   /** Tokens of content the model reads from one input (its window minus its special tokens). */
   readonly maxTokens: number;
   embed(texts: readonly string[]): Promise<Float32Array[]>;
+  /** Releases what the embedder holds (a worker thread, a session). */
+  close?(): Promise<void>;
 }
 
 export class EmbedError extends Error {

@@ -15,6 +15,15 @@ export interface TransformersEmbedderOptions {
   maxTokens: number;
 }
 
+/** Local directory only (no network) when one is configured; the hub otherwise. */
+export function configureHub(opts: Pick<TransformersEmbedderOptions, 'modelDir'>): void {
+  if (opts.modelDir) {
+    env.localModelPath = opts.modelDir;
+    env.allowRemoteModels = false;
+  }
+  env.allowLocalModels = true;
+}
+
 export class TransformersEmbedder implements Embedder {
   private constructor(
     private readonly extractor: FeatureExtractionPipeline,
@@ -24,11 +33,7 @@ export class TransformersEmbedder implements Embedder {
   ) {}
 
   static async load(opts: TransformersEmbedderOptions): Promise<TransformersEmbedder> {
-    if (opts.modelDir) {
-      env.localModelPath = opts.modelDir;
-      env.allowRemoteModels = false;
-    }
-    env.allowLocalModels = true;
+    configureHub(opts);
     let extractor: FeatureExtractionPipeline;
     try {
       extractor = await pipeline('feature-extraction', opts.model, { dtype: 'fp32', local_files_only: !!opts.modelDir });

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { ParsedDocument } from '../../schemas/document.js';
 import { CollectionName, SearchRequest, type SearchHit } from '../../schemas/search.js';
 import type { ChunkRow } from '../../schemas/vector-table.js';
-import { chunkDocument, parseSource, type Chunk, type ParseOptions, type SourceFile } from '../../ingest/index.js';
+import { parseSource, type Chunk, type ParseOptions, type SourceFile } from '../../ingest/index.js';
 import type { Embedder } from '../embed/embedder.js';
 import { EmbedQueue } from '../embed/queue.js';
 import { chunkPredicate } from '../store/filter.js';
@@ -24,6 +24,7 @@ import { MetaStore, type DocumentRow, type NewChunk } from '../store/meta.js';
 import { DEFAULT_ANN, VectorStore, type AnnSettings, type ChunkHit } from '../store/vectors.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { lockDataDir } from './lock.js';
+import { prepareChunks } from './prepare.js';
 
 export class EngineError extends Error {
   constructor(readonly code: string, message: string) {
@@ -42,6 +43,8 @@ export interface EngineOptions {
   groupChunks?: number;
   /** Texts per model call. */
   batchSize?: number;
+  /** Close the embedder with the engine (when the engine's opener created it). */
+  closeEmbedder?: boolean;
 }
 
 export interface IngestProgress { documents: number; chunks: number; skipped: number; failed: number }
@@ -66,7 +69,6 @@ export interface IngestReport {
 interface Prepared { doc: ParsedDocument; chunks: Chunk[]; vectors: Promise<Float32Array[]> }
 
 export const DEFAULT_COLLECTION = 'default';
-const TITLE_TOKEN_SHARE = 0.25;
 
 export class Engine {
   private readonly queue: EmbedQueue;
@@ -101,6 +103,7 @@ export class Engine {
     } catch (e) {
       meta?.close();
       unlock();
+      if (opts.closeEmbedder) await opts.embedder.close?.();
       throw e;
     }
   }
@@ -109,6 +112,7 @@ export class Engine {
     this.vectors.close();
     this.meta.close();
     this.unlock();
+    if (this.opts.closeEmbedder) await this.opts.embedder.close?.();
   }
 
   /** Rolls back half-written documents and finishes half-done deletes. */
@@ -123,25 +127,6 @@ export class Engine {
       this.meta.removeDocuments(owner, ids);
     }
     return { rolledBack: unfinished.filter((d) => d.state === 'pending').length, deleted: unfinished.filter((d) => d.state === 'deleting').length };
-  }
-
-  get chunkTokens(): number {
-    return this.opts.embedder.maxTokens;
-  }
-
-  /** The title the model reads in front of each chunk, cut to a quarter of the window. */
-  private titlePrefix(title: string): string {
-    const cap = Math.floor(this.chunkTokens * TITLE_TOKEN_SHARE);
-    const tokens = this.opts.embedder.count(title);
-    return tokens <= cap ? title : title.slice(0, Math.max(1, Math.floor((title.length * cap) / tokens)));
-  }
-
-  private prepare(doc: ParsedDocument): { chunks: Chunk[]; texts: string[] } {
-    const prefix = this.titlePrefix(doc.title);
-    const prefixTokens = this.opts.embedder.count(prefix) + 1;
-    const maxTokens = this.chunkTokens - prefixTokens;
-    const chunks = chunkDocument(doc, this.opts.embedder, { maxTokens, overlapTokens: Math.round(maxTokens * 0.15) });
-    return { chunks, texts: chunks.map((c) => `${prefix}\n${c.text}`) };
   }
 
   async ingest(files: AsyncIterable<SourceFile> | Iterable<SourceFile>, options: IngestOptions): Promise<IngestReport> {
@@ -185,7 +170,7 @@ export class Engine {
             continue;
           }
           seen.add(doc.id);
-          const { chunks, texts } = this.prepare(doc);
+          const { chunks, texts } = prepareChunks(doc, this.opts.embedder);
           const { vectors } = await this.queue.enqueue(texts);
           group.push({ doc, chunks, vectors });
           size += chunks.length;

@@ -1,15 +1,16 @@
 /** Opens an Engine the way every entry point (CLI, benchmark, later the service) does: config → embedder → stores. */
 import type { Config } from '../config.js';
-import { TransformersEmbedder } from '../embed/transformers.js';
+import { WorkerEmbedder } from '../embed/worker-embedder.js';
 import { Engine } from './engine.js';
 
 export async function openEngine(dataDir: string, config: Config): Promise<Engine> {
-  const embedder = await TransformersEmbedder.load({ model: config.model, modelDir: config.modelDir, maxTokens: config.chunkTokens });
+  const embedder = await WorkerEmbedder.load({ model: config.model, modelDir: config.modelDir, maxTokens: config.chunkTokens });
   return Engine.open({
     dataDir,
     embedder,
     ann: config.ann,
     batchSize: config.embedBatch,
     parse: { maxFileBytes: config.maxFileBytes },
+    closeEmbedder: true,
   });
 }
