@@ -8,6 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * Where a model is looked for when PRAG_MODEL_DIR is not set: `models/` in the
+ * project (the Docker image puts the measured model there), then the team's
+ * reference checkout beside it. With neither, the hub default below is fetched.
+ */
+const LOCAL_MODEL_DIRS = [join(PROJECT_ROOT, 'models'), join(PROJECT_ROOT, '..', 'shared', 'models')];
 /** A connected machine with no model configured fetches this one from the hub. */
 export const HUB_DEFAULT_MODEL = 'Xenova/all-MiniLM-L6-v2';
 
@@ -42,8 +48,8 @@ function soleModel(dir: string): string | undefined {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = Env.parse(env);
-  const bundled = join(PROJECT_ROOT, 'models');
-  const modelDir = e.PRAG_MODEL_DIR ? resolve(e.PRAG_MODEL_DIR) : existsSync(bundled) ? bundled : undefined;
+  const modelDir = e.PRAG_MODEL_DIR ? resolve(e.PRAG_MODEL_DIR) : LOCAL_MODEL_DIRS.find((d) => existsSync(d));
+  if (modelDir && !existsSync(modelDir)) throw new Error(`PRAG_MODEL_DIR ${modelDir} does not exist`);
   const model = e.PRAG_EMBED_MODEL ?? (modelDir ? soleModel(modelDir) : undefined) ?? HUB_DEFAULT_MODEL;
   return {
     modelDir,

@@ -235,10 +235,10 @@ export class Engine {
     const { query, k, filters } = SearchRequest.parse(request);
     const predicate = chunkPredicate(owner, filters);
     const [vector] = await this.opts.embedder.embed([query]);
-    const fetch = Math.max(4 * k, 40);
+    const candidates = Math.max(4 * k, 40);
     const [byVector, byKeyword] = await Promise.all([
-      this.vectors.vectorSearch(vector!, predicate, fetch),
-      this.vectors.keywordSearch(this.keywords.tokens(query, owner).join(' '), predicate, fetch),
+      this.vectors.vectorSearch(vector!, predicate, candidates),
+      this.vectors.keywordSearch(this.keywords.tokens(query, owner).join(' '), predicate, candidates),
     ]);
     const fused = reciprocalRankFusion<ChunkHit>([byVector, byKeyword], (h) => h.chunk_id);
     const docs = this.meta.readyDocuments(owner, [...new Set(fused.map((f) => f.item.doc_id))]);
