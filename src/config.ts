@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { DEFAULT_ANN, type AnnSettings } from './store/vectors.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /**
@@ -24,9 +25,9 @@ const Env = z.object({
   PRAG_EMBED_MODEL: z.string().optional(),
   PRAG_CHUNK_TOKENS: int(16, 8192).default(256),
   PRAG_EMBED_BATCH: int(1, 1024).default(32),
-  PRAG_ANN_THRESHOLD: int(1, 1e9).default(50_000),
-  PRAG_ANN_NPROBES: int(1, 1e5).default(24),
-  PRAG_ANN_REFINE: int(1, 1000).default(8),
+  PRAG_ANN_THRESHOLD: int(1, 1e9).default(DEFAULT_ANN.annThreshold),
+  PRAG_ANN_NPROBES: int(1, 1e5).default(DEFAULT_ANN.nprobes),
+  PRAG_ANN_REFINE: int(1, 1000).default(DEFAULT_ANN.refineFactor),
   PRAG_MAX_FILE_MB: int(1, 1e6).default(256),
 });
 
@@ -35,7 +36,7 @@ export interface Config {
   model: string;
   chunkTokens: number;
   embedBatch: number;
-  ann: { annThreshold: number; nprobes: number; refineFactor: number };
+  ann: AnnSettings;
   maxFileBytes: number;
 }
 

@@ -5,7 +5,7 @@ import { SHARED } from './helpers/index.js';
 describe('config', () => {
   it('has defaults for everything', () => {
     const c = loadConfig({ PRAG_MODEL_DIR: `${SHARED}/models` });
-    expect(c).toMatchObject({ model: 'universal-sentence-encoder-lite', chunkTokens: 256, embedBatch: 32, ann: { annThreshold: 50_000, nprobes: 24, refineFactor: 8 } });
+    expect(c).toMatchObject({ model: 'universal-sentence-encoder-lite', chunkTokens: 256, embedBatch: 32, ann: { annThreshold: 25_000, nprobes: 32, refineFactor: 12 } });
   });
 
   it('an explicit model directory that does not exist is an error, not a silent download', () => {

@@ -43,7 +43,7 @@ function children(mail: ParsedMail): ChildFile[] {
     .filter((a) => !a.related && a.content.length > 0)
     .map((a, i) => ({
       name: a.filename ?? `attachment-${i + 1}${EXT_BY_TYPE[a.contentType.toLowerCase()] ?? '.bin'}`,
-      bytes: new Uint8Array(a.content),
+      bytes: new Uint8Array(a.content.buffer, a.content.byteOffset, a.content.length), // a view, not a copy
     }));
 }
 

@@ -234,10 +234,10 @@ export class Engine {
   async search(owner: string, request: SearchRequest): Promise<SearchHit[]> {
     const { query, k, filters } = SearchRequest.parse(request);
     const predicate = chunkPredicate(owner, filters);
-    const [vector] = await this.opts.embedder.embed([query]);
     const candidates = Math.max(4 * k, 40);
+    // The keyword search needs no embedding: it runs while the query is embedded.
     const [byVector, byKeyword] = await Promise.all([
-      this.vectors.vectorSearch(vector!, predicate, candidates),
+      this.opts.embedder.embed([query]).then(([vector]) => this.vectors.vectorSearch(vector!, predicate, candidates)),
       this.vectors.keywordSearch(this.keywords.tokens(query, owner).join(' '), predicate, candidates),
     ]);
     const fused = reciprocalRankFusion<ChunkHit>([byVector, byKeyword], (h) => h.chunk_id);

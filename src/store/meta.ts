@@ -64,9 +64,10 @@ export class MetaStore {
   readyDocuments(owner: string, ids: readonly string[]): Map<string, DocumentRow> {
     const out = new Map<string, DocumentRow>();
     for (let i = 0; i < ids.length; i += IN_BATCH) {
+      // Keyed on the primary key (owner, id); the state is checked here so the planner cannot prefer the state index.
       const rows = this.db.select().from(documents)
-        .where(and(eq(documents.owner, owner), eq(documents.state, 'ready'), inArray(documents.id, ids.slice(i, i + IN_BATCH)))).all();
-      for (const r of rows) out.set(r.id, r);
+        .where(and(eq(documents.owner, owner), inArray(documents.id, ids.slice(i, i + IN_BATCH)))).all();
+      for (const r of rows) if (r.state === 'ready') out.set(r.id, r);
     }
     return out;
   }
@@ -129,9 +130,10 @@ export class MetaStore {
   chunkPointers(owner: string, ids: readonly string[]): Map<string, Pick<typeof chunks.$inferSelect, 'page' | 'heading' | 'section' | 'charStart' | 'charEnd'>> {
     const out = new Map<string, Pick<typeof chunks.$inferSelect, 'page' | 'heading' | 'section' | 'charStart' | 'charEnd'>>();
     for (let i = 0; i < ids.length; i += IN_BATCH) {
-      const rows = this.db.select({ id: chunks.id, page: chunks.page, heading: chunks.heading, section: chunks.section, charStart: chunks.charStart, charEnd: chunks.charEnd })
-        .from(chunks).where(and(eq(chunks.owner, owner), inArray(chunks.id, ids.slice(i, i + IN_BATCH)))).all();
-      for (const { id, ...ptr } of rows) out.set(id, ptr);
+      // By primary key only: with `owner = ?` in the query SQLite may walk the owner's whole (owner, doc_id) index.
+      const rows = this.db.select({ id: chunks.id, owner: chunks.owner, page: chunks.page, heading: chunks.heading, section: chunks.section, charStart: chunks.charStart, charEnd: chunks.charEnd })
+        .from(chunks).where(inArray(chunks.id, ids.slice(i, i + IN_BATCH))).all();
+      for (const { id, owner: rowOwner, ...ptr } of rows) if (rowOwner === owner) out.set(id, ptr);
     }
     return out;
   }
