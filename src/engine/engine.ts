@@ -116,7 +116,7 @@ export class Engine {
   }
 
   /** Rolls back half-written documents and finishes half-done deletes. */
-  private async recover(): Promise<{ rolledBack: number; deleted: number }> {
+  private async recover(): Promise<void> {
     this.meta.interruptRunningJobs();
     const unfinished = this.meta.unfinished();
     const byOwner = new Map<string, string[]>();
@@ -126,7 +126,6 @@ export class Engine {
       await this.vectors.deleteDocuments(owner, ids);
       this.meta.removeDocuments(owner, ids);
     }
-    return { rolledBack: unfinished.filter((d) => d.state === 'pending').length, deleted: unfinished.filter((d) => d.state === 'deleting').length };
   }
 
   async ingest(files: AsyncIterable<SourceFile> | Iterable<SourceFile>, options: IngestOptions): Promise<IngestReport> {
