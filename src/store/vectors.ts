@@ -6,6 +6,7 @@
  * benchmark against exact search, not assumed).
  */
 import * as lancedb from '@lancedb/lancedb';
+import { availableParallelism } from 'node:os';
 import { CHUNKS_TABLE, chunkTableSchema, type ChunkRow } from '../../schemas/vector-table.js';
 import { sqlLiteral } from './filter.js';
 
@@ -22,6 +23,11 @@ export const DEFAULT_ANN: AnnSettings = { annThreshold: 25_000, nprobes: 32, ref
 export interface ChunkHit { chunk_id: string; doc_id: string; collection: string; text: string }
 export interface VectorHit extends ChunkHit { _distance: number }
 export interface KeywordHit extends ChunkHit { _score: number }
+
+// Lance sizes its CPU pool as cores − 2; on a 2-core machine that is one thread, and its full-text index
+// builder deadlocks there once the posting lists span more than one batch (lancedb/lancedb#3568).
+// Read when the pool is first used, so setting it before any table operation is enough.
+process.env.LANCE_CPU_THREADS ??= String(Math.max(4, availableParallelism()));
 
 const HIT_COLUMNS = ['chunk_id', 'doc_id', 'collection', 'text'];
 const VECTOR_INDEX = 'vector_idx';
