@@ -1,4 +1,3 @@
-import { getDocument, PDFDateString, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { Section } from '../../schemas/document.js';
 import { isoDate, tidyText } from '../decode.js';
 import { asParseError, ParseError } from '../errors.js';
@@ -22,6 +21,8 @@ function pageText(items: readonly TextItemLike[]): string {
 /** Text layer of a PDF, one section per page (pages without text are left out, their numbers kept). */
 export async function pdfPages(bytes: Uint8Array): Promise<{ sections: Section[]; pages: number; title?: string; author?: string; date?: string }> {
   if (!startsWithPdfMagic(bytes)) throw new ParseError('format_mismatch', 'file does not start with %PDF-');
+  // pdf.js is large: loaded on the first PDF, not by every process that imports the parsers.
+  const { getDocument, PDFDateString, VerbosityLevel } = await import('pdfjs-dist/legacy/build/pdf.mjs');
   const task = getDocument({
     data: new Uint8Array(bytes), // pdf.js detaches the buffer it is given
     isEvalSupported: false,
