@@ -8,7 +8,7 @@ import { Field, FixedSizeList, Float32, Int64, List, Schema, Utf8 } from 'apache
 
 export const CHUNKS_TABLE = 'chunks';
 
-export interface ChunkRow {
+export type ChunkRow = {
   chunk_id: string;
   doc_id: string;
   owner: string;
@@ -23,8 +23,8 @@ export interface ChunkRow {
   text: string;
   /** Output of the keyword token function, space-separated: the only thing the full-text index sees. */
   keywords: string;
-  vector: number[] | Float32Array;
-}
+  vector: Float32Array;
+};
 
 const utf8List = () => new List(new Field('item', new Utf8(), true));
 

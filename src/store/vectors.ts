@@ -81,7 +81,7 @@ export class VectorStore {
   add(rows: readonly ChunkRow[]): Promise<void> {
     if (!rows.length) return Promise.resolve();
     return this.serial(async () => {
-      await this.table.add(rows.map((r) => ({ ...r, vector: Array.from(r.vector) })));
+      await this.table.add([...rows]); // Float32Array vectors go into the Arrow batch as they are
     });
   }
 
