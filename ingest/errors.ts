@@ -14,3 +14,15 @@ export function asParseError(err: unknown, what: string): ParseError {
   const detail = err instanceof Error ? err.message : String(err);
   return new ParseError('corrupt', `${what}: ${detail.slice(0, 200)}`);
 }
+
+/**
+ * Thrown by a source (not by content): its bytes can no longer be trusted,
+ * e.g. an encrypted upload failed authentication part-way. It stops the whole
+ * ingest instead of becoming a per-file error.
+ */
+export class SourceAborted extends Error {
+  constructor(readonly cause: Error) {
+    super(cause.message);
+    this.name = 'SourceAborted';
+  }
+}

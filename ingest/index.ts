@@ -5,7 +5,7 @@
 import { extname } from 'node:path';
 import { ParsedDocument, type Format, type ParseErrorCode } from '../schemas/document.js';
 import { looksBinary, sha256Hex } from './decode.js';
-import { asParseError, ParseError } from './errors.js';
+import { asParseError, ParseError, SourceAborted } from './errors.js';
 import { parseCcda } from './formats/ccda.js';
 import { parseCsv } from './formats/csv.js';
 import { parseDocx } from './formats/docx.js';
@@ -19,7 +19,7 @@ import { parseText } from './formats/text.js';
 import { splitMbox } from './mbox.js';
 import type { FormatParser, ParsedBody } from './types.js';
 
-export { ParseError } from './errors.js';
+export { ParseError, SourceAborted } from './errors.js';
 export { chunkDocument, type Chunk, type ChunkerOptions, type TokenCounter } from './chunker.js';
 
 /** What the caller hands in: a name and two ways to read the bytes. */
@@ -127,6 +127,7 @@ const DEFAULTS: Required<ParseOptions> = { maxFileBytes: 256 * 1024 * 1024, maxM
 /**
  * Parses one file. Never throws for bad content: every failure is an outcome
  * with a code, and one message of an mbox failing does not stop the rest.
+ * Only a source that aborts (SourceAborted) stops it.
  */
 export async function* parseSource(file: SourceFile, options: ParseOptions = {}): AsyncGenerator<ParseOutcome> {
   const opts = { ...DEFAULTS, ...options };
@@ -142,6 +143,7 @@ export async function* parseSource(file: SourceFile, options: ParseOptions = {})
         else yield* parseBytes(item.bytes, `message-${item.index + 1}.eml`, source, 'eml', 0, opts);
       }
     } catch (err) {
+      if (err instanceof SourceAborted) throw err;
       yield fail(file.path, err);
     }
     return;
@@ -151,6 +153,7 @@ export async function* parseSource(file: SourceFile, options: ParseOptions = {})
   try {
     bytes = await file.readBytes();
   } catch (err) {
+    if (err instanceof SourceAborted) throw err;
     return yield fail(file.path, new ParseError('corrupt', `cannot read file: ${(err as Error).message}`));
   }
   yield* parseBytes(bytes, name, file.path, format, 0, opts);

@@ -66,3 +66,17 @@ export const ingestJobs = sqliteTable('ingest_jobs', {
   startedAt: integer('started_at').notNull(),
   finishedAt: integer('finished_at'),
 });
+
+/** Each owner's data key, wrapped by the master key (src/crypto/at-rest.ts). Deleting the row shreds the owner's data. */
+export const ownerKeys = sqliteTable('owner_keys', {
+  owner: text('owner').primaryKey(),
+  wrappedKey: text('wrapped_key').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Permits their owners revoked (by name), checked on every request. `owner` is the stored owner id. */
+export const revokedPermits = sqliteTable('revoked_permits', {
+  owner: text('owner').notNull(),
+  permitName: text('permit_name').notNull(),
+  revokedAt: integer('revoked_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.owner, t.permitName] })]);

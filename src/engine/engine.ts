@@ -19,8 +19,8 @@ import { parseSource, type Chunk, type ParseOptions, type SourceFile } from '../
 import type { Embedder } from '../embed/embedder.js';
 import { EmbedQueue } from '../embed/queue.js';
 import { chunkPredicate } from '../store/filter.js';
-import { plainKeywordTokenizer, type KeywordTokenizer } from '../store/keywords.js';
 import { MetaStore, type DocumentRow, type NewChunk } from '../store/meta.js';
+import { plainSealer, type OwnerSealer, type Sealer } from '../store/sealer.js';
 import { DEFAULT_ANN, VectorStore, type AnnSettings, type ChunkHit } from '../store/vectors.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { lockDataDir } from './lock.js';
@@ -36,7 +36,8 @@ export class EngineError extends Error {
 export interface EngineOptions {
   dataDir: string;
   embedder: Embedder;
-  keywords?: { id: string; tokenizer: KeywordTokenizer };
+  /** What user content becomes before it is stored (default: plain, for embedded mode). */
+  sealer?: (meta: MetaStore) => Sealer;
   ann?: Partial<AnnSettings>;
   parse?: ParseOptions;
   /** Chunks written to the stores per group commit. */
@@ -55,6 +56,12 @@ export interface IngestOptions {
   onProgress?: (p: IngestProgress) => void;
   /** Fold new rows into the indexes when done (default true). */
   maintain?: boolean;
+  /**
+   * All or nothing: documents stay invisible until the whole input has been
+   * read, and are rolled back if reading it fails (e.g. an envelope segment
+   * fails authentication). Default: visible group by group.
+   */
+  atomic?: boolean;
 }
 
 export interface IngestReport {
@@ -78,7 +85,7 @@ export class Engine {
     private readonly opts: EngineOptions,
     readonly meta: MetaStore,
     readonly vectors: VectorStore,
-    private readonly keywords: KeywordTokenizer,
+    private readonly sealer: Sealer,
     private readonly unlock: () => void,
   ) {
     this.ann = { ...DEFAULT_ANN, ...opts.ann };
@@ -92,12 +99,12 @@ export class Engine {
     try {
       meta = MetaStore.open(join(opts.dataDir, 'meta.sqlite'));
       const { embedder } = opts;
-      const keywords = opts.keywords ?? { id: 'plain-v1', tokenizer: plainKeywordTokenizer };
+      const sealer = opts.sealer?.(meta) ?? plainSealer;
+      checkRecorded(meta, 'sealer', sealer.id, 'storage sealer');
       checkRecorded(meta, 'embed_model', embedder.model, 'embedding model');
       checkRecorded(meta, 'embed_dim', String(embedder.dim), 'embedding dimension');
-      checkRecorded(meta, 'keyword_tokens', keywords.id, 'keyword token function');
       const vectors = await VectorStore.open(join(opts.dataDir, 'vectors'), embedder.dim, { ...DEFAULT_ANN, ...opts.ann });
-      const engine = new Engine(opts, meta, vectors, keywords.tokenizer, unlock);
+      const engine = new Engine(opts, meta, vectors, sealer, unlock);
       await engine.recover();
       return engine;
     } catch (e) {
@@ -121,11 +128,7 @@ export class Engine {
     const unfinished = this.meta.unfinished();
     const byOwner = new Map<string, string[]>();
     for (const d of unfinished) byOwner.set(d.owner, [...(byOwner.get(d.owner) ?? []), d.id]);
-    for (const [owner, ids] of byOwner) {
-      this.meta.setState(owner, ids, 'deleting'); // from here on a crash finishes the delete
-      await this.vectors.deleteDocuments(owner, ids);
-      this.meta.removeDocuments(owner, ids);
-    }
+    for (const [owner, ids] of byOwner) await this.removeDocuments(owner, ids);
   }
 
   async ingest(files: AsyncIterable<SourceFile> | Iterable<SourceFile>, options: IngestOptions): Promise<IngestReport> {
@@ -133,8 +136,10 @@ export class Engine {
     const owner = options.owner;
     if (!owner) throw new EngineError('invalid_owner', 'owner is required');
     const collection = CollectionName.parse(options.collection ?? DEFAULT_COLLECTION);
+    const sealer = this.sealer.forOwner(owner);
     const job = randomUUID();
-    this.meta.startJob({ id: job, owner, collection });
+    this.meta.startJob({ id: job, owner, collection: sealer.tag(collection, 'collection') });
+    const atomic = options.atomic ?? false;
     const report: IngestReport = { job, documents: 0, chunks: 0, skipped: 0, failed: [], seconds: 0 };
     const progress = () => options.onProgress?.({ documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length });
     const seen = new Set<string>();
@@ -147,7 +152,7 @@ export class Engine {
       const g = group;
       group = [];
       size = 0;
-      flushing = this.writeGroup(owner, collection, job, g).then(() => {
+      flushing = this.writeGroup(owner, sealer, collection, job, g, !atomic).then(() => {
         report.documents += g.length;
         report.chunks += g.reduce((n, p) => n + p.chunks.length, 0);
         progress();
@@ -162,7 +167,7 @@ export class Engine {
             progress();
             continue;
           }
-          const { doc } = outcome;
+          const doc = { ...outcome.doc, id: sealer.documentId(outcome.doc.id), parentId: outcome.doc.parentId && sealer.documentId(outcome.doc.parentId) };
           if (seen.has(doc.id) || this.meta.documentStates(owner, [doc.id]).has(doc.id)) {
             report.skipped++; // same bytes already indexed for this owner: a no-op
             progress();
@@ -178,8 +183,10 @@ export class Engine {
       }
       if (group.length) await flush();
       await flushing;
+      if (atomic) this.meta.setState(owner, this.meta.pendingOfJob(owner, job), 'ready');
     } catch (e) {
       await flushing.catch(() => undefined);
+      if (atomic) await this.removeDocuments(owner, this.meta.pendingOfJob(owner, job)).catch(() => undefined);
       throw e;
     }
     this.meta.finishJob(job, { documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length });
@@ -193,13 +200,15 @@ export class Engine {
   }
 
   /** Steps 1-3 of the visibility protocol for one group of documents. */
-  private async writeGroup(owner: string, collection: string, job: string, group: Prepared[]): Promise<void> {
+  private async writeGroup(owner: string, sealer: OwnerSealer, collection: string, job: string, group: Prepared[], visible: boolean): Promise<void> {
     const vectors = await Promise.all(group.map((p) => p.vectors));
     const ids = group.map((p) => p.doc.id);
     const now = Date.now();
     this.meta.insertPending(group.map(({ doc, chunks }) => ({
-      owner, id: doc.id, collection, parentId: doc.parentId ?? null, title: doc.title, source: doc.source,
-      mediaType: doc.mediaType, format: doc.format, date: doc.date ? Date.parse(doc.date) : null, meta: doc.meta,
+      owner, id: doc.id, collection: sealer.tag(collection, 'collection'), parentId: doc.parentId ?? null,
+      title: sealer.seal(doc.title, `title:${doc.id}`), source: sealer.seal(doc.source, `source:${doc.id}`),
+      mediaType: doc.mediaType, format: doc.format, date: doc.date ? Date.parse(doc.date) : null,
+      meta: sealer.seal(JSON.stringify(doc.meta), `meta:${doc.id}`),
       chunkCount: chunks.length, state: 'pending' as const, jobId: job, createdAt: now,
     })));
     try {
@@ -207,37 +216,42 @@ export class Engine {
       const mapping: NewChunk[] = [];
       group.forEach(({ doc, chunks }, g) => {
         const email = doc.meta.kind === 'email' ? doc.meta : undefined;
-        const from = email ? addressesOf(email.from) : null;
-        const to = email ? addressesOf([...email.to, ...email.cc]) : null;
+        const from = email ? addressesOf(email.from).map((a) => sealer.tag(a, 'address')) : null;
+        const to = email ? addressesOf([...email.to, ...email.cc]).map((a) => sealer.tag(a, 'address')) : null;
+        const taggedCollection = sealer.tag(collection, 'collection');
         chunks.forEach((c, i) => {
           const id = this.chunkId(owner, doc.id, c.ordinal);
           rows.push({
-            chunk_id: id, doc_id: doc.id, owner, collection, format: doc.format,
+            chunk_id: id, doc_id: doc.id, owner, collection: taggedCollection, format: doc.format,
             doc_date: doc.date ? BigInt(Date.parse(doc.date)) : null, from_addrs: from, to_addrs: to,
-            text: c.text, keywords: this.keywords.tokens(`${doc.title}\n${c.text}`, owner).join(' '), vector: vectors[g]![i]!,
+            text: sealer.seal(c.text, `chunk:${id}`), keywords: sealer.keywordTokens(`${doc.title}\n${c.text}`).join(' '), vector: vectors[g]![i]!,
           });
-          mapping.push({ id, owner, docId: doc.id, ordinal: c.ordinal, section: c.section, heading: c.heading ?? null, page: c.page ?? null, charStart: c.charStart, charEnd: c.charEnd, tokens: c.tokens });
+          mapping.push({ id, owner, docId: doc.id, ordinal: c.ordinal, section: c.section, heading: c.heading == null ? null : sealer.seal(c.heading, `heading:${id}`), page: c.page ?? null, charStart: c.charStart, charEnd: c.charEnd, tokens: c.tokens });
         });
       });
       await this.vectors.add(rows);
-      this.meta.markReady(owner, ids, mapping);
+      this.meta.markReady(owner, ids, mapping, visible);
     } catch (e) {
       // Roll back now rather than leave it to the next start-up.
-      this.meta.setState(owner, ids, 'deleting');
-      await this.vectors.deleteDocuments(owner, ids).catch(() => undefined);
-      this.meta.removeDocuments(owner, ids);
+      await this.removeDocuments(owner, ids).catch(() => undefined);
       throw e;
     }
   }
 
   async search(owner: string, request: SearchRequest): Promise<SearchHit[]> {
     const { query, k, filters } = SearchRequest.parse(request);
-    const predicate = chunkPredicate(owner, filters);
+    const sealer = this.sealer.forOwner(owner);
+    const predicate = chunkPredicate(owner, {
+      ...filters,
+      collections: filters.collections?.map((c) => sealer.tag(c, 'collection')),
+      from: filters.from && sealer.tag(filters.from, 'address'),
+      to: filters.to && sealer.tag(filters.to, 'address'),
+    });
     const candidates = Math.max(4 * k, 40);
     // The keyword search needs no embedding: it runs while the query is embedded.
     const [byVector, byKeyword] = await Promise.all([
       this.opts.embedder.embed([query]).then(([vector]) => this.vectors.vectorSearch(vector!, predicate, candidates)),
-      this.vectors.keywordSearch(this.keywords.tokens(query, owner).join(' '), predicate, candidates),
+      this.vectors.keywordSearch(sealer.keywordTokens(query).join(' '), predicate, candidates),
     ]);
     const fused = reciprocalRankFusion<ChunkHit>([byVector, byKeyword], (h) => h.chunk_id);
     const docs = this.meta.readyDocuments(owner, [...new Set(fused.map((f) => f.item.doc_id))]);
@@ -247,8 +261,10 @@ export class Engine {
       const doc = docs.get(item.doc_id)!;
       const ptr = pointers.get(item.chunk_id);
       return {
-        doc_id: item.doc_id, chunk_id: item.chunk_id, title: doc.title, source: doc.source,
-        page: ptr?.page ?? null, section: ptr?.heading ?? null, collection: doc.collection, score, text: item.text,
+        doc_id: item.doc_id, chunk_id: item.chunk_id, title: sealer.open(doc.title, `title:${doc.id}`),
+        source: sealer.open(doc.source, `source:${doc.id}`), page: ptr?.page ?? null,
+        section: ptr?.heading == null ? null : sealer.open(ptr.heading, `heading:${item.chunk_id}`),
+        collection: sealer.untag(doc.collection, 'collection'), score, text: sealer.open(item.text, `chunk:${item.chunk_id}`),
       };
     });
   }
@@ -262,15 +278,28 @@ export class Engine {
       for (const child of this.meta.childIds(owner, docId)) walk(child);
     };
     walk(id);
-    if (!ids.length) return 0;
-    this.meta.setState(owner, ids, 'deleting');
-    await this.vectors.deleteDocuments(owner, ids);
-    this.meta.removeDocuments(owner, ids);
+    await this.removeDocuments(owner, ids);
     return ids.length;
   }
 
+  /** Removes documents from both stores; once marked `deleting`, a crash part-way is finished at the next start-up. */
+  private async removeDocuments(owner: string, ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    this.meta.setState(owner, ids, 'deleting');
+    await this.vectors.deleteDocuments(owner, ids);
+    this.meta.removeDocuments(owner, ids);
+  }
+
+  /** An owner's visible documents, with their fields opened. */
   listDocuments(owner: string, collection?: string): DocumentRow[] {
-    return this.meta.listDocuments(owner, collection);
+    const sealer = this.sealer.forOwner(owner);
+    return this.meta.listDocuments(owner, collection && sealer.tag(collection, 'collection')).map((d) => ({
+      ...d,
+      collection: sealer.untag(d.collection, 'collection'),
+      title: sealer.open(d.title, `title:${d.id}`),
+      source: sealer.open(d.source, `source:${d.id}`),
+      meta: JSON.parse(sealer.open(d.meta as string, `meta:${d.id}`)) as unknown,
+    }));
   }
 
   maintain(): Promise<void> {

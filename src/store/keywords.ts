@@ -1,14 +1,8 @@
 /**
- * The keyword token function: the single path from text to what the full-text
- * index stores and what keyword queries look for. Both sides go through
- * `KeywordTokenizer.tokens`, so swapping plain tokens for keyed hashes (a
- * blind index) changes this module and nothing else.
+ * Plain keyword tokens: Unicode words, lower-cased, stopwords dropped. The
+ * sealer (src/store/sealer.ts) decides whether the full-text index stores
+ * them as they are or as keyed hashes (a blind index).
  */
-
-export interface KeywordTokenizer {
-  /** Tokens for `text` as stored for / searched by `owner`. */
-  tokens(text: string, owner: string): string[];
-}
 
 /** Words too common to help ranking; dropping them keeps the index and queries small. */
 const STOPWORDS = new Set(
@@ -29,7 +23,3 @@ export function plainTokens(text: string): string[] {
   }
   return out;
 }
-
-export const plainKeywordTokenizer: KeywordTokenizer = {
-  tokens: (text) => plainTokens(text),
-};

@@ -9,7 +9,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import * as schema from '../../schemas/db.js';
-import { chunks, documents, indexMeta, ingestJobs } from '../../schemas/db.js';
+import { chunks, documents, indexMeta, ingestJobs, ownerKeys, revokedPermits } from '../../schemas/db.js';
 
 export type DocumentRow = typeof documents.$inferSelect;
 export type NewDocument = typeof documents.$inferInsert;
@@ -29,6 +29,7 @@ export class MetaStore {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL'); // WAL + NORMAL survives a process crash; only power loss can drop the last commit
     sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('secure_delete = ON'); // deleted rows are overwritten, not left in free pages
     const db = drizzle(sqlite, { schema });
     migrate(db, { migrationsFolder: MIGRATIONS });
     return new MetaStore(sqlite, db);
@@ -78,11 +79,15 @@ export class MetaStore {
     });
   }
 
-  /** Makes documents visible: their chunk mapping and the `ready` state land in one transaction. */
-  markReady(owner: string, docIds: readonly string[], rows: readonly NewChunk[]): void {
+  /**
+   * Makes documents visible: their chunk mapping and the `ready` state land in
+   * one transaction. With `visible: false` the mapping lands and the documents
+   * stay `pending` until `setState(…, 'ready')` (all-or-nothing uploads).
+   */
+  markReady(owner: string, docIds: readonly string[], rows: readonly NewChunk[], visible = true): void {
     this.transaction(() => {
       for (const c of rows) this.db.insert(chunks).values(c).run();
-      for (const id of docIds) {
+      if (visible) for (const id of docIds) {
         this.db.update(documents).set({ state: 'ready' }).where(and(eq(documents.owner, owner), eq(documents.id, id))).run();
       }
     });
@@ -121,6 +126,12 @@ export class MetaStore {
     return this.db.select().from(documents).where(where).orderBy(documents.createdAt).all();
   }
 
+  /** Documents a job wrote that are not yet visible. */
+  pendingOfJob(owner: string, job: string): string[] {
+    return this.db.select({ id: documents.id }).from(documents)
+      .where(and(eq(documents.owner, owner), eq(documents.jobId, job), eq(documents.state, 'pending'))).all().map((r) => r.id);
+  }
+
   /** Children (attachments) of a document. */
   childIds(owner: string, parentId: string): string[] {
     return this.db.select({ id: documents.id }).from(documents)
@@ -157,5 +168,28 @@ export class MetaStore {
 
   getJob(id: string): JobRow | undefined {
     return this.db.select().from(ingestJobs).where(eq(ingestJobs.id, id)).get();
+  }
+
+  wrappedKey(owner: string): string | undefined {
+    return this.db.select().from(ownerKeys).where(eq(ownerKeys.owner, owner)).get()?.wrappedKey;
+  }
+
+  /** Stores a wrapped data key unless one exists; returns the one that is stored. */
+  putWrappedKey(owner: string, wrappedKey: string): string {
+    this.db.insert(ownerKeys).values({ owner, wrappedKey, createdAt: Date.now() }).onConflictDoNothing().run();
+    return this.wrappedKey(owner)!;
+  }
+
+  ownerKeyCount(): number {
+    return this.db.select({ n: sql<number>`count(*)` }).from(ownerKeys).get()?.n ?? 0;
+  }
+
+  revokePermit(owner: string, permitName: string): void {
+    this.db.insert(revokedPermits).values({ owner, permitName, revokedAt: Date.now() }).onConflictDoNothing().run();
+  }
+
+  isPermitRevoked(owner: string, permitName: string): boolean {
+    return this.db.select().from(revokedPermits)
+      .where(and(eq(revokedPermits.owner, owner), eq(revokedPermits.permitName, permitName))).get() !== undefined;
   }
 }

@@ -1,0 +1,45 @@
+/**
+ * The service's sealer: every owner's fields sealed under that owner's data
+ * key, which is stored wrapped by the master key (src/crypto/at-rest.ts).
+ */
+import { KeyError, MasterKey, OwnerCipher } from '../crypto/at-rest.js';
+import { plainTokens } from './keywords.js';
+import type { MetaStore } from './meta.js';
+import type { OwnerSealer, Sealer } from './sealer.js';
+
+const MASTER_CHECK = 'master_key_check';
+
+function ownerSealer(cipher: OwnerCipher): OwnerSealer {
+  return {
+    documentId: (id) => cipher.documentId(id),
+    seal: (v, ctx) => cipher.seal(v, ctx),
+    open: (v, ctx) => cipher.open(v, ctx),
+    tag: (v, ctx) => cipher.tag(v, ctx),
+    untag: (v, ctx) => cipher.untag(v, ctx),
+    keywordTokens: (text) => plainTokens(text).map((w) => cipher.keywordToken(w)),
+  };
+}
+
+export class Keyring implements Sealer {
+  readonly id = 'sealed-v1';
+  private readonly owners = new Map<string, OwnerSealer>();
+
+  /** Refuses a master key other than the one the data was written with; records it on first use. */
+  constructor(private readonly meta: MetaStore, private readonly master: MasterKey) {
+    const recorded = meta.getMeta(MASTER_CHECK);
+    if (recorded === undefined) meta.setMeta(MASTER_CHECK, master.check());
+    else if (!master.matches(recorded)) {
+      throw new KeyError('master_key_mismatch', 'the master key does not match the one this data directory was written with; nothing was changed');
+    }
+  }
+
+  forOwner(owner: string): OwnerSealer {
+    let sealer = this.owners.get(owner);
+    if (!sealer) {
+      const wrapped = this.meta.wrappedKey(owner) ?? this.meta.putWrappedKey(owner, this.master.newDataKey(owner).wrapped);
+      sealer = ownerSealer(new OwnerCipher(this.master.unwrap(wrapped, owner)));
+      this.owners.set(owner, sealer);
+    }
+    return sealer;
+  }
+}
