@@ -21,7 +21,7 @@ export function asParseError(err: unknown, what: string): ParseError {
  * ingest instead of becoming a per-file error.
  */
 export class SourceAborted extends Error {
-  constructor(readonly cause: Error) {
+  constructor(override readonly cause: Error) {
     super(cause.message);
     this.name = 'SourceAborted';
   }

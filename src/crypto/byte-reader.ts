@@ -65,3 +65,18 @@ export class ByteReader {
     }
   }
 }
+
+/** A Web ReadableStream as an async iterable (not every runtime makes streams iterable). */
+export async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}

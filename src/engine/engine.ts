@@ -67,6 +67,8 @@ export interface IngestOptions {
 export interface IngestReport {
   job: string;
   documents: number;
+  /** Ids of the documents this ingest stored. */
+  docIds: string[];
   chunks: number;
   skipped: number;
   failed: Array<{ path: string; error: string }>;
@@ -140,7 +142,7 @@ export class Engine {
     const job = randomUUID();
     this.meta.startJob({ id: job, owner, collection: sealer.tag(collection, 'collection') });
     const atomic = options.atomic ?? false;
-    const report: IngestReport = { job, documents: 0, chunks: 0, skipped: 0, failed: [], seconds: 0 };
+    const report: IngestReport = { job, documents: 0, docIds: [], chunks: 0, skipped: 0, failed: [], seconds: 0 };
     const progress = () => options.onProgress?.({ documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length });
     const seen = new Set<string>();
     const groupChunks = this.opts.groupChunks ?? 256;
@@ -154,6 +156,7 @@ export class Engine {
       size = 0;
       flushing = this.writeGroup(owner, sealer, collection, job, g, !atomic).then(() => {
         report.documents += g.length;
+        report.docIds.push(...g.map((p) => p.doc.id));
         report.chunks += g.reduce((n, p) => n + p.chunks.length, 0);
         progress();
       });

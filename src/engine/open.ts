@@ -1,9 +1,9 @@
 /** Opens an Engine the way every entry point (CLI, benchmark, later the service) does: config → embedder → stores. */
 import type { Config } from '../config.js';
 import { WorkerEmbedder } from '../embed/worker-embedder.js';
-import { Engine } from './engine.js';
+import { Engine, type EngineOptions } from './engine.js';
 
-export async function openEngine(dataDir: string, config: Config): Promise<Engine> {
+export async function openEngine(dataDir: string, config: Config, options: Pick<EngineOptions, 'sealer'> = {}): Promise<Engine> {
   const embedder = await WorkerEmbedder.load({ model: config.model, modelDir: config.modelDir, maxTokens: config.chunkTokens });
   return Engine.open({
     dataDir,
@@ -12,5 +12,6 @@ export async function openEngine(dataDir: string, config: Config): Promise<Engin
     batchSize: config.embedBatch,
     parse: { maxFileBytes: config.maxFileBytes },
     closeEmbedder: true,
+    ...options,
   });
 }

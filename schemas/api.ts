@@ -1,0 +1,98 @@
+/**
+ * The service's request and reply contracts. Every request is an envelope
+ * (schemas/envelope.ts) whose sealed header carries `RequestMeta` and whose
+ * sealed `type` names the operation, so a request sealed for one endpoint is
+ * refused by every other.
+ */
+import { z } from 'zod';
+import { CollectionName, SearchHit, SearchRequest } from './search.js';
+
+/** SNIP-24 query permit (SecretFoundation/SNIPs SNIP-24.md), as signed by a Secret wallet. */
+export const Permit = z.object({
+  params: z.object({
+    permit_name: z.string().min(1).max(128),
+    allowed_tokens: z.array(z.string().min(1).max(128)).min(1).max(16),
+    chain_id: z.string().min(1).max(64),
+    permissions: z.array(z.string().min(1).max(32)).min(1).max(8),
+  }).strict(),
+  signature: z.object({
+    pub_key: z.object({
+      type: z.literal('tendermint/PubKeySecp256k1'),
+      value: z.base64(),
+    }).strict(),
+    signature: z.base64(),
+  }).strict(),
+}).strict();
+export type Permit = z.infer<typeof Permit>;
+
+/** PRAG's permit names: "prag-" then 1-59 letters, digits, dots, dashes or underscores. */
+export const PRAG_PERMIT_NAME = /^prag-[A-Za-z0-9._-]{1,59}$/;
+/** The permission a PRAG permit must grant. */
+export const PRAG_PERMISSION = 'owner';
+
+/** HTTP media types of sealed requests and replies. */
+export const ENVELOPE_MEDIA_TYPE = 'application/vnd.prag.envelope';
+export const REPLY_MEDIA_TYPE = 'application/vnd.prag.reply';
+
+/** Freshness window for a request's timestamp. */
+export const REQUEST_MAX_AGE_MS = 5 * 60 * 1000;
+
+export const RequestMeta = z.object({
+  permit: Permit,
+  /** Client clock, ms since the epoch. */
+  ts: z.number().int().nonnegative(),
+  /** 16 random bytes, hex: with `ts`, makes every request unique so a replay is refused. */
+  nonce: z.string().regex(/^[0-9a-f]{32}$/, 'request nonce must be 16 bytes of lower-case hex'),
+}).strict();
+export type RequestMeta = z.infer<typeof RequestMeta>;
+
+export const UploadMeta = RequestMeta.extend({ collection: CollectionName.optional() }).strict();
+export type UploadMeta = z.infer<typeof UploadMeta>;
+
+/** Sealed `type` of each operation's envelope. */
+export const REQUEST_TYPES = {
+  search: 'application/vnd.prag.search+json',
+  list: 'application/vnd.prag.list+json',
+  delete: 'application/vnd.prag.delete+json',
+  revokePermit: 'application/vnd.prag.revoke-permit+json',
+  /** The payload is the file; the header's `name` is its file name. */
+  upload: 'application/vnd.prag.upload',
+} as const;
+
+export const SearchBody = SearchRequest;
+export const ListBody = z.object({ collection: CollectionName.optional() }).strict();
+export const DocumentId = z.string().regex(/^[0-9a-f]{64}$/, 'document ids are 64 lower-case hex characters');
+export const DeleteBody = z.object({ doc_id: DocumentId }).strict();
+export const RevokePermitBody = z.object({ permit_name: z.string().regex(PRAG_PERMIT_NAME, 'not a PRAG permit name') }).strict();
+
+export const UploadReply = z.object({
+  /** Documents stored by this upload (attachments included). */
+  doc_ids: z.array(z.string()),
+  chunks: z.number().int(),
+  skipped: z.number().int(),
+  failed: z.array(z.object({ source: z.string(), error: z.string() })),
+});
+export type UploadReply = z.infer<typeof UploadReply>;
+
+export const SearchReply = z.object({ hits: z.array(SearchHit) });
+export type SearchReply = z.infer<typeof SearchReply>;
+
+export const DocumentSummary = z.object({
+  doc_id: z.string(),
+  parent_id: z.string().nullable(),
+  title: z.string(),
+  source: z.string(),
+  collection: z.string(),
+  format: z.string(),
+  date: z.string().nullable(),
+  chunks: z.number().int(),
+  created_at: z.string(),
+});
+export type DocumentSummary = z.infer<typeof DocumentSummary>;
+export const ListReply = z.object({ documents: z.array(DocumentSummary) });
+export const DeleteReply = z.object({ deleted: z.number().int() });
+export const RevokePermitReply = z.object({ revoked: z.string() });
+
+/** Every error the service returns, plaintext: codes and messages, never user content. */
+export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type ErrorBody = z.infer<typeof ErrorBody>;

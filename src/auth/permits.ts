@@ -1,0 +1,50 @@
+/**
+ * Identity: a SNIP-24 query permit signed by the user's Secret wallet,
+ * verified offline with secretjs' validatePermit, plus PRAG's own rules that
+ * SNIP-24 contracts leave out (docs: ../shared/docs/secret-platform.md §4):
+ * the chain id must be ours, the permit must name this service in
+ * allowed_tokens, follow PRAG's naming convention, grant "owner", and not be
+ * revoked.
+ */
+import { base64PubkeyToAddress, validatePermit, type Permission } from './secretjs.js';
+import { Permit, PRAG_PERMISSION, PRAG_PERMIT_NAME } from '../../schemas/api.js';
+import { ApiError } from '../server/errors.js';
+
+export interface PermitRules {
+  chainId: string;
+  serviceId: string;
+  isRevoked(address: string, permitName: string): boolean;
+}
+
+export interface Identity {
+  address: string;
+  permitName: string;
+}
+
+export function verifyPermit(input: unknown, rules: PermitRules): Identity {
+  const parsed = Permit.safeParse(input);
+  if (!parsed.success) throw new ApiError(400, 'permit_malformed', `permit is not a SNIP-24 permit: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  const permit = parsed.data;
+  const { params } = permit;
+  if (!PRAG_PERMIT_NAME.test(params.permit_name)) {
+    throw new ApiError(400, 'permit_name_invalid', 'PRAG permit names start with "prag-" and hold 1-59 letters, digits, dots, dashes or underscores');
+  }
+  if (params.chain_id !== rules.chainId) throw new ApiError(401, 'permit_wrong_chain', `permit is for chain "${params.chain_id}", this service accepts "${rules.chainId}"`);
+  if (!params.allowed_tokens.includes(rules.serviceId)) {
+    throw new ApiError(401, 'permit_wrong_service', `permit does not name this service (${rules.serviceId}) in allowed_tokens`);
+  }
+  if (!params.permissions.includes(PRAG_PERMISSION)) throw new ApiError(401, 'permit_permission_missing', `permit does not grant "${PRAG_PERMISSION}"`);
+  let address: string;
+  try {
+    address = base64PubkeyToAddress(permit.signature.pub_key.value, 'secret');
+  } catch {
+    throw new ApiError(400, 'permit_malformed', 'permit public key is not a compressed secp256k1 key');
+  }
+  try {
+    validatePermit(permit, address, rules.serviceId, [PRAG_PERMISSION as Permission], true);
+  } catch (e) {
+    throw new ApiError(401, 'permit_signature_invalid', `permit signature does not verify (${(e as Error).name})`);
+  }
+  if (rules.isRevoked(address, params.permit_name)) throw new ApiError(401, 'permit_revoked', `permit "${params.permit_name}" was revoked by its owner`);
+  return { address, permitName: params.permit_name };
+}

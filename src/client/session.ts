@@ -1,0 +1,112 @@
+/**
+ * A client session: verify the service's attestation with a fresh nonce,
+ * then seal every request to the attested X25519 key with the permit inside,
+ * and open the replies. Uses only fetch and Web streams.
+ */
+import { randomBytes } from '@noble/hashes/utils.js';
+import {
+  ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE, REQUEST_TYPES, type DocumentSummary, type Permit, type SearchReply, type UploadReply,
+} from '../../schemas/api.js';
+import type { SearchRequest } from '../../schemas/search.js';
+import { chunksOf } from '../crypto/byte-reader.js';
+import { bytesToHex, utf8ToBytes } from '../crypto/bytes.js';
+import { sealEnvelope } from '../crypto/envelope.js';
+import { verifyAttestation, type VerifiedService, type VerifyOptions } from './verify/attestation.js';
+
+export class ServiceError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'ServiceError';
+  }
+}
+
+export interface ConnectOptions extends Omit<VerifyOptions, 'nonce'> {
+  fetch?: typeof fetch;
+}
+
+async function errorOf(res: Response): Promise<ServiceError> {
+  const body = await res.json().catch(() => undefined) as { error?: { code?: string; message?: string } } | undefined;
+  return new ServiceError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`);
+}
+
+export interface UploadInput {
+  name: string;
+  size: number;
+  bytes: Uint8Array | AsyncIterable<Uint8Array>;
+  collection?: string;
+}
+
+/** A Web ReadableStream over an async iterable (fetch streams it as the request body). */
+function readableFrom(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await it.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+}
+
+export class PragClient {
+  private constructor(readonly url: string, readonly service: VerifiedService, private readonly doFetch: typeof fetch) {}
+
+  /** Fetches and verifies the attestation; throws AttestationError naming the failed check. */
+  static async connect(url: string, options: ConnectOptions): Promise<PragClient> {
+    const doFetch = options.fetch ?? fetch;
+    const nonce = randomBytes(32);
+    const res = await doFetch(`${url}/v1/attestation?nonce=${bytesToHex(nonce)}`);
+    if (!res.ok) throw await errorOf(res);
+    const service = await verifyAttestation(await res.json(), { ...options, nonce });
+    return new PragClient(url, service, doFetch);
+  }
+
+  get serviceId(): string {
+    return this.service.statement.service_id;
+  }
+
+  private meta(permit: Permit, extra: Record<string, unknown> = {}) {
+    return { permit, ts: Date.now(), nonce: bytesToHex(randomBytes(16)), ...extra };
+  }
+
+  /** Seals, posts, and opens the single-frame reply. */
+  private async call<T>(path: string, type: string, name: string, size: number, payload: Uint8Array | AsyncIterable<Uint8Array>, meta: Record<string, unknown>): Promise<T> {
+    const sealed = sealEnvelope(this.service.x25519, { type, name, size, meta }, payload);
+    const body = readableFrom(sealed.stream);
+    const res = await this.doFetch(`${this.url}${path}`, {
+      method: 'POST', headers: { 'content-type': ENVELOPE_MEDIA_TYPE }, body, duplex: 'half',
+    } as RequestInit);
+    if (!res.ok) throw await errorOf(res);
+    if (res.headers.get('content-type') !== REPLY_MEDIA_TYPE || !res.body) throw new ServiceError(res.status, 'reply_invalid', 'the service did not answer with a sealed reply');
+    for await (const frame of sealed.reply.jsonFrames<T>(chunksOf(res.body))) return frame;
+    throw new ServiceError(res.status, 'reply_invalid', 'empty reply');
+  }
+
+  private json<T>(path: string, type: string, permit: Permit, body: unknown): Promise<T> {
+    const bytes = utf8ToBytes(JSON.stringify(body));
+    return this.call<T>(path, type, '', bytes.length, bytes, this.meta(permit));
+  }
+
+  upload(permit: Permit, input: UploadInput): Promise<UploadReply> {
+    return this.call('/v1/documents', REQUEST_TYPES.upload, input.name, input.size, input.bytes, this.meta(permit, input.collection ? { collection: input.collection } : {}));
+  }
+
+  search(permit: Permit, request: SearchRequest): Promise<SearchReply> {
+    return this.json('/v1/search', REQUEST_TYPES.search, permit, request);
+  }
+
+  list(permit: Permit, collection?: string): Promise<{ documents: DocumentSummary[] }> {
+    return this.json('/v1/documents/list', REQUEST_TYPES.list, permit, collection ? { collection } : {});
+  }
+
+  delete(permit: Permit, docId: string): Promise<{ deleted: number }> {
+    return this.json('/v1/documents/delete', REQUEST_TYPES.delete, permit, { doc_id: docId });
+  }
+
+  revokePermit(permit: Permit, permitName: string): Promise<{ revoked: string }> {
+    return this.json('/v1/permits/revoke', REQUEST_TYPES.revokePermit, permit, { permit_name: permitName });
+  }
+}

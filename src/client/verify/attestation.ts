@@ -1,0 +1,111 @@
+/**
+ * The client's verification of `GET /v1/attestation` — what must hold before
+ * anything is encrypted to the service. Every check throws AttestationError
+ * naming itself. No Node-only APIs: a browser client uses this module with
+ * a collateral getter of its own.
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { Collateral } from '@phala/dcap-qvl';
+import { AttestationResponse, type AttestationPolicy, type Evidence, type KeyStatement, type MeasurementEntry, type TcbStatus } from '../../../schemas/attestation.js';
+import { bytesToHex, equalBytes, hexToBytes, utf8ToBytes } from '../../crypto/bytes.js';
+import { keyId } from '../../crypto/envelope.js';
+import { statementBytes, tdxReportData, verifyNonceSignature, verifyStatementSignature } from '../../crypto/statement.js';
+import { AttestationError } from './errors.js';
+import { verifyTdQuote, type TdMeasurements } from './quote.js';
+import { expectedRtmr3 } from './rtmr.js';
+
+export interface VerifyOptions {
+  /** The nonce this client sent. */
+  nonce: Uint8Array;
+  /** Required for hardware evidence. */
+  policy?: AttestationPolicy;
+  /** Accept `dev` evidence (no hardware; nothing is proven). */
+  allowInsecureDev?: boolean;
+  /** Collateral for a quote (a PCCS, a cache). */
+  collateral?: (quote: Uint8Array) => Promise<Collateral>;
+  /** Verification time, ms since the epoch (tests pin it to the collateral's window). */
+  now?: () => number;
+}
+
+export interface VerifiedService {
+  statement: KeyStatement;
+  x25519: Uint8Array;
+  ed25519: Uint8Array;
+  insecure: boolean;
+  tcb?: { status: TcbStatus; advisoryIds: string[] };
+  measurement?: { label?: string; mrtd: string; rtmr3: string };
+  composeSha256?: string;
+}
+
+const fail = (check: ConstructorParameters<typeof AttestationError>[0], message: string): never => {
+  throw new AttestationError(check, message);
+};
+
+/** The policy entry matching MRTD and RTMR0-2, if any. */
+export function matchMeasurements(td: TdMeasurements, policy: AttestationPolicy): MeasurementEntry {
+  return policy.measurements.find((m) => m.mrtd === td.mrtd && m.rtmr0 === td.rtmr0 && m.rtmr1 === td.rtmr1 && m.rtmr2 === td.rtmr2)
+    ?? fail('measurements', `MRTD/RTMR0-2 (${td.mrtd.slice(0, 16)}…) match no allowed platform in the policy`);
+}
+
+/** SecretVM: the served compose is an allowed one, and it (with the image's rootfs) replays to the quote's RTMR3. */
+export function checkSecretVmWorkload(td: TdMeasurements, entry: MeasurementEntry, compose: Uint8Array, policy: AttestationPolicy): string {
+  const composeSha = bytesToHex(sha256(compose));
+  if (!policy.compose_sha256.includes(composeSha)) fail('compose', `docker-compose sha256 ${composeSha} is not in the policy`);
+  if (!entry.rootfs_data) fail('measurements', `policy entry ${entry.label ?? entry.mrtd.slice(0, 16)} has no rootfs_data for the RTMR3 replay`);
+  const replayed = bytesToHex(expectedRtmr3({
+    compose, rootfsData: hexToBytes(entry.rootfs_data!), scheme: policy.rtmr3_scheme,
+    dstackAppId: policy.dstack_app_id ? hexToBytes(policy.dstack_app_id) : undefined,
+  }));
+  if (replayed !== td.rtmr3) fail('rtmr3', `RTMR3 replayed from the compose (${replayed.slice(0, 16)}…) differs from the quote's (${td.rtmr3.slice(0, 16)}…)`);
+  return composeSha;
+}
+
+/** SecretVM: the VM signing key is the one the quote attests, and it signed this statement. */
+export function checkSecretVmBinding(reportData: Uint8Array, evidence: Extract<Evidence, { provider: 'secretvm' }>, statement: Uint8Array): void {
+  const vmKey = hexToBytes(evidence.vm_public_key);
+  if (!equalBytes(reportData.subarray(0, 32), vmKey)) fail('binding', 'report_data[0:32] is not the VM signing key that signed the statement');
+  const signature = Uint8Array.from(atob(evidence.vm_signature), (c) => c.charCodeAt(0));
+  if (signature.length !== 64 || !ed25519.verify(signature, statement, vmKey)) fail('vm_signature', 'the VM signing key did not sign this key statement');
+}
+
+export async function verifyAttestation(raw: unknown, options: VerifyOptions): Promise<VerifiedService> {
+  const parsed = AttestationResponse.safeParse(raw);
+  if (!parsed.success) fail('response', `not an attestation response: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+  const { statement, evidence, ...sig } = parsed.data!;
+  const bytes = statementBytes(statement);
+  const x25519 = hexToBytes(statement.x25519);
+  const ed = hexToBytes(statement.ed25519);
+  if (!equalBytes(hexToBytes(sig.nonce), options.nonce)) fail('nonce', 'the response answers another nonce (replayed or substituted)');
+  if (bytesToHex(keyId(x25519)) !== statement.kid) fail('key_id', 'statement kid is not the key id of its X25519 key');
+  if (!verifyStatementSignature(bytes, hexToBytes(sig.statement_signature), ed)) fail('statement_signature', 'key statement signature does not verify');
+  if (!verifyNonceSignature(bytes, options.nonce, hexToBytes(sig.nonce_signature), ed)) fail('nonce_signature', 'nonce signature does not verify');
+  if (evidence.provider !== statement.provider) fail('response', `statement says ${statement.provider}, evidence is ${evidence.provider}`);
+  const policy = options.policy;
+  if (policy?.service_id && policy.service_id !== statement.service_id) fail('service_id', `service id ${statement.service_id} is not the pinned ${policy.service_id}`);
+  const base = { statement, x25519, ed25519: ed };
+
+  if (evidence.provider === 'dev') {
+    if (!options.allowInsecureDev) fail('dev_evidence', 'the service runs the insecure dev provider (no hardware attestation); pass allowInsecureDev to accept it');
+    return { ...base, insecure: true };
+  }
+  if (!policy) return fail('policy', 'hardware evidence needs a measurement policy (deploy/measure writes one)');
+  if (!options.collateral) return fail('collateral', 'no collateral source configured');
+  const quote = hexToBytes(evidence.quote);
+  const collateral = await options.collateral(quote).catch((e: Error) => fail('collateral', e.message));
+  const verified = verifyTdQuote(quote, collateral, Math.floor((options.now?.() ?? Date.now()) / 1000));
+  if (!policy.tcb_status.includes(verified.status as never)) fail('tcb_status', `TCB status ${verified.status} is not accepted by the policy (${policy.tcb_status.join(', ')})`);
+  const entry = matchMeasurements(verified.td, policy);
+  const tcb = { status: verified.status, advisoryIds: verified.advisoryIds };
+  const measurement = { label: entry.label, mrtd: verified.td.mrtd, rtmr3: verified.td.rtmr3 };
+
+  if (evidence.provider === 'secretvm') {
+    const composeSha256 = checkSecretVmWorkload(verified.td, entry, utf8ToBytes(evidence.docker_compose), policy);
+    checkSecretVmBinding(verified.td.reportData, evidence, bytes);
+    return { ...base, insecure: false, tcb, measurement, composeSha256 };
+  }
+  if (!entry.rtmr3) fail('measurements', `policy entry ${entry.label ?? entry.mrtd.slice(0, 16)} pins no RTMR3 for a generic TDX guest`);
+  if (entry.rtmr3 !== verified.td.rtmr3) fail('rtmr3', 'RTMR3 is not the pinned value');
+  if (!equalBytes(verified.td.reportData, tdxReportData(bytes, options.nonce))) fail('binding', 'report_data is not SHA-512(statement ‖ nonce)');
+  return { ...base, insecure: false, tcb, measurement };
+}

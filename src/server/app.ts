@@ -1,0 +1,63 @@
+/**
+ * HTTP (hono, Web-standard Request/Response) onto the service. Sealed
+ * endpoints take an envelope body and answer with reply frames sealed to the
+ * requester; errors are plaintext `{error:{code,message}}` and never carry
+ * user content.
+ */
+import { Hono, type Context } from 'hono';
+import type { Logger } from 'pino';
+import { ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE } from '../../schemas/api.js';
+import { Nonce } from '../../schemas/attestation.js';
+import { chunksOf } from '../crypto/byte-reader.js';
+import { ApiError } from './errors.js';
+import type { Answer, PragService } from './service.js';
+
+type Handler = (body: AsyncIterable<Uint8Array>) => Promise<Answer<unknown>>;
+
+function sealed(handler: Handler) {
+  return async (c: Context) => {
+    const type = c.req.header('content-type')?.split(';')[0]?.trim();
+    if (type !== ENVELOPE_MEDIA_TYPE) throw new ApiError(415, 'unsupported_media_type', `send the envelope as ${ENVELOPE_MEDIA_TYPE}`);
+    const body = c.req.raw.body;
+    if (!body) throw new ApiError(400, 'envelope_malformed', 'request has no body');
+    const answer = await handler(chunksOf(body));
+    const frame = answer.reply.writer().json(answer.value, true);
+    return c.body(frame as Uint8Array<ArrayBuffer>, 200, { 'content-type': REPLY_MEDIA_TYPE, 'cache-control': 'no-store' });
+  };
+}
+
+export function createApp(service: PragService, log: Logger): Hono {
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    log.info({ method: c.req.method, route: c.req.routePath, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+  });
+
+  app.get('/healthz', (c) => c.json({ ok: true, provider: service.tee.name, service_id: service.statement.service_id }));
+
+  app.get('/v1/attestation', async (c) => {
+    const nonce = Nonce.safeParse(c.req.query('nonce') ?? '');
+    if (!nonce.success) throw new ApiError(400, 'nonce_invalid', nonce.error.issues[0]?.message ?? 'invalid nonce');
+    return c.json(await service.attestation(nonce.data), 200, { 'cache-control': 'no-store' });
+  });
+
+  app.post('/v1/documents', sealed((b) => service.upload(b)));
+  app.post('/v1/search', sealed((b) => service.search(b)));
+  app.post('/v1/documents/list', sealed((b) => service.list(b)));
+  app.post('/v1/documents/delete', sealed((b) => service.delete(b)));
+  app.post('/v1/permits/revoke', sealed((b) => service.revokePermit(b)));
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      log.info({ code: err.code, status: err.status }, 'request refused');
+      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    }
+    // Unknown failures may quote content in their messages: log the kind only.
+    log.error({ error: err.name }, 'internal error');
+    return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,60 @@
+/** Service settings from the environment (and `prag serve` flags, which win). */
+import { z } from 'zod';
+import { ServiceId, TeeProviderName } from '../../schemas/attestation.js';
+import { SECRETVM_DEFAULTS } from '../tee/secretvm.js';
+import { TSM_REPORT_DIR } from '../tee/tdx.js';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const Env = z.object({
+  PRAG_TEE: TeeProviderName.default('dev'),
+  PRAG_HOST: z.string().default('127.0.0.1'),
+  PRAG_PORT: int(0, 65535).default(8787),
+  PRAG_MASTER_KEY_FILE: z.string().optional(),
+  PRAG_SERVICE_KEYS: z.enum(['derived', 'generated']).default('derived'),
+  PRAG_SERVICE_ID: ServiceId.optional(),
+  PRAG_CHAIN_ID: z.string().min(1).max(64).default('secret-4'),
+  PRAG_MAX_UPLOAD_MB: int(1, 1e6).default(4096),
+  PRAG_REQUEST_TIMEOUT_S: int(1, 86400).default(3600),
+  PRAG_SECRETVM_SIGN_URL: z.url().default(SECRETVM_DEFAULTS.signUrl),
+  PRAG_SECRETVM_KEY_QUOTE_FILE: z.string().default(SECRETVM_DEFAULTS.keyQuoteFile),
+  PRAG_SECRETVM_PUBLIC_KEY_FILE: z.string().default(SECRETVM_DEFAULTS.publicKeyFile),
+  PRAG_SECRETVM_COMPOSE: z.string().default(SECRETVM_DEFAULTS.compose),
+  PRAG_TSM_REPORT_DIR: z.string().default(TSM_REPORT_DIR),
+});
+
+export interface ServiceConfig {
+  tee: TeeProviderName;
+  host: string;
+  port: number;
+  masterKeyFile?: string;
+  serviceKeys: 'derived' | 'generated';
+  serviceId?: string;
+  chainId: string;
+  maxUploadBytes: number;
+  requestTimeoutMs: number;
+  secretvm: { signUrl: string; keyQuoteFile: string; publicKeyFile: string; compose: string };
+  tsmReportDir: string;
+}
+
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const e = Env.parse(env);
+  return {
+    tee: e.PRAG_TEE,
+    host: e.PRAG_HOST,
+    port: e.PRAG_PORT,
+    masterKeyFile: e.PRAG_MASTER_KEY_FILE,
+    serviceKeys: e.PRAG_SERVICE_KEYS,
+    serviceId: e.PRAG_SERVICE_ID,
+    chainId: e.PRAG_CHAIN_ID,
+    maxUploadBytes: e.PRAG_MAX_UPLOAD_MB * 1024 * 1024,
+    requestTimeoutMs: e.PRAG_REQUEST_TIMEOUT_S * 1000,
+    secretvm: {
+      signUrl: e.PRAG_SECRETVM_SIGN_URL,
+      keyQuoteFile: e.PRAG_SECRETVM_KEY_QUOTE_FILE,
+      publicKeyFile: e.PRAG_SECRETVM_PUBLIC_KEY_FILE,
+      compose: e.PRAG_SECRETVM_COMPOSE,
+    },
+    tsmReportDir: e.PRAG_TSM_REPORT_DIR,
+  };
+}
