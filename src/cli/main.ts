@@ -6,6 +6,9 @@ import { FORMATS } from '../../schemas/document.js';
 import { loadConfig } from '../config.js';
 import { indexCommand } from './index-command.js';
 import { queryCommand } from './query-command.js';
+import { attestCommand, deleteCommand, docsCommand, keygenCommand, revokePermitCommand, searchCommand, uploadCommand } from './client-commands.js';
+import { serveCommand } from './serve-command.js';
+import { TEE_PROVIDERS } from '../../schemas/attestation.js';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -45,6 +48,61 @@ program.command('query')
   .option('--json', 'print the hits as a JSON array')
   .argument('<question>', 'what to search for')
   .action(async (question: string, o) => queryCommand(question, o, loadConfig()));
+
+program.command('serve')
+  .description('run the confidential service (attested keys, sealed requests, encrypted storage)')
+  .addOption(dataDir())
+  .option('--port <n>', 'port (default PRAG_PORT or 8787; 0 picks a free one)', (v) => Number(v))
+  .option('--host <address>', 'address to listen on (default PRAG_HOST or 127.0.0.1)')
+  .addOption(new Option('--tee <provider>', 'TEE provider (default PRAG_TEE or dev)').choices(TEE_PROVIDERS))
+  .action(async (o) => serveCommand(o, loadConfig()));
+
+program.command('keygen')
+  .description('create a new Secret wallet identity file; prints its secret1… address')
+  .requiredOption('--out <file>', 'identity file to create (refuses to overwrite)')
+  .action(async (o) => keygenCommand(o));
+
+/** Options every command that talks to a service takes. */
+const serviceOptions = (cmd: Command) => cmd
+  .requiredOption('--url <url>', 'service URL')
+  .option('--policy <file>', 'measurement policy (required for hardware evidence; deploy/measure writes one)')
+  .option('--allow-insecure-dev', 'accept a service running the insecure dev TEE provider')
+  .option('--pccs-url <url>', 'collateral source for quote verification (default: policy, PRAG_PCCS_URL, or pccs.scrtlabs.com)');
+const identityOptions = (cmd: Command) => serviceOptions(cmd)
+  .requiredOption('--identity <file>', 'identity file from `prag keygen`')
+  .option('--chain-id <id>', 'chain id the permit is signed for', 'secret-4')
+  .option('--permit-name <name>', 'name of the permit signed for this command (prag-…)', 'prag-cli');
+
+serviceOptions(program.command('attest').description('verify a service\'s attestation and print what it proves'))
+  .option('--json', 'print the verified statement as JSON')
+  .action(async (o) => attestCommand(o));
+
+identityOptions(program.command('upload').description('verify the service, encrypt files locally and stream them to it'))
+  .option('--collection <name>', 'collection to put the documents in')
+  .option('--json', 'print one result per file as JSON')
+  .argument('<paths...>', 'files or folders')
+  .action(async (paths: string[], o) => uploadCommand(paths, o));
+
+identityOptions(program.command('search').description('search your documents on a service'))
+  .option('--k <n>', 'number of hits', positiveInt, 10)
+  .option('--collection <name>', 'only this collection (repeatable)', collect)
+  .option('--json', 'print the hits as a JSON array')
+  .argument('<query>', 'what to search for')
+  .action(async (query: string, o) => searchCommand(query, o));
+
+identityOptions(program.command('docs').description('list your documents on a service'))
+  .option('--collection <name>', 'only this collection')
+  .option('--json', 'print the documents as a JSON array')
+  .action(async (o) => docsCommand(o));
+
+identityOptions(program.command('delete').description('delete one of your documents (and its attachments) from a service'))
+  .option('--json', 'print {deleted} as JSON')
+  .argument('<doc_id>', 'document id (from `prag docs`)')
+  .action(async (docId: string, o) => deleteCommand(docId, o));
+
+identityOptions(program.command('revoke-permit').description('revoke one of your permits by name on a service'))
+  .requiredOption('--name <permit>', 'permit name to revoke (prag-…)')
+  .action(async (o) => revokePermitCommand(o));
 
 try {
   await program.parseAsync();

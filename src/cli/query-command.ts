@@ -1,4 +1,4 @@
-import type { SearchFilters } from '../../schemas/search.js';
+import type { SearchFilters, SearchHit } from '../../schemas/search.js';
 import type { Config } from '../config.js';
 import { openEngine } from '../engine/open.js';
 
@@ -18,18 +18,22 @@ export async function queryCommand(question: string, opts: QueryOptions, config:
   } as SearchFilters;
   const engine = await openEngine(opts.dataDir, config);
   try {
-    const hits = await engine.search(opts.owner, { query: question, k: opts.k, filters });
-    if (opts.json) {
-      const out = hits.map(({ doc_id, chunk_id, title, source, page, score, text }) => ({ doc_id, chunk_id, title, source, page, score, text }));
-      process.stdout.write(`${JSON.stringify(out)}\n`);
-      return;
-    }
-    if (!hits.length) process.stdout.write('No matches.\n');
-    hits.forEach((h, i) => {
-      const where = [h.source, h.page ? `page ${h.page}` : '', h.section ? `§ ${h.section}` : ''].filter(Boolean).join(' · ');
-      process.stdout.write(`${i + 1}. ${h.title}  (score ${h.score.toFixed(4)})\n   ${where}\n   ${snippet(h.text)}\n\n`);
-    });
+    printHits(await engine.search(opts.owner, { query: question, k: opts.k, filters }), opts.json);
   } finally {
     await engine.close();
   }
+}
+
+/** Hits as `--json` (an array of {doc_id, chunk_id, title, source, page, score, text}) or as a readable list. */
+export function printHits(hits: SearchHit[], json?: boolean): void {
+  if (json) {
+    const out = hits.map(({ doc_id, chunk_id, title, source, page, score, text }) => ({ doc_id, chunk_id, title, source, page, score, text }));
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return;
+  }
+  if (!hits.length) process.stdout.write('No matches.\n');
+  hits.forEach((h, i) => {
+    const where = [h.source, h.page ? `page ${h.page}` : '', h.section ? `§ ${h.section}` : ''].filter(Boolean).join(' · ');
+    process.stdout.write(`${i + 1}. ${h.title}  (score ${h.score.toFixed(4)})\n   ${where}\n   ${snippet(h.text)}\n\n`);
+  });
 }
