@@ -42,23 +42,32 @@ const fail = (check: ConstructorParameters<typeof AttestationError>[0], message:
   throw new AttestationError(check, message);
 };
 
-/** The policy entry matching MRTD and RTMR0-2, if any. */
-export function matchMeasurements(td: TdMeasurements, policy: AttestationPolicy): MeasurementEntry {
-  return policy.measurements.find((m) => m.mrtd === td.mrtd && m.rtmr0 === td.rtmr0 && m.rtmr1 === td.rtmr1 && m.rtmr2 === td.rtmr2)
-    ?? fail('measurements', `MRTD/RTMR0-2 (${td.mrtd.slice(0, 16)}…) match no allowed platform in the policy`);
+/**
+ * Policy entries matching MRTD and RTMR0-2. Several images can share them
+ * (the SecretVM registry has prod/dev and beta builds with one firmware and
+ * kernel); RTMR3 decides between them.
+ */
+export function matchMeasurements(td: TdMeasurements, policy: AttestationPolicy): MeasurementEntry[] {
+  const found = policy.measurements.filter((m) => m.mrtd === td.mrtd && m.rtmr0 === td.rtmr0 && m.rtmr1 === td.rtmr1 && m.rtmr2 === td.rtmr2);
+  if (!found.length) fail('measurements', `MRTD/RTMR0-2 (${td.mrtd.slice(0, 16)}…) match no allowed platform in the policy`);
+  return found;
 }
 
-/** SecretVM: the served compose is an allowed one, and it (with the image's rootfs) replays to the quote's RTMR3. */
-export function checkSecretVmWorkload(td: TdMeasurements, entry: MeasurementEntry, compose: Uint8Array, policy: AttestationPolicy): string {
-  const composeSha = bytesToHex(sha256(compose));
-  if (!policy.compose_sha256.includes(composeSha)) fail('compose', `docker-compose sha256 ${composeSha} is not in the policy`);
-  if (!entry.rootfs_data) fail('measurements', `policy entry ${entry.label ?? entry.mrtd.slice(0, 16)} has no rootfs_data for the RTMR3 replay`);
-  const replayed = bytesToHex(expectedRtmr3({
-    compose, rootfsData: hexToBytes(entry.rootfs_data!), scheme: policy.rtmr3_scheme,
+/**
+ * SecretVM: the served compose is an allowed one, and it, with the rootfs of
+ * one of the candidate images, replays to the quote's RTMR3. Returns that image.
+ */
+export function checkSecretVmWorkload(td: TdMeasurements, candidates: MeasurementEntry[], compose: Uint8Array, policy: AttestationPolicy): { entry: MeasurementEntry; composeSha256: string } {
+  const composeSha256 = bytesToHex(sha256(compose));
+  if (!policy.compose_sha256.includes(composeSha256)) fail('compose', `docker-compose sha256 ${composeSha256} is not in the policy`);
+  const withRootfs = candidates.filter((c) => c.rootfs_data);
+  if (!withRootfs.length) fail('measurements', 'no matching policy entry has rootfs_data for the RTMR3 replay');
+  const entry = withRootfs.find((c) => bytesToHex(expectedRtmr3({
+    compose, rootfsData: hexToBytes(c.rootfs_data!), scheme: policy.rtmr3_scheme,
     dstackAppId: policy.dstack_app_id ? hexToBytes(policy.dstack_app_id) : undefined,
-  }));
-  if (replayed !== td.rtmr3) fail('rtmr3', `RTMR3 replayed from the compose (${replayed.slice(0, 16)}…) differs from the quote's (${td.rtmr3.slice(0, 16)}…)`);
-  return composeSha;
+  })) === td.rtmr3);
+  if (!entry) fail('rtmr3', `RTMR3 (${td.rtmr3.slice(0, 16)}…) is not what the compose replays to on any allowed image`);
+  return { entry: entry!, composeSha256 };
 }
 
 /** SecretVM: the VM signing key is the one the quote attests, and it signed this statement. */
@@ -95,17 +104,17 @@ export async function verifyAttestation(raw: unknown, options: VerifyOptions): P
   const collateral = await options.collateral(quote).catch((e: Error) => fail('collateral', e.message));
   const verified = verifyTdQuote(quote, collateral, Math.floor((options.now?.() ?? Date.now()) / 1000));
   if (!policy.tcb_status.includes(verified.status as never)) fail('tcb_status', `TCB status ${verified.status} is not accepted by the policy (${policy.tcb_status.join(', ')})`);
-  const entry = matchMeasurements(verified.td, policy);
+  const candidates = matchMeasurements(verified.td, policy);
   const tcb = { status: verified.status, advisoryIds: verified.advisoryIds };
-  const measurement = { label: entry.label, mrtd: verified.td.mrtd, rtmr3: verified.td.rtmr3 };
+  const measured = (entry: MeasurementEntry) => ({ label: entry.label, mrtd: verified.td.mrtd, rtmr3: verified.td.rtmr3 });
 
   if (evidence.provider === 'secretvm') {
-    const composeSha256 = checkSecretVmWorkload(verified.td, entry, utf8ToBytes(evidence.docker_compose), policy);
+    const { entry, composeSha256 } = checkSecretVmWorkload(verified.td, candidates, utf8ToBytes(evidence.docker_compose), policy);
     checkSecretVmBinding(verified.td.reportData, evidence, bytes);
-    return { ...base, insecure: false, tcb, measurement, composeSha256 };
+    return { ...base, insecure: false, tcb, measurement: measured(entry), composeSha256 };
   }
-  if (!entry.rtmr3) fail('measurements', `policy entry ${entry.label ?? entry.mrtd.slice(0, 16)} pins no RTMR3 for a generic TDX guest`);
-  if (entry.rtmr3 !== verified.td.rtmr3) fail('rtmr3', 'RTMR3 is not the pinned value');
+  if (!candidates.some((c) => c.rtmr3)) fail('measurements', 'no matching policy entry pins an RTMR3 for a generic TDX guest');
+  const entry = candidates.find((c) => c.rtmr3 === verified.td.rtmr3) ?? fail('rtmr3', 'RTMR3 is not a pinned value');
   if (!equalBytes(verified.td.reportData, tdxReportData(bytes, options.nonce))) fail('binding', 'report_data is not SHA-512(statement ‖ nonce)');
-  return { ...base, insecure: false, tcb, measurement };
+  return { ...base, insecure: false, tcb, measurement: measured(entry) };
 }
