@@ -190,6 +190,7 @@ export class Engine {
     } catch (e) {
       await flushing.catch(() => undefined);
       if (atomic) await this.removeDocuments(owner, this.meta.pendingOfJob(owner, job)).catch(() => undefined);
+      this.meta.finishJob(job, { documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length }, 'interrupted');
       throw e;
     }
     this.meta.finishJob(job, { documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length });

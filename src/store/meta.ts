@@ -157,8 +157,8 @@ export class MetaStore {
     this.db.insert(ingestJobs).values({ ...job, status: 'running', startedAt: Date.now() }).run();
   }
 
-  finishJob(id: string, counts: { documents: number; chunks: number; skipped: number; failed: number }): void {
-    this.db.update(ingestJobs).set({ ...counts, status: 'completed', finishedAt: Date.now() }).where(eq(ingestJobs.id, id)).run();
+  finishJob(id: string, counts: { documents: number; chunks: number; skipped: number; failed: number }, status: 'completed' | 'interrupted' = 'completed'): void {
+    this.db.update(ingestJobs).set({ ...counts, status, finishedAt: Date.now() }).where(eq(ingestJobs.id, id)).run();
   }
 
   /** Jobs still `running` at start-up were cut short by a crash. */
