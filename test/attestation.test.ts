@@ -6,7 +6,7 @@ import type { Collateral } from '@phala/dcap-qvl';
 import { AttestationPolicy, type Evidence } from '../schemas/attestation.js';
 import { collateralSource } from '../src/client/collateral.js';
 import { checkSecretVmBinding, checkSecretVmWorkload, matchMeasurements, verifyAttestation, type VerifyOptions } from '../src/client/verify/attestation.js';
-import { parseTdQuote } from '../src/client/verify/quote.js';
+import { parseTdQuote, verifyTdQuote } from '../src/client/verify/quote.js';
 import { parseTdxRegistry } from '../src/client/verify/registry.js';
 import { expectedRtmr3 } from '../src/client/verify/rtmr.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '../src/crypto/bytes.js';
@@ -124,6 +124,27 @@ describe('client verifier: TDX quotes (real vectors, ../shared/fixtures/tdx)', (
     const pinned = { ...opts(), policy: { ...TDX_POLICY, measurements: [{ ...TDX_POLICY.measurements[0]!, rtmr3: '22'.repeat(48) }] } };
     expect(await failedCheck(attest(tdx(), nonce), pinned)).toBe('rtmr3');
     expect(await failedCheck(attest(tdx(), nonce), { ...opts(), policy: undefined })).toBe('policy');
+  });
+
+  test.each([
+    ['tdx/tdx_quote_2.hex', 'tdx/tdx_quote_2_collateral.json', 1757462400, 'f06dfda6dce1cf904d4e2bab1dc370634cf95cefa2ceb2de2eee127c9382698090d7a4a13e14c536ec6c9c3c8fa87077', '287a9242edd8c8429913ec66f44af611b820cf9b574f303a6caeddeb4c9826311aef6e518aaf4a17f55a81154592b7b3'],
+    ['secretvm/kms_bootstrap_quote_2025.hex', 'secretvm/kms_collateral_2025.json', 1749427442, 'ba87a347454466680bfd267446df89d8117c04ea9f28234dd3d84e1a8a957d5adaf02d4aa88433b559fb13bd40f0109e', 'a79b158091fa46472c94aaeaeb848c3611ab4fc54f1cd7da5f42f456feb3e4f3f757177181871b869b86d4da6144e432'],
+    ['secretvm/attest_rest_cpu_quote_2025.hex', 'secretvm/kms_collateral_2025.json', 1749427442, 'a3bf407796ee138c5bba47ee9ca78f2c7d39170f18e02d9232776e6f21d253bfcb7fdb056199e16d38ae3a87890b0640', '0'.repeat(96)],
+  ])('%s verifies UpToDate at its collateral\'s time with the expected MRTD and RTMR3', (quoteFile, collateralFile, nowSecs, mrtd, rtmr3) => {
+    const quote = hexFile(...(quoteFile as string).split('/'));
+    const collateral = JSON.parse(readFileSync(fixture(...(collateralFile as string).split('/')), 'utf8')) as Collateral;
+    const verified = verifyTdQuote(quote, collateral, nowSecs as number);
+    expect(verified).toMatchObject({ status: 'UpToDate', advisoryIds: [], td: { mrtd, rtmr3 } });
+  });
+
+  test('an SGX quote and a TDX quote below every TCB level are refused', () => {
+    const sgx = new Uint8Array(readFileSync(fixture('tdx', 'sgx_quote')));
+    const sgxCollateral = JSON.parse(readFileSync(fixture('tdx', 'sgx_quote_collateral.json'), 'utf8')) as Collateral;
+    expect(() => verifyTdQuote(sgx, sgxCollateral, 1752919277)).toThrow(/not from a TDX trust domain/);
+    const outdated = new Uint8Array(readFileSync(fixture('tdx', 'tdx_quote_outdated')));
+    const outdatedCollateral = JSON.parse(readFileSync(fixture('tdx', 'tdx_quote_outdated_collateral.json'), 'utf8')) as Collateral;
+    expect(() => verifyTdQuote(outdated, outdatedCollateral, 1774003274)).toThrow(/No matching TCB level found/);
+    expect(() => verifyTdQuote(TDX_QUOTE, sgxCollateral, 1752919234)).toThrow(/"quote"/);
   });
 
   test('collateral comes from the PCCS once and from the disk cache until it expires', async () => {
