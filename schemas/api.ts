@@ -55,6 +55,15 @@ export const REQUEST_TYPES = {
   list: 'application/vnd.prag.list+json',
   delete: 'application/vnd.prag.delete+json',
   revokePermit: 'application/vnd.prag.revoke-permit+json',
+  collections: 'application/vnd.prag.collections+json',
+  collectionCreate: 'application/vnd.prag.collection-create+json',
+  collectionRename: 'application/vnd.prag.collection-rename+json',
+  collectionMove: 'application/vnd.prag.collection-move+json',
+  shareGrant: 'application/vnd.prag.share-grant+json',
+  shareRevoke: 'application/vnd.prag.share-revoke+json',
+  shares: 'application/vnd.prag.shares+json',
+  audit: 'application/vnd.prag.audit+json',
+  forgetMe: 'application/vnd.prag.forget-me+json',
   /** The payload is the file; the header's `name` is its file name. */
   upload: 'application/vnd.prag.upload',
 } as const;
@@ -63,6 +72,21 @@ export const SearchBody = SearchRequest;
 export const ListBody = z.object({ collection: CollectionName.optional() }).strict();
 export const DocumentId = z.string().regex(/^[0-9a-f]{64}$/, 'document ids are 64 lower-case hex characters');
 export const DeleteBody = z.object({ doc_id: DocumentId }).strict();
+export const EmptyBody = z.object({}).strict();
+export const CollectionCreateBody = z.object({ name: CollectionName }).strict();
+export const CollectionRenameBody = z.object({ from: CollectionName, to: CollectionName }).strict();
+export const CollectionMoveBody = z.object({ doc_ids: z.array(DocumentId).min(1).max(1000), to: CollectionName }).strict();
+/** `with` is checked as a bech32 secret1… address by the service (grantee_invalid). */
+export const ShareGrantBody = z.object({
+  with: z.string().max(128),
+  collection: CollectionName.optional(),
+  doc_ids: z.array(DocumentId).min(1).max(1000).optional(),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+}).strict();
+export const ShareRevokeBody = z.object({ with: z.string().max(128), collection: CollectionName.optional() }).strict();
+export const AuditBody = z.object({ since: z.iso.datetime({ offset: true }).optional(), limit: z.number().int().min(1).max(1000).default(100) }).strict();
+/** Forget-me must name the requester's own address: a typo cannot erase anyone. */
+export const ForgetMeBody = z.object({ confirm: z.string().max(128) }).strict();
 export const RevokePermitBody = z.object({ permit_name: z.string().regex(PRAG_PERMIT_NAME, 'not a PRAG permit name') }).strict();
 
 export const UploadReply = z.object({
@@ -92,6 +116,34 @@ export type DocumentSummary = z.infer<typeof DocumentSummary>;
 export const ListReply = z.object({ documents: z.array(DocumentSummary) });
 export const DeleteReply = z.object({ deleted: z.number().int() });
 export const RevokePermitReply = z.object({ revoked: z.string() });
+
+export const CollectionSummary = z.object({ name: z.string(), documents: z.number().int(), created_at: z.string() });
+export type CollectionSummary = z.infer<typeof CollectionSummary>;
+
+export const GrantSummary = z.object({
+  grant_id: z.string(),
+  /** The other side's address: the grantee for grants given, the owner for grants received. */
+  with: z.string(),
+  collection: z.string().nullable(),
+  doc_ids: z.array(z.string()).nullable(),
+  expires_at: z.string().nullable(),
+  active: z.boolean(),
+  created_at: z.string(),
+});
+export type GrantSummary = z.infer<typeof GrantSummary>;
+export const SharesReply = z.object({ given: z.array(GrantSummary), received: z.array(GrantSummary) });
+export type SharesReply = z.infer<typeof SharesReply>;
+
+/** One owner access-log entry: a retrieval that returned the owner's chunks. */
+export const AccessEntry = z.object({
+  at: z.string(),
+  requester: z.string(),
+  permit_name: z.string(),
+  endpoint: z.string(),
+  doc_ids: z.array(z.string()),
+  chunk_ids: z.array(z.string()),
+});
+export type AccessEntry = z.infer<typeof AccessEntry>;
 
 /** Every error the service returns, plaintext: codes and messages, never user content. */
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -4,7 +4,7 @@
  * its chunks are in LanceDB. Migrations are generated from this file
  * (`npm run db:generate`) into `schemas/migrations/`.
  */
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Facts about the index as a whole: the embedding model and its dimension. */
 export const indexMeta = sqliteTable('index_meta', {
@@ -80,3 +80,44 @@ export const revokedPermits = sqliteTable('revoked_permits', {
   permitName: text('permit_name').notNull(),
   revokedAt: integer('revoked_at').notNull(),
 }, (t) => [primaryKey({ columns: [t.owner, t.permitName] })]);
+
+/**
+ * Collections: the unit a user organizes and shares. Stores label chunks with
+ * the collection's random id, so a rename touches one row here. `nameTag` is
+ * the owner's deterministic seal of the name (lookup by name); `name` is
+ * sealed for display.
+ */
+export const collections = sqliteTable('collections', {
+  owner: text('owner').notNull(),
+  id: text('id').notNull(),
+  nameTag: text('name_tag').notNull(),
+  name: text('name').notNull(),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.owner, t.id] }), uniqueIndex('collections_owner_name').on(t.owner, t.nameTag)]);
+
+/**
+ * Share grants: `owner` lets `grantee` (both stored owner ids) read one
+ * collection or a set of documents until `expiresAt`. What each side may see
+ * of the grant (the other's address, the collection's name) is sealed twice:
+ * under the owner's key and under the grantee's.
+ */
+export const grants = sqliteTable('grants', {
+  id: text('id').primaryKey(),
+  owner: text('owner').notNull(),
+  grantee: text('grantee').notNull(),
+  collectionId: text('collection_id'),
+  /** JSON array of document ids, for a grant of documents rather than a collection. */
+  docIds: text('doc_ids', { mode: 'json' }).$type<string[]>(),
+  expiresAt: integer('expires_at'),
+  createdAt: integer('created_at').notNull(),
+  ownerView: text('owner_view').notNull(),
+  granteeView: text('grantee_view').notNull(),
+}, (t) => [index('grants_grantee').on(t.grantee), index('grants_owner').on(t.owner)]);
+
+/** Owner access log: one sealed entry per retrieval that returned the owner's chunks. */
+export const accessLog = sqliteTable('access_log', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  owner: text('owner').notNull(),
+  at: integer('at').notNull(),
+  entry: text('entry').notNull(),
+}, (t) => [index('access_log_owner_at').on(t.owner, t.at)]);

@@ -36,5 +36,7 @@ export const SearchHit = z.object({
   collection: z.string(),
   score: z.number(),
   text: z.string(),
+  /** The owner's address, for every hit the service returns (a requester's own, or shared with them). */
+  owner: z.string().optional(),
 });
 export type SearchHit = z.infer<typeof SearchHit>;

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from '@noble/hashes/utils.js';
 import {
-  ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE, REQUEST_TYPES, type DocumentSummary, type Permit, type SearchReply, type UploadReply,
+  ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE, REQUEST_TYPES, type AccessEntry, type CollectionSummary, type DocumentSummary, type SharesReply, type Permit, type SearchReply, type UploadReply,
 } from '../../schemas/api.js';
 import type { SearchRequest } from '../../schemas/search.js';
 import { chunksOf } from '../crypto/byte-reader.js';
@@ -108,5 +108,41 @@ export class PragClient {
 
   revokePermit(permit: Permit, permitName: string): Promise<{ revoked: string }> {
     return this.json('/v1/permits/revoke', REQUEST_TYPES.revokePermit, permit, { permit_name: permitName });
+  }
+
+  collections(permit: Permit): Promise<{ collections: CollectionSummary[] }> {
+    return this.json('/v1/collections', REQUEST_TYPES.collections, permit, {});
+  }
+
+  createCollection(permit: Permit, name: string): Promise<{ created: string }> {
+    return this.json('/v1/collections/create', REQUEST_TYPES.collectionCreate, permit, { name });
+  }
+
+  renameCollection(permit: Permit, from: string, to: string): Promise<{ renamed: string; to: string }> {
+    return this.json('/v1/collections/rename', REQUEST_TYPES.collectionRename, permit, { from, to });
+  }
+
+  moveDocuments(permit: Permit, docIds: string[], to: string): Promise<{ moved: number }> {
+    return this.json('/v1/collections/move', REQUEST_TYPES.collectionMove, permit, { doc_ids: docIds, to });
+  }
+
+  grant(permit: Permit, grant: { with: string; collection?: string; doc_ids?: string[]; expires_at?: string }): Promise<{ grant_id: string }> {
+    return this.json('/v1/shares/grant', REQUEST_TYPES.shareGrant, permit, grant);
+  }
+
+  revokeGrant(permit: Permit, revoke: { with: string; collection?: string }): Promise<{ revoked: number }> {
+    return this.json('/v1/shares/revoke', REQUEST_TYPES.shareRevoke, permit, revoke);
+  }
+
+  shares(permit: Permit): Promise<SharesReply> {
+    return this.json('/v1/shares', REQUEST_TYPES.shares, permit, {});
+  }
+
+  audit(permit: Permit, options: { since?: string; limit?: number } = {}): Promise<{ entries: AccessEntry[] }> {
+    return this.json('/v1/audit', REQUEST_TYPES.audit, permit, options);
+  }
+
+  forgetMe(permit: Permit, confirm: string): Promise<{ forgotten: string; documents: number }> {
+    return this.json('/v1/forget-me', REQUEST_TYPES.forgetMe, permit, { confirm });
   }
 }

@@ -18,7 +18,7 @@ import type { ChunkRow } from '../../schemas/vector-table.js';
 import { parseSource, type Chunk, type ParseOptions, type SourceFile } from '../../ingest/index.js';
 import type { Embedder } from '../embed/embedder.js';
 import { EmbedQueue } from '../embed/queue.js';
-import { chunkPredicate } from '../store/filter.js';
+import { scopePredicate, type SearchScope } from '../store/filter.js';
 import { MetaStore, type DocumentRow, type NewChunk } from '../store/meta.js';
 import { plainSealer, type OwnerSealer, type Sealer } from '../store/sealer.js';
 import { DEFAULT_ANN, VectorStore, type AnnSettings, type ChunkHit } from '../store/vectors.js';
@@ -78,6 +78,9 @@ export interface IngestReport {
 interface Prepared { doc: ParsedDocument; chunks: Chunk[]; vectors: Promise<Float32Array[]> }
 
 export const DEFAULT_COLLECTION = 'default';
+
+/** A hit with the (stored) owner it belongs to. */
+export type EngineHit = SearchHit & { owner: string };
 
 export class Engine {
   private readonly queue: EmbedQueue;
@@ -140,7 +143,7 @@ export class Engine {
     const collection = CollectionName.parse(options.collection ?? DEFAULT_COLLECTION);
     const sealer = this.sealer.forOwner(owner);
     const job = randomUUID();
-    this.meta.startJob({ id: job, owner, collection: sealer.tag(collection, 'collection') });
+    this.meta.startJob({ id: job, owner, collection });
     const atomic = options.atomic ?? false;
     const report: IngestReport = { job, documents: 0, docIds: [], chunks: 0, skipped: 0, failed: [], seconds: 0 };
     const progress = () => options.onProgress?.({ documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length });
@@ -209,7 +212,7 @@ export class Engine {
     const ids = group.map((p) => p.doc.id);
     const now = Date.now();
     this.meta.insertPending(group.map(({ doc, chunks }) => ({
-      owner, id: doc.id, collection: sealer.tag(collection, 'collection'), parentId: doc.parentId ?? null,
+      owner, id: doc.id, collection, parentId: doc.parentId ?? null,
       title: sealer.seal(doc.title, `title:${doc.id}`), source: sealer.seal(doc.source, `source:${doc.id}`),
       mediaType: doc.mediaType, format: doc.format, date: doc.date ? Date.parse(doc.date) : null,
       meta: sealer.seal(JSON.stringify(doc.meta), `meta:${doc.id}`),
@@ -222,11 +225,10 @@ export class Engine {
         const email = doc.meta.kind === 'email' ? doc.meta : undefined;
         const from = email ? addressesOf(email.from).map((a) => sealer.tag(a, 'address')) : null;
         const to = email ? addressesOf([...email.to, ...email.cc]).map((a) => sealer.tag(a, 'address')) : null;
-        const taggedCollection = sealer.tag(collection, 'collection');
         chunks.forEach((c, i) => {
           const id = this.chunkId(owner, doc.id, c.ordinal);
           rows.push({
-            chunk_id: id, doc_id: doc.id, owner, collection: taggedCollection, format: doc.format,
+            chunk_id: id, doc_id: doc.id, owner, collection, format: doc.format,
             doc_date: doc.date ? BigInt(Date.parse(doc.date)) : null, from_addrs: from, to_addrs: to,
             text: sealer.seal(c.text, `chunk:${id}`), keywords: sealer.keywordTokens(`${doc.title}\n${c.text}`).join(' '), vector: vectors[g]![i]!,
           });
@@ -242,39 +244,60 @@ export class Engine {
     }
   }
 
-  async search(owner: string, request: SearchRequest): Promise<SearchHit[]> {
+  /**
+   * Hybrid search over one owner's chunks, or over several scopes (an owner's
+   * own chunks plus what others shared with them). Keyword tokens are per
+   * owner (a blind index is keyed per owner), so the keyword query holds each
+   * scope owner's tokens; one owner's tokens match only that owner's rows.
+   */
+  async search(who: string | readonly SearchScope[], request: SearchRequest): Promise<EngineHit[]> {
     const { query, k, filters } = SearchRequest.parse(request);
-    const sealer = this.sealer.forOwner(owner);
-    const predicate = chunkPredicate(owner, {
+    const scopes = typeof who === 'string' ? [{ owner: who }] : who;
+    const owners = [...new Set(scopes.map((s) => s.owner))];
+    const sealers = new Map(owners.map((o) => [o, this.sealer.forOwner(o)]));
+    const sealerOf = (owner: string) => sealers.get(owner)!;
+    const predicate = scopePredicate(scopes, {
       ...filters,
-      collections: filters.collections?.map((c) => sealer.tag(c, 'collection')),
-      from: filters.from && sealer.tag(filters.from, 'address'),
-      to: filters.to && sealer.tag(filters.to, 'address'),
+      from: filters.from === undefined ? undefined : (o) => sealerOf(o).tag(filters.from!, 'address'),
+      to: filters.to === undefined ? undefined : (o) => sealerOf(o).tag(filters.to!, 'address'),
     });
+    const keywords = [...new Set(owners.flatMap((o) => sealerOf(o).keywordTokens(query)))].join(' ');
     const candidates = Math.max(4 * k, 40);
     // The keyword search needs no embedding: it runs while the query is embedded.
     const [byVector, byKeyword] = await Promise.all([
       this.opts.embedder.embed([query]).then(([vector]) => this.vectors.vectorSearch(vector!, predicate, candidates)),
-      this.vectors.keywordSearch(sealer.keywordTokens(query).join(' '), predicate, candidates),
+      this.vectors.keywordSearch(keywords, predicate, candidates),
     ]);
     const fused = reciprocalRankFusion<ChunkHit>([byVector, byKeyword], (h) => h.chunk_id);
-    const docs = this.meta.readyDocuments(owner, [...new Set(fused.map((f) => f.item.doc_id))]);
-    const visible = fused.filter((f) => docs.has(f.item.doc_id)).slice(0, k);
-    const pointers = this.meta.chunkPointers(owner, visible.map((f) => f.item.chunk_id));
-    return visible.map(({ item, score }) => {
-      const doc = docs.get(item.doc_id)!;
+    const visible: Array<{ item: ChunkHit; score: number; doc: DocumentRow }> = [];
+    for (const owner of owners) {
+      const mine = fused.filter((f) => f.item.owner === owner);
+      const docs = this.meta.readyDocuments(owner, [...new Set(mine.map((f) => f.item.doc_id))]);
+      for (const f of mine) if (docs.has(f.item.doc_id)) visible.push({ ...f, doc: docs.get(f.item.doc_id)! });
+    }
+    const top = visible.sort((a, b) => b.score - a.score).slice(0, k);
+    const pointers = new Map(owners.flatMap((o) => [...this.meta.chunkPointers(o, top.filter((t) => t.item.owner === o).map((t) => t.item.chunk_id))]));
+    return top.map(({ item, score, doc }) => {
+      const sealer = sealerOf(item.owner);
       const ptr = pointers.get(item.chunk_id);
       return {
         doc_id: item.doc_id, chunk_id: item.chunk_id, title: sealer.open(doc.title, `title:${doc.id}`),
         source: sealer.open(doc.source, `source:${doc.id}`), page: ptr?.page ?? null,
         section: ptr?.heading == null ? null : sealer.open(ptr.heading, `heading:${item.chunk_id}`),
-        collection: sealer.untag(doc.collection, 'collection'), score, text: sealer.open(item.text, `chunk:${item.chunk_id}`),
+        collection: doc.collection, score, text: sealer.open(item.text, `chunk:${item.chunk_id}`), owner: item.owner,
       };
     });
   }
 
   /** Deletes a document and its attachments from both stores. Returns the number removed. */
   async deleteDocument(owner: string, id: string): Promise<number> {
+    const ids = this.withAttachments(owner, id);
+    await this.removeDocuments(owner, ids);
+    return ids.length;
+  }
+
+  /** A document's id and its attachments' (recursively); empty when the owner has no such document. */
+  private withAttachments(owner: string, id: string): string[] {
     const ids: string[] = [];
     const walk = (docId: string) => {
       if (ids.includes(docId) || !this.meta.getDocument(owner, docId)) return;
@@ -282,8 +305,28 @@ export class Engine {
       for (const child of this.meta.childIds(owner, docId)) walk(child);
     };
     walk(id);
-    await this.removeDocuments(owner, ids);
-    return ids.length;
+    return ids;
+  }
+
+  /** Moves documents (and their attachments) to another collection label. Returns the number moved. */
+  async moveDocuments(owner: string, ids: readonly string[], collection: string): Promise<number> {
+    const all = ids.flatMap((id) => this.withAttachments(owner, id));
+    // LanceDB first: filters read its label; a crash in between leaves listing behind, never search ahead.
+    await this.vectors.setCollection(owner, all, collection);
+    this.meta.setCollection(owner, all, collection);
+    return all.length;
+  }
+
+  /**
+   * Removes everything of an owner from both stores and purges old LanceDB
+   * versions, so their rows are gone from the files, not only from the
+   * current version. The caller destroys the owner's data key afterwards.
+   */
+  async forgetOwner(owner: string): Promise<void> {
+    this.meta.setState(owner, this.meta.documentIdsOf(owner), 'deleting'); // a crash from here on finishes the delete
+    await this.vectors.deleteOwner(owner);
+    this.meta.forgetOwner(owner);
+    await this.vectors.purgeOldVersions();
   }
 
   /** Removes documents from both stores; once marked `deleting`, a crash part-way is finished at the next start-up. */
@@ -297,9 +340,8 @@ export class Engine {
   /** An owner's visible documents, with their fields opened. */
   listDocuments(owner: string, collection?: string): DocumentRow[] {
     const sealer = this.sealer.forOwner(owner);
-    return this.meta.listDocuments(owner, collection && sealer.tag(collection, 'collection')).map((d) => ({
+    return this.meta.listDocuments(owner, collection).map((d) => ({
       ...d,
-      collection: sealer.untag(d.collection, 'collection'),
       title: sealer.open(d.title, `title:${d.id}`),
       source: sealer.open(d.source, `source:${d.id}`),
       meta: JSON.parse(sealer.open(d.meta as string, `meta:${d.id}`)) as unknown,

@@ -48,6 +48,15 @@ export function createApp(service: PragService, log: Logger): Hono {
   app.post('/v1/documents/list', sealed((b) => service.list(b)));
   app.post('/v1/documents/delete', sealed((b) => service.delete(b)));
   app.post('/v1/permits/revoke', sealed((b) => service.revokePermit(b)));
+  app.post('/v1/collections', sealed((b) => service.listCollections(b)));
+  app.post('/v1/collections/create', sealed((b) => service.createCollection(b)));
+  app.post('/v1/collections/rename', sealed((b) => service.renameCollection(b)));
+  app.post('/v1/collections/move', sealed((b) => service.moveDocuments(b)));
+  app.post('/v1/shares/grant', sealed((b) => service.grant(b)));
+  app.post('/v1/shares/revoke', sealed((b) => service.revokeGrant(b)));
+  app.post('/v1/shares', sealed((b) => service.shares(b)));
+  app.post('/v1/audit', sealed((b) => service.auditLog(b)));
+  app.post('/v1/forget-me', sealed((b) => service.forgetMe(b)));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
   app.onError((err, c) => {

@@ -6,9 +6,10 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { formatOf, SourceAborted, type SourceFile } from '../../ingest/index.js';
 import {
-  DeleteBody, ListBody, REQUEST_TYPES, RequestMeta, RevokePermitBody, SearchBody, UploadMeta,
-  type DocumentSummary, type SearchReply, type UploadReply,
+  AuditBody, CollectionCreateBody, CollectionMoveBody, CollectionRenameBody, DeleteBody, EmptyBody, ForgetMeBody, ListBody,
+  REQUEST_TYPES, RequestMeta, RevokePermitBody, SearchBody, ShareGrantBody, ShareRevokeBody, UploadMeta, type UploadReply,
 } from '../../schemas/api.js';
+import type { SearchHit } from '../../schemas/search.js';
 import { KeyStatement, type AttestationResponse } from '../../schemas/attestation.js';
 import type { Config } from '../config.js';
 import type { MasterKey } from '../crypto/at-rest.js';
@@ -18,10 +19,14 @@ import type { ReplyKeys } from '../crypto/reply.js';
 import { serviceKeys, type ServiceKeys } from '../crypto/service-keys.js';
 import { signNonce, signStatement, statementBytes } from '../crypto/statement.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { Grants } from '../auth/grants.js';
 import { verifyPermit, type Identity } from '../auth/permits.js';
+import { AccessLog } from '../store/access-log.js';
+import { Collections } from '../store/collections.js';
+import type { SearchScope } from '../store/filter.js';
 import { ReplayGuard } from '../auth/replay.js';
 import { openEngine } from '../engine/open.js';
-import type { Engine } from '../engine/engine.js';
+import { DEFAULT_COLLECTION, type Engine, type EngineHit } from '../engine/engine.js';
 import { Keyring } from '../store/keyring.js';
 import { loadMasterKey } from '../tee/master-key.js';
 import type { TeeProvider } from '../tee/provider.js';
@@ -62,15 +67,22 @@ export class PragService {
   readonly statement: KeyStatement;
   private readonly statementBytes: Uint8Array;
   private readonly statementSignature: string;
+  readonly collections: Collections;
+  readonly grants: Grants;
+  readonly accessLog: AccessLog;
 
   private constructor(
     readonly config: ServiceConfig,
     readonly engine: Engine,
     private readonly master: MasterKey,
+    private readonly keyring: Keyring,
     private readonly keys: ServiceKeys,
     readonly tee: TeeProvider,
     private readonly maxFileBytes: number,
   ) {
+    this.collections = new Collections(engine.meta, keyring);
+    this.grants = new Grants(engine.meta, keyring, this.collections, (address) => master.ownerId(address));
+    this.accessLog = new AccessLog(engine.meta, keyring);
     const serviceId = config.serviceId ?? `prag-${bytesToHex(sha256(keys.ed25519.public)).slice(0, 16)}`;
     this.statement = KeyStatement.parse({
       v: 1, service_id: serviceId, provider: tee.name, x25519: bytesToHex(keys.x25519.public), kid: bytesToHex(keys.kid),
@@ -83,10 +95,11 @@ export class PragService {
   static async open(dataDir: string, config: ServiceConfig, engineConfig: Config, log: Logger, tee = teeProvider(config)): Promise<PragService> {
     if (!tee.secure) log.warn(DEV_WARNING);
     const master = loadMasterKey({ file: config.masterKeyFile, tee: config.tee, dataDir, warn: (m) => log.warn(m) });
-    const engine = await openEngine(dataDir, engineConfig, { sealer: (meta) => new Keyring(meta, master) });
+    let keyring: Keyring | undefined;
+    const engine = await openEngine(dataDir, engineConfig, { sealer: (meta) => (keyring = new Keyring(meta, master)) });
     try {
       const keys = serviceKeys(config.serviceKeys === 'derived' ? master : null);
-      const service = new PragService(config, engine, master, keys, tee, engineConfig.maxFileBytes);
+      const service = new PragService(config, engine, master, keyring!, keys, tee, engineConfig.maxFileBytes);
       await tee.bind(service.statementBytes);
       log.info({ service_id: service.statement.service_id, provider: tee.name, kid: service.statement.kid, key_origin: keys.origin }, 'service keys ready');
       return service;
@@ -134,20 +147,6 @@ export class PragService {
     return { identity, owner: this.master.ownerId(identity.address), meta, envelope };
   }
 
-  private async json<T>(envelope: OpenedEnvelope, schema: z.ZodType<T>): Promise<T> {
-    if (envelope.header.size > MAX_JSON_REQUEST_BYTES) throw new ApiError(413, 'request_too_large', `requests are at most ${MAX_JSON_REQUEST_BYTES} bytes`);
-    const bytes = await envelope.readAll().catch(envelopeFailure);
-    let value: unknown;
-    try {
-      value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    } catch {
-      throw new ApiError(400, 'request_invalid', 'request payload is not UTF-8 JSON');
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new ApiError(400, 'request_invalid', firstIssue(parsed.error));
-    return parsed.data;
-  }
-
   async upload(body: AsyncIterable<Uint8Array>): Promise<Answer<UploadReply>> {
     const { owner, meta, envelope } = await this.authorize(body, REQUEST_TYPES.upload, UploadMeta);
     const name = envelope.header.name;
@@ -175,8 +174,11 @@ export class PragService {
       const bytes = await envelope.readAll().catch(envelopeFailure); // authenticated in full before parsing
       file = { path: name, size, readBytes: async () => bytes, stream: async function* () { yield bytes; } };
     }
+    const collectionName = meta.collection ?? DEFAULT_COLLECTION;
+    const existing = this.collections.find(owner, collectionName)?.id;
+    const collection = existing ?? this.collections.create(owner, collectionName);
     try {
-      const report = await this.engine.ingest([file], { owner, collection: meta.collection, atomic: true });
+      const report = await this.engine.ingest([file], { owner, collection, atomic: true });
       return {
         reply: envelope.reply,
         value: {
@@ -185,41 +187,151 @@ export class PragService {
         },
       };
     } catch (e) {
+      if (!existing) this.engine.meta.deleteCollection(owner, collection); // nothing stays of a failed upload
       if (e instanceof SourceAborted && e.cause instanceof EnvelopeError) envelopeFailure(e.cause);
       throw e;
     }
   }
 
-  async search(body: AsyncIterable<Uint8Array>): Promise<Answer<SearchReply>> {
-    const { owner, envelope } = await this.authorize(body, REQUEST_TYPES.search, RequestMeta);
-    const request = await this.json(envelope, SearchBody);
-    return { reply: envelope.reply, value: { hits: await this.engine.search(owner, request) } };
+  private async json<T>(envelope: OpenedEnvelope, schema: z.ZodType<T>): Promise<T> {
+    if (envelope.header.size > MAX_JSON_REQUEST_BYTES) throw new ApiError(413, 'request_too_large', `requests are at most ${MAX_JSON_REQUEST_BYTES} bytes`);
+    const bytes = await envelope.readAll().catch(envelopeFailure);
+    let value: unknown;
+    try {
+      value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    } catch {
+      throw new ApiError(400, 'request_invalid', 'request payload is not UTF-8 JSON');
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new ApiError(400, 'request_invalid', firstIssue(parsed.error));
+    return parsed.data;
   }
 
-  async list(body: AsyncIterable<Uint8Array>): Promise<Answer<{ documents: DocumentSummary[] }>> {
-    const { owner, envelope } = await this.authorize(body, REQUEST_TYPES.list, RequestMeta);
-    const { collection } = await this.json(envelope, ListBody);
-    return {
-      reply: envelope.reply,
-      value: { documents: this.engine.listDocuments(owner, collection).map((d) => ({
-        doc_id: d.id, parent_id: d.parentId, title: d.title, source: d.source, collection: d.collection, format: d.format,
-        date: d.date === null ? null : new Date(d.date).toISOString(), chunks: d.chunkCount, created_at: new Date(d.createdAt).toISOString(),
-      })) },
-    };
+  /** A JSON request: authorized, parsed, handled, answered under the request's reply key. */
+  private async request<B, T>(body: AsyncIterable<Uint8Array>, type: string, schema: z.ZodType<B>, handle: (who: Authorized<RequestMeta>, request: B) => Promise<T> | T): Promise<Answer<T>> {
+    const who = await this.authorize(body, type, RequestMeta);
+    const request = await this.json(who.envelope, schema);
+    return { reply: who.envelope.reply, value: await handle(who, request) };
   }
 
-  async delete(body: AsyncIterable<Uint8Array>): Promise<Answer<{ deleted: number }>> {
-    const { owner, envelope } = await this.authorize(body, REQUEST_TYPES.delete, RequestMeta);
-    const { doc_id } = await this.json(envelope, DeleteBody);
-    const deleted = await this.engine.deleteDocument(owner, doc_id);
-    if (!deleted) throw new ApiError(404, 'document_not_found', 'no such document among yours');
-    return { reply: envelope.reply, value: { deleted } };
+  /**
+   * The requester's own chunks plus every live grant to them; each hit says
+   * whose it is and in which collection, and each owner whose chunks were
+   * returned gets an entry in their access log.
+   */
+  search(body: AsyncIterable<Uint8Array>): Promise<Answer<{ hits: SearchHit[] }>> {
+    return this.request(body, REQUEST_TYPES.search, SearchBody, async ({ identity, owner }, request) => {
+      const shared = this.grants.scopes(owner);
+      const names = new Map<string, Map<string, string>>([[owner, this.collections.names(owner)]]);
+      for (const s of shared) if (!names.has(s.owner)) names.set(s.owner, this.collections.names(s.owner));
+      const wanted = request.filters?.collections;
+      // Collection filters name collections; the stores hold ids: every id, own or shared, whose name is wanted.
+      const labels = wanted && [...names.values()].flatMap((m) => [...m].filter(([, name]) => wanted.includes(name)).map(([id]) => id));
+      const scopes: SearchScope[] = [{ owner }, ...shared];
+      const hits = labels && !labels.length ? [] : await this.engine.search(scopes, { ...request, filters: { ...request.filters, collections: labels } });
+      const addresses = new Map([[owner, identity.address], ...shared.map((s) => [s.owner, s.ownerAddress] as const)]);
+      this.audit(identity, 'search', hits);
+      return { hits: hits.map((h) => ({ ...h, owner: addresses.get(h.owner)!, collection: names.get(h.owner)?.get(h.collection) ?? h.collection })) };
+    });
   }
 
-  async revokePermit(body: AsyncIterable<Uint8Array>): Promise<Answer<{ revoked: string }>> {
-    const { owner, envelope } = await this.authorize(body, REQUEST_TYPES.revokePermit, RequestMeta);
-    const { permit_name } = await this.json(envelope, RevokePermitBody);
-    this.engine.meta.revokePermit(owner, permit_name);
-    return { reply: envelope.reply, value: { revoked: permit_name } };
+  private audit(identity: Identity, endpoint: string, hits: readonly EngineHit[]): void {
+    const at = new Date().toISOString();
+    const byOwner = new Map<string, EngineHit[]>();
+    for (const h of hits) byOwner.set(h.owner, [...(byOwner.get(h.owner) ?? []), h]);
+    this.accessLog.record([...byOwner].map(([owner, mine]) => ({
+      owner,
+      entry: { at, requester: identity.address, permit_name: identity.permitName, endpoint, doc_ids: [...new Set(mine.map((h) => h.doc_id))], chunk_ids: mine.map((h) => h.chunk_id) },
+    })));
+  }
+
+  list(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.list, ListBody, ({ owner }, { collection }) => {
+      const names = this.collections.names(owner);
+      const id = collection === undefined ? undefined : this.collections.find(owner, collection)?.id;
+      if (collection !== undefined && !id) return { documents: [] };
+      return {
+        documents: this.engine.listDocuments(owner, id).map((d) => ({
+          doc_id: d.id, parent_id: d.parentId, title: d.title, source: d.source, collection: names.get(d.collection) ?? d.collection, format: d.format,
+          date: d.date === null ? null : new Date(d.date).toISOString(), chunks: d.chunkCount, created_at: new Date(d.createdAt).toISOString(),
+        })),
+      };
+    });
+  }
+
+  delete(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.delete, DeleteBody, async ({ owner }, { doc_id }) => {
+      const deleted = await this.engine.deleteDocument(owner, doc_id);
+      if (!deleted) throw new ApiError(404, 'document_not_found', 'no such document among yours');
+      return { deleted };
+    });
+  }
+
+  revokePermit(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.revokePermit, RevokePermitBody, ({ owner }, { permit_name }) => {
+      this.engine.meta.revokePermit(owner, permit_name);
+      return { revoked: permit_name };
+    });
+  }
+
+  listCollections(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.collections, EmptyBody, ({ owner }) => ({
+      collections: this.collections.list(owner).map(({ name, documents, created_at }) => ({ name, documents, created_at })),
+    }));
+  }
+
+  createCollection(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.collectionCreate, CollectionCreateBody, ({ owner }, { name }) => {
+      this.collections.create(owner, name);
+      return { created: name };
+    });
+  }
+
+  renameCollection(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.collectionRename, CollectionRenameBody, ({ owner }, { from, to }) => {
+      this.collections.rename(owner, from, to);
+      return { renamed: from, to };
+    });
+  }
+
+  moveDocuments(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.collectionMove, CollectionMoveBody, async ({ owner }, { doc_ids, to }) => {
+      const missing = doc_ids.filter((id) => this.engine.meta.documentStates(owner, [id]).get(id) !== 'ready');
+      if (missing.length) throw new ApiError(404, 'document_not_found', `${missing.length} of the documents are not yours`);
+      return { moved: await this.engine.moveDocuments(owner, doc_ids, this.collections.resolve(owner, to, true)) };
+    });
+  }
+
+  grant(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.shareGrant, ShareGrantBody, ({ identity, owner }, g) => ({
+      grant_id: this.grants.grant({ id: owner, address: identity.address }, g.with, {
+        collection: g.collection, docIds: g.doc_ids, expiresAt: g.expires_at === undefined ? undefined : Date.parse(g.expires_at),
+      }),
+    }));
+  }
+
+  revokeGrant(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.shareRevoke, ShareRevokeBody, ({ owner }, r) => ({ revoked: this.grants.revoke(owner, r.with, r.collection) }));
+  }
+
+  shares(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.shares, EmptyBody, ({ owner }) => ({ given: this.grants.given(owner), received: this.grants.received(owner) }));
+  }
+
+  auditLog(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.audit, AuditBody, ({ owner }, { since, limit }) => ({
+      entries: this.accessLog.read(owner, since === undefined ? 0 : Date.parse(since), limit),
+    }));
+  }
+
+  /** Deletes everything of the requester and destroys their data key (crypto-shredding). */
+  forgetMe(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.forgetMe, ForgetMeBody, async ({ identity, owner }, { confirm }) => {
+      if (confirm !== identity.address) throw new ApiError(400, 'confirmation_mismatch', 'confirm must be your own address');
+      const documents = this.engine.meta.documentIdsOf(owner).length;
+      await this.engine.forgetOwner(owner);
+      this.keyring.forget(owner);
+      return { forgotten: identity.address, documents };
+    });
   }
 }

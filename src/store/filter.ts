@@ -19,13 +19,36 @@ function bound(value: string, endOfDay: boolean): number {
   return bare && endOfDay ? t + 86_400_000 - 1 : t;
 }
 
+/** Which of one owner's chunks a search may see: all of them, or only some collections or documents. */
+export interface SearchScope {
+  owner: string;
+  /** Collection labels (ids in the service). */
+  collections?: readonly string[];
+  docIds?: readonly string[];
+}
+
+/** Filters whose values are per owner (sealed per owner in the service): resolved for each scope. */
+export type ScopedFilters = Omit<SearchFilters, 'from' | 'to'> & { from?: (owner: string) => string; to?: (owner: string) => string };
+
 export function chunkPredicate(owner: string, f: SearchFilters = {}): string {
-  const parts = [`owner = ${sqlLiteral(owner)}`];
+  return scopePredicate([{ owner }], { ...f, from: f.from === undefined ? undefined : () => f.from!, to: f.to === undefined ? undefined : () => f.to! });
+}
+
+/** (scope₁ AND filters) OR (scope₂ AND filters) OR … */
+export function scopePredicate(scopes: readonly SearchScope[], f: ScopedFilters = {}): string {
+  if (!scopes.length) throw new Error('a search needs at least one scope');
+  return scopes.map((s) => `(${scopeParts(s, f).join(' AND ')})`).join(' OR ');
+}
+
+function scopeParts(scope: SearchScope, f: ScopedFilters): string[] {
+  const parts = [`owner = ${sqlLiteral(scope.owner)}`];
+  if (scope.collections) parts.push(scope.collections.length ? `collection IN ${list(scope.collections)}` : 'FALSE');
+  if (scope.docIds) parts.push(scope.docIds.length ? `doc_id IN ${list(scope.docIds)}` : 'FALSE');
   if (f.collections?.length) parts.push(`collection IN ${list(f.collections)}`);
   if (f.formats?.length) parts.push(`format IN ${list(f.formats)}`);
   if (f.dateFrom) parts.push(`doc_date >= ${bound(f.dateFrom, false)}`);
   if (f.dateTo) parts.push(`doc_date <= ${bound(f.dateTo, true)}`);
-  if (f.from) parts.push(`array_has_any(from_addrs, [${sqlLiteral(f.from)}])`);
-  if (f.to) parts.push(`array_has_any(to_addrs, [${sqlLiteral(f.to)}])`);
-  return parts.join(' AND ');
+  if (f.from) parts.push(`array_has_any(from_addrs, [${sqlLiteral(f.from(scope.owner))}])`);
+  if (f.to) parts.push(`array_has_any(to_addrs, [${sqlLiteral(f.to(scope.owner))}])`);
+  return parts;
 }

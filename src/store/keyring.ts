@@ -42,4 +42,9 @@ export class Keyring implements Sealer {
     }
     return sealer;
   }
+
+  /** Drops the cached data key of an owner whose wrapped key was destroyed. */
+  forget(owner: string): void {
+    this.owners.delete(owner);
+  }
 }

@@ -9,12 +9,15 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import * as schema from '../../schemas/db.js';
-import { chunks, documents, indexMeta, ingestJobs, ownerKeys, revokedPermits } from '../../schemas/db.js';
+import { accessLog, chunks, collections, documents, grants, indexMeta, ingestJobs, ownerKeys, revokedPermits } from '../../schemas/db.js';
 
 export type DocumentRow = typeof documents.$inferSelect;
 export type NewDocument = typeof documents.$inferInsert;
 export type NewChunk = typeof chunks.$inferInsert;
 export type JobRow = typeof ingestJobs.$inferSelect;
+export type CollectionRow = typeof collections.$inferSelect;
+export type GrantRow = typeof grants.$inferSelect;
+export type AccessLogRow = typeof accessLog.$inferSelect;
 
 const MIGRATIONS = fileURLToPath(new URL('../../schemas/migrations', import.meta.url));
 
@@ -191,5 +194,91 @@ export class MetaStore {
   isPermitRevoked(owner: string, permitName: string): boolean {
     return this.db.select().from(revokedPermits)
       .where(and(eq(revokedPermits.owner, owner), eq(revokedPermits.permitName, permitName))).get() !== undefined;
+  }
+
+  /** Moves documents to another collection label. */
+  setCollection(owner: string, ids: readonly string[], collection: string): void {
+    this.transaction(() => {
+      for (const id of ids) this.db.update(documents).set({ collection }).where(and(eq(documents.owner, owner), eq(documents.id, id))).run();
+    });
+  }
+
+  documentIdsOf(owner: string): string[] {
+    return this.db.select({ id: documents.id }).from(documents).where(eq(documents.owner, owner)).all().map((r) => r.id);
+  }
+
+  /** Document counts per collection label, for one owner's ready documents. */
+  collectionCounts(owner: string): Map<string, number> {
+    const rows = this.db.select({ collection: documents.collection, n: sql<number>`count(*)` }).from(documents)
+      .where(and(eq(documents.owner, owner), eq(documents.state, 'ready'))).groupBy(documents.collection).all();
+    return new Map(rows.map((r) => [r.collection, r.n]));
+  }
+
+  collections(owner: string): CollectionRow[] {
+    return this.db.select().from(collections).where(eq(collections.owner, owner)).orderBy(collections.createdAt).all();
+  }
+
+  collectionByTag(owner: string, nameTag: string): CollectionRow | undefined {
+    return this.db.select().from(collections).where(and(eq(collections.owner, owner), eq(collections.nameTag, nameTag))).get();
+  }
+
+  insertCollection(row: CollectionRow): void {
+    this.db.insert(collections).values(row).run();
+  }
+
+  deleteCollection(owner: string, id: string): void {
+    this.db.delete(collections).where(and(eq(collections.owner, owner), eq(collections.id, id))).run();
+  }
+
+  renameCollection(owner: string, id: string, nameTag: string, name: string): void {
+    this.db.update(collections).set({ nameTag, name }).where(and(eq(collections.owner, owner), eq(collections.id, id))).run();
+  }
+
+  insertGrant(row: GrantRow): void {
+    this.db.insert(grants).values(row).run();
+  }
+
+  grantsGiven(owner: string): GrantRow[] {
+    return this.db.select().from(grants).where(eq(grants.owner, owner)).orderBy(grants.createdAt).all();
+  }
+
+  grantsReceived(grantee: string): GrantRow[] {
+    return this.db.select().from(grants).where(eq(grants.grantee, grantee)).orderBy(grants.createdAt).all();
+  }
+
+  deleteGrants(ids: readonly string[]): number {
+    return this.transaction(() => ids.reduce((n, id) => n + this.db.delete(grants).where(eq(grants.id, id)).run().changes, 0));
+  }
+
+  appendAccessLog(rows: ReadonlyArray<Omit<AccessLogRow, 'seq'>>): void {
+    this.transaction(() => {
+      for (const r of rows) this.db.insert(accessLog).values(r).run();
+    });
+  }
+
+  accessLog(owner: string, since: number, limit: number): AccessLogRow[] {
+    return this.db.select().from(accessLog).where(and(eq(accessLog.owner, owner), sql`${accessLog.at} >= ${since}`))
+      .orderBy(accessLog.seq).limit(limit).all();
+  }
+
+  /**
+   * Everything the metadata store holds about an owner except revocations
+   * (which keep refusing old permits): documents, chunks, collections, grants
+   * given and received, the access log, and the wrapped data key. Then the WAL
+   * is checkpointed and truncated, so the deleted pages (overwritten in place:
+   * secure_delete) are not left in it either.
+   */
+  forgetOwner(owner: string): void {
+    this.transaction(() => {
+      this.db.delete(chunks).where(eq(chunks.owner, owner)).run();
+      this.db.delete(documents).where(eq(documents.owner, owner)).run();
+      this.db.delete(collections).where(eq(collections.owner, owner)).run();
+      this.db.delete(grants).where(eq(grants.owner, owner)).run();
+      this.db.delete(grants).where(eq(grants.grantee, owner)).run();
+      this.db.delete(accessLog).where(eq(accessLog.owner, owner)).run();
+      this.db.delete(ingestJobs).where(eq(ingestJobs.owner, owner)).run();
+      this.db.delete(ownerKeys).where(eq(ownerKeys.owner, owner)).run();
+    });
+    this.sqlite.pragma('wal_checkpoint(TRUNCATE)');
   }
 }

@@ -20,7 +20,7 @@ export interface AnnSettings {
 /** Tuned with `npm run bench -- --chunks 100000`: recall@10 ≈ 0.98 against exact search (see README). */
 export const DEFAULT_ANN: AnnSettings = { annThreshold: 25_000, nprobes: 32, refineFactor: 12 };
 
-export interface ChunkHit { chunk_id: string; doc_id: string; collection: string; text: string }
+export interface ChunkHit { chunk_id: string; doc_id: string; owner: string; collection: string; text: string }
 export interface VectorHit extends ChunkHit { _distance: number }
 export interface KeywordHit extends ChunkHit { _score: number }
 
@@ -29,7 +29,7 @@ export interface KeywordHit extends ChunkHit { _score: number }
 // Read when the pool is first used, so setting it before any table operation is enough.
 process.env.LANCE_CPU_THREADS ??= String(Math.max(4, availableParallelism()));
 
-const HIT_COLUMNS = ['chunk_id', 'doc_id', 'collection', 'text'];
+const HIT_COLUMNS = ['chunk_id', 'doc_id', 'owner', 'collection', 'text'];
 const VECTOR_INDEX = 'vector_idx';
 const SCALAR_INDEXES: Array<[string, () => lancedb.Index]> = [
   ['owner', () => lancedb.Index.bitmap()],
@@ -92,6 +92,34 @@ export class VectorStore {
         const ids = docIds.slice(i, i + 500).map(sqlLiteral).join(', ');
         await this.table.delete(`owner = ${sqlLiteral(owner)} AND doc_id IN (${ids})`);
       }
+    });
+  }
+
+  /** Relabels documents' chunks with another collection. */
+  setCollection(owner: string, docIds: readonly string[], collection: string): Promise<void> {
+    if (!docIds.length) return Promise.resolve();
+    return this.serial(async () => {
+      for (let i = 0; i < docIds.length; i += 500) {
+        const ids = docIds.slice(i, i + 500).map(sqlLiteral).join(', ');
+        await this.table.update({ where: `owner = ${sqlLiteral(owner)} AND doc_id IN (${ids})`, values: { collection } });
+      }
+    });
+  }
+
+  deleteOwner(owner: string): Promise<void> {
+    return this.serial(async () => {
+      await this.table.delete(`owner = ${sqlLiteral(owner)}`);
+    });
+  }
+
+  /**
+   * Compacts and removes every older table version, so rows deleted from the
+   * current version no longer sit in files on disk (Lance keeps old versions
+   * for time travel otherwise).
+   */
+  purgeOldVersions(): Promise<void> {
+    return this.serial(async () => {
+      await this.table.optimize({ cleanupOlderThan: new Date(), deleteUnverified: true });
     });
   }
 
