@@ -113,6 +113,11 @@ export class PragService {
     return this.engine.close();
   }
 
+  /** The id the stores know an address by (a keyed hash). */
+  ownerId(address: string): string {
+    return this.master.ownerId(address);
+  }
+
   async attestation(nonceHex: string): Promise<AttestationResponse> {
     const nonce = hexToBytes(nonceHex);
     return {
