@@ -58,4 +58,32 @@ describe('prag CLI (client of a service)', () => {
     expect(await failure(prag('docs', ...common))).toMatch(/permit_revoked/);
     expect(JSON.parse((await prag('docs', ...common, '--permit-name', 'prag-phone', '--json')).stdout)).toHaveLength(4);
   });
+
+  it('collections, share, shares --json, audit --json, unshare, forget-me', async () => {
+    const owner = join(work.path, 'owner.json');
+    const doctor = join(work.path, 'doctor.json');
+    const doctorAddress = (await prag('keygen', '--out', doctor)).stdout.trim();
+    const ownerAddress = (await prag('keygen', '--out', owner)).stdout.trim();
+    const as = (id: string) => ['--url', svc.url, '--identity', id, '--allow-insecure-dev'];
+    writeFileSync(join(work.path, 'ecg.txt'), 'ECG shows sinus rhythm, heart rate 64, no ST changes.');
+    await prag('upload', ...as(owner), '--collection', 'cardiology', join(work.path, 'ecg.txt'));
+    expect(JSON.parse((await prag('collections', 'list', ...as(owner), '--json')).stdout)).toMatchObject([{ name: 'cardiology', documents: 1 }]);
+
+    await prag('share', ...as(owner), '--with', doctorAddress, '--collection', 'cardiology', '--expires', '30d');
+    expect(await failure(prag('share', ...as(owner), '--with', 'secret1nope', '--collection', 'cardiology'))).toMatch(/grantee_invalid/);
+    const shares = JSON.parse((await prag('shares', ...as(doctor), '--json')).stdout);
+    expect(shares.received).toMatchObject([{ with: ownerAddress, collection: 'cardiology', active: true }]);
+    const hits = JSON.parse((await prag('search', ...as(doctor), '--json', 'sinus rhythm heart rate')).stdout);
+    expect(hits[0].text).toContain('sinus rhythm');
+
+    const log = JSON.parse((await prag('audit', ...as(owner), '--json')).stdout);
+    expect(log.some((e: { requester: string }) => e.requester === doctorAddress)).toBe(true);
+
+    await prag('unshare', ...as(owner), '--with', doctorAddress, '--collection', 'cardiology');
+    expect(JSON.parse((await prag('search', ...as(doctor), '--json', 'sinus rhythm heart rate')).stdout)).toEqual([]);
+
+    expect(await failure(prag('forget-me', ...as(owner)))).toMatch(/run again with --yes/);
+    expect((await prag('forget-me', ...as(owner), '--yes')).stdout).toMatch(/1 documents deleted, data key destroyed/);
+    expect(JSON.parse((await prag('docs', ...as(owner), '--json')).stdout)).toEqual([]);
+  });
 });

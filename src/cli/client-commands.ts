@@ -136,3 +136,81 @@ export async function revokePermitCommand(opts: IdentityFlags & { name: string }
   const reply = await client.revokePermit(permit, opts.name);
   process.stdout.write(`revoked permit "${reply.revoked}": requests signed with it are refused from now on\n`);
 }
+
+/** "30d", "12h", "45m" or an ISO date → an ISO instant. */
+export function expiryFrom(text: string, now = Date.now()): string {
+  const m = /^(\d{1,5})([dhm])$/.exec(text.trim());
+  if (m) return new Date(now + Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as 'd' | 'h' | 'm']).toISOString();
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new Error(`--expires takes 30d, 12h, 45m or a date, not "${text}"`);
+  return new Date(t).toISOString();
+}
+
+export async function collectionsCommand(action: string, args: string[], opts: IdentityFlags & { json?: boolean; to?: string }): Promise<void> {
+  const { client, permit } = await session(opts);
+  const need = (n: number, usage: string) => {
+    if (args.length !== n) throw new Error(`usage: prag collections ${usage}`);
+  };
+  switch (action) {
+    case 'list': {
+      const { collections } = await client.collections(permit);
+      if (opts.json) return out(collections);
+      for (const c of collections) process.stdout.write(`${c.name}  ${c.documents} document${c.documents === 1 ? '' : 's'}\n`);
+      return;
+    }
+    case 'create':
+      need(1, 'create NAME');
+      return out(await client.createCollection(permit, args[0]!));
+    case 'rename':
+      need(2, 'rename FROM TO');
+      return out(await client.renameCollection(permit, args[0]!, args[1]!));
+    case 'move':
+      if (!opts.to || !args.length) throw new Error('usage: prag collections move --to NAME DOC_ID...');
+      return out(await client.moveDocuments(permit, args, opts.to));
+    default:
+      throw new Error(`unknown action "${action}" (list, create, rename, move)`);
+  }
+}
+
+export async function shareCommand(opts: IdentityFlags & { with: string; collection?: string; doc?: string[]; expires?: string }): Promise<void> {
+  const { client, permit } = await session(opts);
+  const reply = await client.grant(permit, {
+    with: opts.with, collection: opts.collection, doc_ids: opts.doc, expires_at: opts.expires === undefined ? undefined : expiryFrom(opts.expires),
+  });
+  process.stdout.write(`shared ${opts.collection ? `collection "${opts.collection}"` : `${opts.doc?.length ?? 0} documents`} with ${opts.with}${opts.expires ? ` until ${expiryFrom(opts.expires)}` : ''} (grant ${reply.grant_id})\n`);
+}
+
+export async function unshareCommand(opts: IdentityFlags & { with: string; collection?: string }): Promise<void> {
+  const { client, permit } = await session(opts);
+  const { revoked } = await client.revokeGrant(permit, { with: opts.with, collection: opts.collection });
+  process.stdout.write(`revoked ${revoked} grant${revoked === 1 ? '' : 's'} to ${opts.with}; in force from the next request\n`);
+}
+
+export async function sharesCommand(opts: IdentityFlags & { json?: boolean }): Promise<void> {
+  const { client, permit } = await session(opts);
+  const shares = await client.shares(permit);
+  if (opts.json) return out(shares);
+  const line = (g: (typeof shares.given)[number], dir: string) =>
+    `${dir} ${g.with}  ${g.collection ?? `${g.doc_ids?.length ?? 0} documents`}  ${g.expires_at ? `until ${g.expires_at}` : 'no expiry'}${g.active ? '' : '  (expired)'}\n`;
+  for (const g of shares.given) process.stdout.write(line(g, 'to  '));
+  for (const g of shares.received) process.stdout.write(line(g, 'from'));
+  if (!shares.given.length && !shares.received.length) process.stdout.write('No shares.\n');
+}
+
+export async function auditCommand(opts: IdentityFlags & { json?: boolean; since?: string; limit?: number }): Promise<void> {
+  const { client, permit } = await session(opts);
+  const { entries } = await client.audit(permit, { since: opts.since === undefined ? undefined : new Date(Date.parse(opts.since)).toISOString(), limit: opts.limit });
+  if (opts.json) return out(entries);
+  for (const e of entries) process.stdout.write(`${e.at}  ${e.requester}  ${e.endpoint}  ${e.doc_ids.length} document${e.doc_ids.length === 1 ? '' : 's'}, ${e.chunk_ids.length} chunks  (permit ${e.permit_name})\n`);
+  if (!entries.length) process.stdout.write('No retrievals recorded.\n');
+}
+
+export async function forgetMeCommand(opts: IdentityFlags & { yes?: boolean }): Promise<void> {
+  const wallet = await loadIdentity(opts.identity);
+  if (!opts.yes) {
+    throw new Error(`this deletes every document, collection, share and log entry of ${wallet.address} on ${opts.url} and destroys its data key; run again with --yes`);
+  }
+  const { client, permit } = await session(opts);
+  const reply = await client.forgetMe(permit, wallet.address);
+  process.stdout.write(`forgot ${reply.forgotten}: ${reply.documents} documents deleted, data key destroyed\n`);
+}

@@ -6,7 +6,10 @@ import { FORMATS } from '../../schemas/document.js';
 import { loadConfig } from '../config.js';
 import { indexCommand } from './index-command.js';
 import { queryCommand } from './query-command.js';
-import { attestCommand, deleteCommand, docsCommand, keygenCommand, revokePermitCommand, searchCommand, uploadCommand } from './client-commands.js';
+import {
+  attestCommand, auditCommand, collectionsCommand, deleteCommand, docsCommand, forgetMeCommand, keygenCommand, revokePermitCommand, searchCommand,
+  shareCommand, sharesCommand, unshareCommand, uploadCommand,
+} from './client-commands.js';
 import { serveCommand } from './serve-command.js';
 import { TEE_PROVIDERS } from '../../schemas/attestation.js';
 
@@ -103,6 +106,39 @@ identityOptions(program.command('delete').description('delete one of your docume
 identityOptions(program.command('revoke-permit').description('revoke one of your permits by name on a service'))
   .requiredOption('--name <permit>', 'permit name to revoke (prag-…)')
   .action(async (o) => revokePermitCommand(o));
+
+identityOptions(program.command('collections').description('your collections: list, create NAME, rename FROM TO, move --to NAME DOC_ID...'))
+  .argument('<action>', 'list | create | rename | move')
+  .argument('[args...]', 'names or document ids')
+  .option('--to <name>', 'target collection (move)')
+  .option('--json', 'print JSON')
+  .action(async (action: string, args: string[], o) => collectionsCommand(action, args, o));
+
+identityOptions(program.command('share').description('let another address search one of your collections (or documents)'))
+  .requiredOption('--with <address>', 'secret1… address to share with')
+  .option('--collection <name>', 'collection to share')
+  .option('--doc <doc_id>', 'a document to share (repeatable; instead of --collection)', collect)
+  .option('--expires <when>', 'expiry: 30d, 12h, 45m or a date')
+  .action(async (o) => shareCommand(o));
+
+identityOptions(program.command('unshare').description('revoke your grants to an address (one collection, or all)'))
+  .requiredOption('--with <address>', 'secret1… address')
+  .option('--collection <name>', 'only the grant of this collection')
+  .action(async (o) => unshareCommand(o));
+
+identityOptions(program.command('shares').description('grants you gave and received'))
+  .option('--json', 'print {given, received} as JSON')
+  .action(async (o) => sharesCommand(o));
+
+identityOptions(program.command('audit').description('who retrieved your chunks, when, and which'))
+  .option('--since <date>', 'only entries from this date')
+  .option('--limit <n>', 'at most this many entries', positiveInt, 100)
+  .option('--json', 'print the entries as JSON')
+  .action(async (o) => auditCommand(o));
+
+identityOptions(program.command('forget-me').description('delete everything of yours on a service and destroy your data key'))
+  .option('--yes', 'really do it')
+  .action(async (o) => forgetMeCommand(o));
 
 try {
   await program.parseAsync();
