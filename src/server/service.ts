@@ -34,6 +34,7 @@ import { devProvider, DEV_WARNING } from '../tee/dev.js';
 import { secretVmProvider } from '../tee/secretvm.js';
 import { tdxProvider } from '../tee/tdx.js';
 import type { ServiceConfig } from './config.js';
+import { Maintenance } from './maintenance.js';
 import { ApiError } from './errors.js';
 
 /** Largest JSON request payload. */
@@ -70,6 +71,7 @@ export class PragService {
   readonly collections: Collections;
   readonly grants: Grants;
   readonly accessLog: AccessLog;
+  private readonly maintenance: Maintenance;
 
   private constructor(
     readonly config: ServiceConfig,
@@ -79,10 +81,12 @@ export class PragService {
     private readonly keys: ServiceKeys,
     readonly tee: TeeProvider,
     private readonly maxFileBytes: number,
+    log: Logger,
   ) {
     this.collections = new Collections(engine.meta, keyring);
     this.grants = new Grants(engine.meta, keyring, this.collections, (address) => master.ownerId(address));
     this.accessLog = new AccessLog(engine.meta, keyring);
+    this.maintenance = new Maintenance(engine, (e) => log.error({ error: e.name }, 'index maintenance failed'));
     const serviceId = config.serviceId ?? `prag-${bytesToHex(sha256(keys.ed25519.public)).slice(0, 16)}`;
     this.statement = KeyStatement.parse({
       v: 1, service_id: serviceId, provider: tee.name, x25519: bytesToHex(keys.x25519.public), kid: bytesToHex(keys.kid),
@@ -99,7 +103,7 @@ export class PragService {
     const engine = await openEngine(dataDir, engineConfig, { sealer: (meta) => (keyring = new Keyring(meta, master)) });
     try {
       const keys = serviceKeys(config.serviceKeys === 'derived' ? master : null);
-      const service = new PragService(config, engine, master, keyring!, keys, tee, engineConfig.maxFileBytes);
+      const service = new PragService(config, engine, master, keyring!, keys, tee, engineConfig.maxFileBytes, log);
       await tee.bind(service.statementBytes);
       log.info({ service_id: service.statement.service_id, provider: tee.name, kid: service.statement.kid, key_origin: keys.origin }, 'service keys ready');
       return service;
@@ -109,8 +113,9 @@ export class PragService {
     }
   }
 
-  close(): Promise<void> {
-    return this.engine.close();
+  async close(): Promise<void> {
+    await this.maintenance.stop();
+    await this.engine.close();
   }
 
   /** The id the stores know an address by (a keyed hash). */
@@ -183,7 +188,8 @@ export class PragService {
     const existing = this.collections.find(owner, collectionName)?.id;
     const collection = existing ?? this.collections.create(owner, collectionName);
     try {
-      const report = await this.engine.ingest([file], { owner, collection, atomic: true });
+      const report = await this.engine.ingest([file], { owner, collection, atomic: true, maintain: false });
+      await this.maintenance.afterWrite();
       return {
         reply: envelope.reply,
         value: {

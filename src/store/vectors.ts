@@ -51,7 +51,7 @@ export class VectorStore {
     readonly dim: number,
     private readonly ann: AnnSettings,
     /** Known at open and set by `maintain`, so searches do not list indexes. */
-    private keywordIndexed: boolean,
+    private keywordIndex: boolean,
   ) {}
 
   static async open(dir: string, dim: number, ann: AnnSettings = DEFAULT_ANN): Promise<VectorStore> {
@@ -123,6 +123,11 @@ export class VectorStore {
     });
   }
 
+  /** Whether the full-text index exists (rows added after it are searched unindexed until the next maintain). */
+  get keywordIndexed(): boolean {
+    return this.keywordIndex;
+  }
+
   count(predicate?: string): Promise<number> {
     return this.table.countRows(predicate);
   }
@@ -141,7 +146,7 @@ export class VectorStore {
   }
 
   async keywordSearch(keywords: string, predicate: string, limit: number): Promise<KeywordHit[]> {
-    if (!keywords || !this.keywordIndexed) return [];
+    if (!keywords || !this.keywordIndex) return [];
     const q = this.table.query().fullTextSearch(keywords, { columns: 'keywords' }).where(predicate).select([...HIT_COLUMNS, '_score']).limit(limit);
     return (await q.toArray()) as KeywordHit[];
   }
@@ -163,7 +168,7 @@ export class VectorStore {
           name: KEYWORD_INDEX,
           config: lancedb.Index.fts({ baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false }),
         });
-        this.keywordIndexed = true;
+        this.keywordIndex = true;
       }
       // Scalar indexes make the prefilters (owner on every query) cheap.
       for (const [column, config] of SCALAR_INDEXES) {
