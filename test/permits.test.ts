@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { verifyPermit, type PermitRules } from '../src/auth/permits.js';
+import { PermitVerifier, type PermitRules } from '../src/auth/permits.js';
 import { ReplayGuard } from '../src/auth/replay.js';
 import { validatePermit, Wallet } from '../src/auth/secretjs.js';
 import { signPermit } from '../src/client/identity.js';
@@ -8,6 +8,7 @@ import { fixture } from './helpers/index.js';
 
 const load = (name: string) => JSON.parse(readFileSync(fixture('permits', name), 'utf8'));
 const rules = (over: Partial<PermitRules> = {}): PermitRules => ({ chainId: 'secret-4', serviceId: 'prag-test-service', isRevoked: () => false, ...over });
+const verifyPermit = (permit: unknown, r: PermitRules) => new PermitVerifier(r).verify(permit);
 const codeOf = (fn: () => unknown) => {
   try {
     fn();
@@ -45,6 +46,20 @@ describe('SNIP-24 permits', () => {
     expect(codeOf(() => verifyPermit(balance, rules({ serviceId: 'cosmos2contract', chainId: 'blabla' })))).toBe('permit_permission_missing');
     const tampered = renamed(load('TAMPERED_secretjs_keplr_permissions_owner_to_balance.json'));
     expect(codeOf(() => verifyPermit(tampered, rules({ serviceId: 'secret1p0vgghl8rw4ukzm7geyy0f0tl29glxrtnlalue' })))).toBe('permit_permission_missing');
+  });
+
+  test('a remembered signature is still subject to revocation, and a tampered copy is verified afresh', async () => {
+    const wallet = new Wallet();
+    const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: 'prag-test-service', name: 'prag-cache' });
+    let revoked = false;
+    const verifier = new PermitVerifier(rules({ isRevoked: () => revoked }));
+    expect(verifier.verify(permit).address).toBe(wallet.address);
+    revoked = true;
+    expect(codeOf(() => verifier.verify(permit))).toBe('permit_revoked');
+    revoked = false;
+    const sig = Buffer.from(permit.signature.signature, 'base64');
+    sig[9]! ^= 1;
+    expect(codeOf(() => verifier.verify({ ...permit, signature: { ...permit.signature, signature: sig.toString('base64') } }))).toBe('permit_signature_invalid');
   });
 
   test('in-test permits: wrong chain, other service, bad signature, other signer, revoked, malformed', async () => {

@@ -8,6 +8,7 @@
  */
 import { base64PubkeyToAddress, validatePermit, type Permission } from './secretjs.js';
 import { Permit, PRAG_PERMISSION, PRAG_PERMIT_NAME } from '../../schemas/api.js';
+import { canonicalJson } from '../crypto/bytes.js';
 import { ApiError } from '../server/errors.js';
 
 export interface PermitRules {
@@ -21,10 +22,14 @@ export interface Identity {
   permitName: string;
 }
 
-export function verifyPermit(input: unknown, rules: PermitRules): Identity {
+function parsePermit(input: unknown): Permit {
   const parsed = Permit.safeParse(input);
   if (!parsed.success) throw new ApiError(400, 'permit_malformed', `permit is not a SNIP-24 permit: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  const permit = parsed.data;
+  return parsed.data;
+}
+
+/** Everything but revocation: a pure function of the permit and the service's fixed rules. */
+function verifySigned(permit: Permit, rules: Omit<PermitRules, 'isRevoked'>): Identity {
   const { params } = permit;
   if (!PRAG_PERMIT_NAME.test(params.permit_name)) {
     throw new ApiError(400, 'permit_name_invalid', 'PRAG permit names start with "prag-" and hold 1-59 letters, digits, dots, dashes or underscores');
@@ -45,6 +50,31 @@ export function verifyPermit(input: unknown, rules: PermitRules): Identity {
   } catch (e) {
     throw new ApiError(401, 'permit_signature_invalid', `permit signature does not verify (${(e as Error).name})`);
   }
-  if (rules.isRevoked(address, params.permit_name)) throw new ApiError(401, 'permit_revoked', `permit "${params.permit_name}" was revoked by its owner`);
   return { address, permitName: params.permit_name };
+}
+
+/**
+ * Verifies permits, with the signature check remembered: a client sends the same
+ * permit with every request, and a secp256k1 verification costs ~1 ms of CPU.
+ * Only permits that verified are remembered (keyed by their exact content);
+ * revocation is checked on every request.
+ */
+export class PermitVerifier {
+  private readonly verified = new Map<string, Identity>();
+
+  constructor(private readonly rules: PermitRules, private readonly capacity = 4096) {}
+
+  verify(input: unknown): Identity {
+    const permit = parsePermit(input);
+    const key = canonicalJson(permit);
+    let identity = this.verified.get(key);
+    if (identity) this.verified.delete(key); // re-inserted below: most recently used last
+    else identity = verifySigned(permit, this.rules);
+    this.verified.set(key, identity);
+    if (this.verified.size > this.capacity) this.verified.delete(this.verified.keys().next().value!);
+    if (this.rules.isRevoked(identity.address, identity.permitName)) {
+      throw new ApiError(401, 'permit_revoked', `permit "${identity.permitName}" was revoked by its owner`);
+    }
+    return identity;
+  }
 }

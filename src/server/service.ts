@@ -20,7 +20,7 @@ import { serviceKeys, type ServiceKeys } from '../crypto/service-keys.js';
 import { signNonce, signStatement, statementBytes } from '../crypto/statement.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Grants } from '../auth/grants.js';
-import { verifyPermit, type Identity } from '../auth/permits.js';
+import { PermitVerifier, type Identity } from '../auth/permits.js';
 import { AccessLog } from '../store/access-log.js';
 import { Collections } from '../store/collections.js';
 import type { SearchScope } from '../store/filter.js';
@@ -72,6 +72,7 @@ export class PragService {
   readonly grants: Grants;
   readonly accessLog: AccessLog;
   private readonly maintenance: Maintenance;
+  private readonly permits: PermitVerifier;
 
   private constructor(
     readonly config: ServiceConfig,
@@ -94,6 +95,11 @@ export class PragService {
     });
     this.statementBytes = statementBytes(this.statement);
     this.statementSignature = bytesToHex(signStatement(this.statementBytes, keys.ed25519.secret));
+    this.permits = new PermitVerifier({
+      chainId: config.chainId,
+      serviceId: this.statement.service_id,
+      isRevoked: (address, name) => engine.meta.isPermitRevoked(master.ownerId(address), name),
+    });
   }
 
   static async open(dataDir: string, config: ServiceConfig, engineConfig: Config, log: Logger, tee = teeProvider(config)): Promise<PragService> {
@@ -148,11 +154,7 @@ export class PragService {
     const parsed = metaSchema.safeParse(envelope.header.meta);
     if (!parsed.success) throw new ApiError(400, 'request_meta_invalid', `request metadata: ${firstIssue(parsed.error)}`);
     const meta = parsed.data;
-    const identity = verifyPermit(meta.permit, {
-      chainId: this.config.chainId,
-      serviceId: this.statement.service_id,
-      isRevoked: (address, name) => this.engine.meta.isPermitRevoked(this.master.ownerId(address), name),
-    });
+    const identity = this.permits.verify(meta.permit);
     this.replay.check(identity.address, meta.nonce, meta.ts);
     return { identity, owner: this.master.ownerId(identity.address), meta, envelope };
   }
@@ -274,6 +276,7 @@ export class PragService {
     return this.request(body, REQUEST_TYPES.delete, DeleteBody, async ({ owner }, { doc_id }) => {
       const deleted = await this.engine.deleteDocument(owner, doc_id);
       if (!deleted) throw new ApiError(404, 'document_not_found', 'no such document among yours');
+      await this.maintenance.afterWrite();
       return { deleted };
     });
   }
@@ -309,7 +312,9 @@ export class PragService {
     return this.request(body, REQUEST_TYPES.collectionMove, CollectionMoveBody, async ({ owner }, { doc_ids, to }) => {
       const missing = doc_ids.filter((id) => this.engine.meta.documentStates(owner, [id]).get(id) !== 'ready');
       if (missing.length) throw new ApiError(404, 'document_not_found', `${missing.length} of the documents are not yours`);
-      return { moved: await this.engine.moveDocuments(owner, doc_ids, this.collections.resolve(owner, to, true)) };
+      const moved = await this.engine.moveDocuments(owner, doc_ids, this.collections.resolve(owner, to, true));
+      await this.maintenance.afterWrite();
+      return { moved };
     });
   }
 
