@@ -81,7 +81,8 @@ try {
   const big = await user();
   const r = rng(77);
   const words = ['ledger', 'reconciliation', 'quarter', 'variance', 'accrual', 'depreciation', 'forecast', 'audit'];
-  const paragraphs = Array.from({ length: opts.deleteChunks }, (_, i) => `Entry ${i}: ${Array.from({ length: 60 }, () => words[Math.floor(r() * words.length)]).join(' ')} zyxbigdoc.`);
+  // About two chunks per paragraph (measured with USE-Lite's 128-token window); the reply gives the exact count.
+  const paragraphs = Array.from({ length: Math.ceil(opts.deleteChunks / 2) }, (_, i) => `Entry ${i}: ${Array.from({ length: 60 }, () => words[Math.floor(r() * words.length)]).join(' ')} zyxbigdoc.`);
   const bytes = new TextEncoder().encode(paragraphs.join('\n\n'));
   const up = await client.upload(big.permit, { name: 'ledger.txt', size: bytes.length, bytes });
   const keep = new TextEncoder().encode('The spare key is under the third flowerpot.');

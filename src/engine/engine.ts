@@ -18,7 +18,7 @@ import type { ChunkRow } from '../../schemas/vector-table.js';
 import { parseSource, type Chunk, type ParseOptions, type SourceFile } from '../../ingest/index.js';
 import type { Embedder } from '../embed/embedder.js';
 import { EmbedQueue } from '../embed/queue.js';
-import { scopePredicate, type SearchScope } from '../store/filter.js';
+import { inScope, scopePredicate, type SearchScope } from '../store/filter.js';
 import { MetaStore, type DocumentRow, type NewChunk } from '../store/meta.js';
 import { plainSealer, type OwnerSealer, type Sealer } from '../store/sealer.js';
 import { DEFAULT_ANN, VectorStore, type AnnSettings, type ChunkHit } from '../store/vectors.js';
@@ -268,15 +268,15 @@ export class Engine {
       this.opts.embedder.embed([query]).then(([vector]) => this.vectors.vectorSearch(vector!, predicate, candidates)),
       this.vectors.keywordSearch(keywords, predicate, candidates),
     ]);
-    const fused = reciprocalRankFusion<ChunkHit>([byVector, byKeyword], (h) => h.chunk_id);
+    const fused = reciprocalRankFusion<ChunkHit>([byVector, byKeyword], (h) => h.chunk_id).filter((f) => inScope(scopes, f.item));
     const visible: Array<{ item: ChunkHit; score: number; doc: DocumentRow }> = [];
-    for (const owner of owners) {
+    for (const owner of new Set(fused.map((f) => f.item.owner))) {
       const mine = fused.filter((f) => f.item.owner === owner);
       const docs = this.meta.readyDocuments(owner, [...new Set(mine.map((f) => f.item.doc_id))]);
       for (const f of mine) if (docs.has(f.item.doc_id)) visible.push({ ...f, doc: docs.get(f.item.doc_id)! });
     }
     const top = visible.sort((a, b) => b.score - a.score).slice(0, k);
-    const pointers = new Map(owners.flatMap((o) => [...this.meta.chunkPointers(o, top.filter((t) => t.item.owner === o).map((t) => t.item.chunk_id))]));
+    const pointers = new Map([...new Set(top.map((t) => t.item.owner))].flatMap((o) => [...this.meta.chunkPointers(o, top.filter((t) => t.item.owner === o).map((t) => t.item.chunk_id))]));
     return top.map(({ item, score, doc }) => {
       const sealer = sealerOf(item.owner);
       const ptr = pointers.get(item.chunk_id);

@@ -235,16 +235,18 @@ export class PragService {
   search(body: AsyncIterable<Uint8Array>): Promise<Answer<{ hits: SearchHit[] }>> {
     return this.request(body, REQUEST_TYPES.search, SearchBody, async ({ identity, owner }, request) => {
       const shared = this.grants.scopes(owner);
-      const names = new Map<string, Map<string, string>>([[owner, this.collections.names(owner)]]);
-      for (const s of shared) if (!names.has(s.owner)) names.set(s.owner, this.collections.names(s.owner));
+      const names = new Map<string, Map<string, string>>();
+      const namesOf = (o: string) => names.get(o) ?? names.set(o, this.collections.names(o)).get(o)!;
       const wanted = request.filters?.collections;
       // Collection filters name collections; the stores hold ids: every id, own or shared, whose name is wanted.
-      const labels = wanted && [...names.values()].flatMap((m) => [...m].filter(([, name]) => wanted.includes(name)).map(([id]) => id));
-      const scopes: SearchScope[] = [{ owner }, ...shared];
+      const labels = wanted && [owner, ...new Set(shared.map((s) => s.owner))]
+        .flatMap((o) => [...namesOf(o)].filter(([, name]) => wanted.includes(name)).map(([id]) => id));
+      // Own chunks are named by the owner's collection ids too: one IN-list over one indexed column is what LanceDB filters fastest.
+      const scopes: SearchScope[] = [{ owner, collections: [...namesOf(owner).keys()] }, ...shared];
       const hits = labels && !labels.length ? [] : await this.engine.search(scopes, { ...request, filters: { ...request.filters, collections: labels } });
       const addresses = new Map([[owner, identity.address], ...shared.map((s) => [s.owner, s.ownerAddress] as const)]);
       this.audit(identity, 'search', hits);
-      return { hits: hits.map((h) => ({ ...h, owner: addresses.get(h.owner)!, collection: names.get(h.owner)?.get(h.collection) ?? h.collection })) };
+      return { hits: hits.map((h) => ({ ...h, owner: addresses.get(h.owner)!, collection: namesOf(h.owner).get(h.collection) ?? h.collection })) };
     });
   }
 
