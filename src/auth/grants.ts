@@ -31,6 +31,8 @@ const GranteeView = z.object({ owner: z.string() });
 export interface SharedScope extends SearchScope { ownerAddress: string }
 
 export class Grants {
+  private readonly ownerAddresses = new Map<string, string>();
+
   constructor(
     private readonly meta: MetaStore,
     private readonly keyring: Keyring,
@@ -80,14 +82,24 @@ export class Grants {
       this.info(g, GranteeView.parse(JSON.parse(sealer.open(g.granteeView, `grant:${g.id}`))).owner, this.collections.names(g.owner), now));
   }
 
-  /** What a requester may search besides their own chunks: one scope per live grant. */
+  /** What a requester may search besides their own chunks: one scope per live grant (read on every request). */
   scopes(granteeId: string, now = Date.now()): SharedScope[] {
-    const sealer = this.keyring.forOwner(granteeId);
     return this.meta.grantsReceived(granteeId).filter((g) => live(g, now)).map((g) => ({
       owner: g.owner,
-      ownerAddress: GranteeView.parse(JSON.parse(sealer.open(g.granteeView, `grant:${g.id}`))).owner,
+      ownerAddress: this.ownerAddressOf(g),
       ...(g.collectionId !== null ? { collections: [g.collectionId] } : { docIds: g.docIds ?? [] }),
     }));
+  }
+
+  /** The granting owner's address as the grantee's view records it; remembered per grant (it never changes). */
+  private ownerAddressOf(g: GrantRow): string {
+    let address = this.ownerAddresses.get(g.id);
+    if (address === undefined) {
+      address = GranteeView.parse(JSON.parse(this.keyring.forOwner(g.grantee).open(g.granteeView, `grant:${g.id}`))).owner;
+      if (this.ownerAddresses.size >= 65_536) this.ownerAddresses.delete(this.ownerAddresses.keys().next().value!);
+      this.ownerAddresses.set(g.id, address);
+    }
+    return address;
   }
 
   private info(g: GrantRow, other: string, names: Map<string, string>, now: number): GrantSummary {

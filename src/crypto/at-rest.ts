@@ -16,6 +16,7 @@
  * unreadable (crypto-shredding).
  */
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { createHmac } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -138,9 +139,12 @@ export class OwnerCipher {
     return bytesToHex(mac(this.idKey, contentId)).slice(0, 64);
   }
 
-  /** Blind keyword token: HMAC-SHA256(k_kw, word), 96 bits as hex. */
+  /**
+   * Blind keyword token: HMAC-SHA256(k_kw, word), 96 bits as hex. Node's native
+   * HMAC here: a search over a hundred owners' shares computes hundreds of these.
+   */
   keywordToken(word: string): string {
-    return bytesToHex(mac(this.keywordKey, word).subarray(0, 12));
+    return createHmac('sha256', this.keywordKey).update(word, 'utf8').digest().subarray(0, 12).toString('hex');
   }
 }
 
