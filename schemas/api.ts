@@ -64,6 +64,10 @@ export const REQUEST_TYPES = {
   shares: 'application/vnd.prag.shares+json',
   audit: 'application/vnd.prag.audit+json',
   forgetMe: 'application/vnd.prag.forget-me+json',
+  chat: 'application/vnd.prag.chat+json',
+  conversations: 'application/vnd.prag.conversations+json',
+  conversationGet: 'application/vnd.prag.conversation-get+json',
+  conversationDelete: 'application/vnd.prag.conversation-delete+json',
   /** The payload is the file; the header's `name` is its file name. */
   upload: 'application/vnd.prag.upload',
 } as const;

@@ -121,3 +121,15 @@ export const accessLog = sqliteTable('access_log', {
   at: integer('at').notNull(),
   entry: text('entry').notNull(),
 }, (t) => [index('access_log_owner_at').on(t.owner, t.at)]);
+
+/**
+ * Conversations a user chose to keep: the whole exchange sealed under the
+ * owner's key; only the owner id and times are in the clear.
+ */
+export const conversations = sqliteTable('conversations', {
+  owner: text('owner').notNull(),
+  id: text('id').notNull(),
+  body: text('body').notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.owner, t.id] })]);

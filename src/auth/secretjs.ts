@@ -31,7 +31,18 @@ export interface WalletType {
   signAmino(signerAddress: string, signDoc: StdSignDoc): Promise<{ signed: StdSignDoc; signature: Permit['signature'] }>;
 }
 
+/** secretjs' gRPC-gateway client; contract queries are encrypted to the chain's key by secretjs. */
+export interface SecretNetworkClientType {
+  query: {
+    compute: {
+      /** May return the contract's error as a string instead of throwing. */
+      queryContract<T>(args: { contract_address: string; code_hash?: string; query: object }): Promise<T | string>;
+    };
+  };
+}
+
 interface SecretJs {
+  SecretNetworkClient: new (options: { url: string; chainId: string }) => SecretNetworkClientType;
   validatePermit(permit: Permit, address: string, contract: string, permissions: Permission[], exceptions?: boolean): boolean;
   newSignDoc(chainId: string, permitName: string, allowedTokens: string[], permissions: Permission[]): StdSignDoc;
   base64PubkeyToAddress(pubkey: string, prefix?: string): string;
@@ -45,4 +56,4 @@ globalThis.fetch = nativeFetch;
 // CommonJS: under Node's ESM loader the exports may sit on `default`.
 const secretjs: SecretJs = typeof imported.Wallet === 'function' ? imported : imported.default!;
 
-export const { validatePermit, base64PubkeyToAddress, newSignDoc, Wallet } = secretjs;
+export const { validatePermit, base64PubkeyToAddress, newSignDoc, Wallet, SecretNetworkClient } = secretjs;

@@ -8,6 +8,7 @@ import {
   ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE, REQUEST_TYPES, type AccessEntry, type CollectionSummary, type DocumentSummary, type SharesReply, type Permit, type SearchReply, type UploadReply,
 } from '../../schemas/api.js';
 import type { SearchRequest } from '../../schemas/search.js';
+import { ChatFrame, type ChatRequest, type Conversation, type ConversationSummary } from '../../schemas/chat.js';
 import { chunksOf } from '../crypto/byte-reader.js';
 import { bytesToHex, utf8ToBytes } from '../crypto/bytes.js';
 import { sealEnvelope } from '../crypto/envelope.js';
@@ -72,17 +73,22 @@ export class PragClient {
     return { permit, ts: Date.now(), nonce: bytesToHex(randomBytes(16)), ...extra };
   }
 
-  /** Seals, posts, and opens the single-frame reply. */
-  private async call<T>(path: string, type: string, name: string, size: number, payload: Uint8Array | AsyncIterable<Uint8Array>, meta: Record<string, unknown>): Promise<T> {
+  /** Seals and posts a request; returns the opened reply frames. */
+  private async post<T>(path: string, type: string, name: string, size: number, payload: Uint8Array | AsyncIterable<Uint8Array>, meta: Record<string, unknown>, signal?: AbortSignal): Promise<AsyncIterable<T>> {
     const sealed = sealEnvelope(this.service.x25519, { type, name, size, meta }, payload);
     const body = readableFrom(sealed.stream);
     const res = await this.doFetch(`${this.url}${path}`, {
-      method: 'POST', headers: { 'content-type': ENVELOPE_MEDIA_TYPE }, body, duplex: 'half',
+      method: 'POST', headers: { 'content-type': ENVELOPE_MEDIA_TYPE }, body, duplex: 'half', signal,
     } as RequestInit);
     if (!res.ok) throw await errorOf(res);
     if (res.headers.get('content-type') !== REPLY_MEDIA_TYPE || !res.body) throw new ServiceError(res.status, 'reply_invalid', 'the service did not answer with a sealed reply');
-    for await (const frame of sealed.reply.jsonFrames<T>(chunksOf(res.body))) return frame;
-    throw new ServiceError(res.status, 'reply_invalid', 'empty reply');
+    return sealed.reply.jsonFrames<T>(chunksOf(res.body));
+  }
+
+  /** Seals, posts, and opens the single-frame reply. */
+  private async call<T>(path: string, type: string, name: string, size: number, payload: Uint8Array | AsyncIterable<Uint8Array>, meta: Record<string, unknown>): Promise<T> {
+    for await (const frame of await this.post<T>(path, type, name, size, payload, meta)) return frame;
+    throw new ServiceError(502, 'reply_invalid', 'empty reply');
   }
 
   private json<T>(path: string, type: string, permit: Permit, body: unknown): Promise<T> {
@@ -140,6 +146,38 @@ export class PragClient {
 
   audit(permit: Permit, options: { since?: string; limit?: number } = {}): Promise<{ entries: AccessEntry[] }> {
     return this.json('/v1/audit', REQUEST_TYPES.audit, permit, options);
+  }
+
+  /**
+   * Asks a question; the answer streams back as frames (start, deltas, final
+   * with citations and receipt). `request` is the exact payload sent: a
+   * receipt's request_sha256 is its hash.
+   */
+  async chat(permit: Permit, chat: ChatRequest, signal?: AbortSignal): Promise<{ request: Uint8Array; frames: AsyncIterable<ChatFrame> }> {
+    const request = utf8ToBytes(JSON.stringify(chat));
+    const raw = await this.post<unknown>('/v1/chat', REQUEST_TYPES.chat, '', request.length, request, this.meta(permit), signal);
+    return {
+      request,
+      frames: (async function* () {
+        for await (const frame of raw) {
+          const parsed = ChatFrame.safeParse(frame);
+          if (!parsed.success) throw new ServiceError(502, 'reply_invalid', 'the service sent a frame that is not a chat frame');
+          yield parsed.data;
+        }
+      })(),
+    };
+  }
+
+  conversations(permit: Permit): Promise<{ conversations: ConversationSummary[] }> {
+    return this.json('/v1/conversations', REQUEST_TYPES.conversations, permit, {});
+  }
+
+  conversation(permit: Permit, id: string): Promise<Conversation> {
+    return this.json('/v1/conversations/get', REQUEST_TYPES.conversationGet, permit, { id });
+  }
+
+  deleteConversation(permit: Permit, id: string): Promise<{ deleted: string }> {
+    return this.json('/v1/conversations/delete', REQUEST_TYPES.conversationDelete, permit, { id });
   }
 
   forgetMe(permit: Permit, confirm: string): Promise<{ forgotten: string; documents: number }> {

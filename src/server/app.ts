@@ -10,19 +10,60 @@ import { ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE } from '../../schemas/api.js';
 import { Nonce } from '../../schemas/attestation.js';
 import { chunksOf } from '../crypto/byte-reader.js';
 import { ApiError } from './errors.js';
-import type { Answer, PragService } from './service.js';
+import type { Answer, PragService, StreamedAnswer } from './service.js';
 
 type Handler = (body: AsyncIterable<Uint8Array>) => Promise<Answer<unknown>>;
 
+const REPLY_HEADERS = { 'content-type': REPLY_MEDIA_TYPE, 'cache-control': 'no-store' };
+
+function envelopeBody(c: Context): AsyncIterable<Uint8Array> {
+  const type = c.req.header('content-type')?.split(';')[0]?.trim();
+  if (type !== ENVELOPE_MEDIA_TYPE) throw new ApiError(415, 'unsupported_media_type', `send the envelope as ${ENVELOPE_MEDIA_TYPE}`);
+  const body = c.req.raw.body;
+  if (!body) throw new ApiError(400, 'envelope_malformed', 'request has no body');
+  return chunksOf(body);
+}
+
 function sealed(handler: Handler) {
   return async (c: Context) => {
-    const type = c.req.header('content-type')?.split(';')[0]?.trim();
-    if (type !== ENVELOPE_MEDIA_TYPE) throw new ApiError(415, 'unsupported_media_type', `send the envelope as ${ENVELOPE_MEDIA_TYPE}`);
-    const body = c.req.raw.body;
-    if (!body) throw new ApiError(400, 'envelope_malformed', 'request has no body');
-    const answer = await handler(chunksOf(body));
+    const answer = await handler(envelopeBody(c));
     const frame = answer.reply.writer().json(answer.value, true);
-    return c.body(frame as Uint8Array<ArrayBuffer>, 200, { 'content-type': REPLY_MEDIA_TYPE, 'cache-control': 'no-store' });
+    return c.body(frame as Uint8Array<ArrayBuffer>, 200, REPLY_HEADERS);
+  };
+}
+
+/**
+ * A streamed sealed reply: each frame is sealed and sent as it is produced.
+ * Failures before the first frame are plain HTTP errors; a failure after it
+ * becomes a final error frame. When the requester goes away the handler's
+ * signal is aborted and its frames are abandoned.
+ */
+function sealedStream(handler: (body: AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<StreamedAnswer>, log: Logger) {
+  return async (c: Context) => {
+    const gone = new AbortController();
+    c.req.raw.signal.addEventListener('abort', () => gone.abort(), { once: true });
+    const { reply, frames } = await handler(envelopeBody(c), gone.signal);
+    const writer = reply.writer();
+    const it = frames[Symbol.asyncIterator]();
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const next = await it.next();
+          if (next.done) return controller.close();
+          controller.enqueue(writer.json(next.value.value, next.value.last));
+          if (next.value.last) controller.close();
+        } catch (e) {
+          log.error({ error: (e as Error).name }, 'internal error while streaming');
+          controller.enqueue(writer.json({ type: 'error', error: { code: 'internal', message: 'internal error' } }, true));
+          controller.close();
+        }
+      },
+      async cancel() {
+        gone.abort();
+        await it.return?.();
+      },
+    });
+    return c.body(stream, 200, REPLY_HEADERS);
   };
 }
 
@@ -57,6 +98,10 @@ export function createApp(service: PragService, log: Logger): Hono {
   app.post('/v1/shares', sealed((b) => service.shares(b)));
   app.post('/v1/audit', sealed((b) => service.auditLog(b)));
   app.post('/v1/forget-me', sealed((b) => service.forgetMe(b)));
+  app.post('/v1/chat', sealedStream((b, signal) => service.chat(b, signal), log));
+  app.post('/v1/conversations', sealed((b) => service.listConversations(b)));
+  app.post('/v1/conversations/get', sealed((b) => service.getConversation(b)));
+  app.post('/v1/conversations/delete', sealed((b) => service.deleteConversation(b)));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
   app.onError((err, c) => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ServiceId, TeeProviderName } from '../../schemas/attestation.js';
 import { SECRETVM_DEFAULTS } from '../tee/secretvm.js';
 import { TSM_REPORT_DIR } from '../tee/tdx.js';
+import { loadLlmConfig, type LlmConfig } from '../llm/config.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -35,6 +36,7 @@ export interface ServiceConfig {
   requestTimeoutMs: number;
   secretvm: { signUrl: string; keyQuoteFile: string; publicKeyFile: string; compose: string };
   tsmReportDir: string;
+  llm: LlmConfig;
 }
 
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -56,5 +58,6 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       compose: e.PRAG_SECRETVM_COMPOSE,
     },
     tsmReportDir: e.PRAG_TSM_REPORT_DIR,
+    llm: loadLlmConfig(env),
   };
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createApp } from './app.js';
 import type { ServiceConfig } from './config.js';
-import { PragService } from './service.js';
+import { PragService, type ServiceParts } from './service.js';
 
 export interface RunningServer {
   service: PragService;
@@ -13,8 +13,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(dataDir: string, config: ServiceConfig, engineConfig: Config, log: Logger): Promise<RunningServer> {
-  const service = await PragService.open(dataDir, config, engineConfig, log);
+export async function startServer(dataDir: string, config: ServiceConfig, engineConfig: Config, log: Logger, parts: ServiceParts = {}): Promise<RunningServer> {
+  const service = await PragService.open(dataDir, config, engineConfig, log, parts);
   const app = createApp(service, log);
   let server: ServerType | undefined;
   const port = await new Promise<number>((resolve, reject) => {

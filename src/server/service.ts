@@ -9,7 +9,8 @@ import {
   AuditBody, CollectionCreateBody, CollectionMoveBody, CollectionRenameBody, DeleteBody, EmptyBody, ForgetMeBody, ListBody,
   REQUEST_TYPES, RequestMeta, RevokePermitBody, SearchBody, ShareGrantBody, ShareRevokeBody, UploadMeta, type UploadReply,
 } from '../../schemas/api.js';
-import type { SearchHit } from '../../schemas/search.js';
+import type { SearchHit, SearchRequest } from '../../schemas/search.js';
+import { ChatRequest, Conversation, ConversationGetBody, type ChatFrame, type ConversationSummary } from '../../schemas/chat.js';
 import { KeyStatement, type AttestationResponse } from '../../schemas/attestation.js';
 import type { Config } from '../config.js';
 import type { MasterKey } from '../crypto/at-rest.js';
@@ -19,6 +20,12 @@ import type { ReplyKeys } from '../crypto/reply.js';
 import { serviceKeys, type ServiceKeys } from '../crypto/service-keys.js';
 import { signNonce, signStatement, statementBytes } from '../crypto/statement.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { randomBytes } from '@noble/hashes/utils.js';
+import { sha256Hex, signReceipt } from '../crypto/receipt.js';
+import { createLlm } from '../llm/providers.js';
+import type { Llm } from '../llm/types.js';
+import { chatTurn } from '../rag/chat.js';
+import { Conversations } from '../store/conversations.js';
 import { Grants } from '../auth/grants.js';
 import { PermitVerifier, type Identity } from '../auth/permits.js';
 import { AccessLog } from '../store/access-log.js';
@@ -58,6 +65,20 @@ export interface Authorized<M> { identity: Identity; owner: string; meta: M; env
 /** A handler's answer and the keys that seal it to the requester. */
 export interface Answer<T> { reply: ReplyKeys; value: T }
 
+/** A streamed answer: frames sealed to the requester one by one; exactly the last has `last`. */
+export interface StreamedAnswer { reply: ReplyKeys; frames: AsyncIterable<{ value: unknown; last: boolean }> }
+
+/** Parts a caller may supply instead of the configured ones. */
+export interface ServiceParts { tee?: TeeProvider; llm?: Llm }
+
+/** Retrieval for a chat turn: the question, and the one before it when the question is a short follow-up ("and the second one?"). */
+function retrievalQuery(messages: ReadonlyArray<{ role: string; content: string }>): string {
+  const users = messages.filter((m) => m.role === 'user').map((m) => m.content);
+  const question = users.at(-1)!;
+  const query = question.split(/\s+/).length < 8 && users.length > 1 ? `${users.at(-2)}\n${question}` : question;
+  return query.slice(-4000);
+}
+
 const firstIssue = (error: z.ZodError) => {
   const issue = error.issues[0];
   return issue ? `${issue.path.join('.') || 'value'}: ${issue.message}` : 'invalid';
@@ -73,6 +94,7 @@ export class PragService {
   readonly accessLog: AccessLog;
   private readonly maintenance: Maintenance;
   private readonly permits: PermitVerifier;
+  readonly conversations: Conversations;
 
   private constructor(
     readonly config: ServiceConfig,
@@ -82,11 +104,13 @@ export class PragService {
     private readonly keys: ServiceKeys,
     readonly tee: TeeProvider,
     private readonly maxFileBytes: number,
-    log: Logger,
+    private readonly llm: Llm | undefined,
+    private readonly log: Logger,
   ) {
     this.collections = new Collections(engine.meta, keyring);
     this.grants = new Grants(engine.meta, keyring, this.collections, (address) => master.ownerId(address));
     this.accessLog = new AccessLog(engine.meta, keyring);
+    this.conversations = new Conversations(engine.meta, keyring);
     this.maintenance = new Maintenance(engine, (e) => log.error({ error: e.name }, 'index maintenance failed'));
     const serviceId = config.serviceId ?? `prag-${bytesToHex(sha256(keys.ed25519.public)).slice(0, 16)}`;
     this.statement = KeyStatement.parse({
@@ -102,16 +126,19 @@ export class PragService {
     });
   }
 
-  static async open(dataDir: string, config: ServiceConfig, engineConfig: Config, log: Logger, tee = teeProvider(config)): Promise<PragService> {
+  static async open(dataDir: string, config: ServiceConfig, engineConfig: Config, log: Logger, parts: ServiceParts = {}): Promise<PragService> {
+    const tee = parts.tee ?? teeProvider(config);
+    const llm = 'llm' in parts ? parts.llm : createLlm(config.llm, { cacheDir: dataDir });
     if (!tee.secure) log.warn(DEV_WARNING);
     const master = loadMasterKey({ file: config.masterKeyFile, tee: config.tee, dataDir, warn: (m) => log.warn(m) });
     let keyring: Keyring | undefined;
     const engine = await openEngine(dataDir, engineConfig, { sealer: (meta) => (keyring = new Keyring(meta, master)) });
     try {
       const keys = serviceKeys(config.serviceKeys === 'derived' ? master : null);
-      const service = new PragService(config, engine, master, keyring!, keys, tee, engineConfig.maxFileBytes, log);
+      const service = new PragService(config, engine, master, keyring!, keys, tee, engineConfig.maxFileBytes, llm, log);
       await tee.bind(service.statementBytes);
       log.info({ service_id: service.statement.service_id, provider: tee.name, kid: service.statement.kid, key_origin: keys.origin }, 'service keys ready');
+      log.info({ llm: config.llm.provider, attestation: config.llm.attestation, model: config.llm.model ?? null }, 'answers');
       return service;
     } catch (e) {
       await engine.close();
@@ -207,6 +234,11 @@ export class PragService {
   }
 
   private async json<T>(envelope: OpenedEnvelope, schema: z.ZodType<T>): Promise<T> {
+    return (await this.jsonWithBytes(envelope, schema)).value;
+  }
+
+  /** The parsed request and the exact payload bytes (which a receipt's request hash covers). */
+  private async jsonWithBytes<T>(envelope: OpenedEnvelope, schema: z.ZodType<T>): Promise<{ value: T; bytes: Uint8Array }> {
     if (envelope.header.size > MAX_JSON_REQUEST_BYTES) throw new ApiError(413, 'request_too_large', `requests are at most ${MAX_JSON_REQUEST_BYTES} bytes`);
     const bytes = await envelope.readAll().catch(envelopeFailure);
     let value: unknown;
@@ -217,7 +249,7 @@ export class PragService {
     }
     const parsed = schema.safeParse(value);
     if (!parsed.success) throw new ApiError(400, 'request_invalid', firstIssue(parsed.error));
-    return parsed.data;
+    return { value: parsed.data, bytes };
   }
 
   /** A JSON request: authorized, parsed, handled, answered under the request's reply key. */
@@ -233,20 +265,83 @@ export class PragService {
    * returned gets an entry in their access log.
    */
   search(body: AsyncIterable<Uint8Array>): Promise<Answer<{ hits: SearchHit[] }>> {
-    return this.request(body, REQUEST_TYPES.search, SearchBody, async ({ identity, owner }, request) => {
-      const shared = this.grants.scopes(owner);
-      const names = new Map<string, Map<string, string>>();
-      const namesOf = (o: string) => names.get(o) ?? names.set(o, this.collections.names(o)).get(o)!;
-      const wanted = request.filters?.collections;
-      // Collection filters name collections; the stores hold ids: every id, own or shared, whose name is wanted.
-      const labels = wanted && [owner, ...new Set(shared.map((s) => s.owner))]
-        .flatMap((o) => [...namesOf(o)].filter(([, name]) => wanted.includes(name)).map(([id]) => id));
-      // Own chunks are named by the owner's collection ids too: one IN-list over one indexed column is what LanceDB filters fastest.
-      const scopes: SearchScope[] = [{ owner, collections: [...namesOf(owner).keys()] }, ...shared];
-      const hits = labels && !labels.length ? [] : await this.engine.search(scopes, { ...request, filters: { ...request.filters, collections: labels } });
-      const addresses = new Map([[owner, identity.address], ...shared.map((s) => [s.owner, s.ownerAddress] as const)]);
-      this.audit(identity, 'search', hits);
-      return { hits: hits.map((h) => ({ ...h, owner: addresses.get(h.owner)!, collection: namesOf(h.owner).get(h.collection) ?? h.collection })) };
+    return this.request(body, REQUEST_TYPES.search, SearchBody, async (who, request) => ({ hits: await this.retrieve(who, request, 'search') }));
+  }
+
+  /**
+   * Retrieval under the requester's rights: their own chunks plus every live
+   * grant to them. Each hit says whose it is and in which collection, and each
+   * owner whose chunks were returned gets an entry in their access log.
+   */
+  private async retrieve({ identity, owner }: Authorized<RequestMeta>, request: SearchRequest, endpoint: string): Promise<Array<SearchHit & { owner: string }>> {
+    const shared = this.grants.scopes(owner);
+    const names = new Map<string, Map<string, string>>();
+    const namesOf = (o: string) => names.get(o) ?? names.set(o, this.collections.names(o)).get(o)!;
+    const wanted = request.filters?.collections;
+    // Collection filters name collections; the stores hold ids: every id, own or shared, whose name is wanted.
+    const labels = wanted && [owner, ...new Set(shared.map((s) => s.owner))]
+      .flatMap((o) => [...namesOf(o)].filter(([, name]) => wanted.includes(name)).map(([id]) => id));
+    // Own chunks are named by the owner's collection ids too: one IN-list over one indexed column is what LanceDB filters fastest.
+    const scopes: SearchScope[] = [{ owner, collections: [...namesOf(owner).keys()] }, ...shared];
+    const hits = labels && !labels.length ? [] : await this.engine.search(scopes, { ...request, filters: { ...request.filters, collections: labels } });
+    const addresses = new Map([[owner, identity.address], ...shared.map((s) => [s.owner, s.ownerAddress] as const)]);
+    this.audit(identity, endpoint, hits);
+    return hits.map((h) => ({ ...h, owner: addresses.get(h.owner)!, collection: namesOf(h.owner).get(h.collection) ?? h.collection }));
+  }
+
+  /**
+   * A chat turn: retrieval under the requester's rights, then the answer
+   * streamed as frames sealed to the requester, ending with citations and a
+   * receipt signed by the attested key. `signal` is aborted when the
+   * requester goes away, which cancels the upstream LLM request.
+   */
+  async chat(body: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<StreamedAnswer> {
+    const who = await this.authorize(body, REQUEST_TYPES.chat, RequestMeta);
+    const { value: request, bytes } = await this.jsonWithBytes(who.envelope, ChatRequest);
+    const conversationId = request.conversation && (request.conversation.id ?? bytesToHex(randomBytes(16)));
+    const hits = await this.retrieve(who, { query: retrievalQuery(request.messages), k: request.k, filters: request.filters }, 'chat');
+    const frames = chatTurn({
+      llm: this.llm,
+      contextTokens: this.config.llm.contextTokens,
+      sign: (receipt) => signReceipt({
+        v: 1, service_id: this.statement.service_id, signer: this.statement.ed25519, created_at: new Date().toISOString(), ...receipt,
+      }, this.keys.ed25519.secret),
+    }, {
+      messages: request.messages, hits, model: request.model, stream: request.stream, reasoning: request.reasoning,
+      requestSha256: sha256Hex(bytes), signal,
+    });
+    const conversations = this.conversations;
+    const log = this.log;
+    return {
+      reply: who.envelope.reply,
+      frames: (async function* () {
+        for await (const frame of frames) {
+          if (frame.type === 'error') log.info({ code: frame.error.code }, 'chat answer failed');
+          if (frame.type === 'final' && conversationId) {
+            conversations.save(who.owner, conversationId, [...request.messages, { role: 'assistant', content: frame.answer, citations: frame.citations }]);
+            yield { value: { ...frame, conversation_id: conversationId } satisfies ChatFrame, last: true };
+            return;
+          }
+          yield { value: frame, last: frame.type === 'final' || frame.type === 'error' };
+        }
+      })(),
+    };
+  }
+
+  listConversations(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.conversations, EmptyBody, ({ owner }): { conversations: ConversationSummary[] } => ({ conversations: this.conversations.list(owner) }));
+  }
+
+  getConversation(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.conversationGet, ConversationGetBody, ({ owner }, { id }): Conversation => {
+      return this.conversations.get(owner, id) ?? ((): never => { throw new ApiError(404, 'conversation_not_found', 'no such conversation among yours'); })();
+    });
+  }
+
+  deleteConversation(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.conversationDelete, ConversationGetBody, ({ owner }, { id }) => {
+      if (!this.engine.meta.deleteConversation(owner, id)) throw new ApiError(404, 'conversation_not_found', 'no such conversation among yours');
+      return { deleted: id };
     });
   }
 

@@ -4,12 +4,12 @@
  * `schemas/migrations`.
  */
 import Database from 'better-sqlite3';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import * as schema from '../../schemas/db.js';
-import { accessLog, chunks, collections, documents, grants, indexMeta, ingestJobs, ownerKeys, revokedPermits } from '../../schemas/db.js';
+import { accessLog, chunks, collections, conversations, documents, grants, indexMeta, ingestJobs, ownerKeys, revokedPermits } from '../../schemas/db.js';
 
 export type DocumentRow = typeof documents.$inferSelect;
 export type NewDocument = typeof documents.$inferInsert;
@@ -18,6 +18,7 @@ export type JobRow = typeof ingestJobs.$inferSelect;
 export type CollectionRow = typeof collections.$inferSelect;
 export type GrantRow = typeof grants.$inferSelect;
 export type AccessLogRow = typeof accessLog.$inferSelect;
+export type ConversationRow = typeof conversations.$inferSelect;
 
 const MIGRATIONS = fileURLToPath(new URL('../../schemas/migrations', import.meta.url));
 
@@ -261,10 +262,27 @@ export class MetaStore {
       .orderBy(accessLog.seq).limit(limit).all();
   }
 
+  conversation(owner: string, id: string): ConversationRow | undefined {
+    return this.db.select().from(conversations).where(and(eq(conversations.owner, owner), eq(conversations.id, id))).get();
+  }
+
+  conversationsOf(owner: string): ConversationRow[] {
+    return this.db.select().from(conversations).where(eq(conversations.owner, owner)).orderBy(desc(conversations.updatedAt)).all();
+  }
+
+  putConversation(row: ConversationRow): void {
+    this.db.insert(conversations).values(row)
+      .onConflictDoUpdate({ target: [conversations.owner, conversations.id], set: { body: row.body, updatedAt: row.updatedAt } }).run();
+  }
+
+  deleteConversation(owner: string, id: string): boolean {
+    return this.db.delete(conversations).where(and(eq(conversations.owner, owner), eq(conversations.id, id))).run().changes > 0;
+  }
+
   /**
    * Everything the metadata store holds about an owner except revocations
    * (which keep refusing old permits): documents, chunks, collections, grants
-   * given and received, the access log, and the wrapped data key. Then the WAL
+   * given and received, the access log, conversations, and the wrapped data key. Then the WAL
    * is checkpointed and truncated, so the deleted pages (overwritten in place:
    * secure_delete) are not left in it either.
    */
@@ -276,6 +294,7 @@ export class MetaStore {
       this.db.delete(grants).where(eq(grants.owner, owner)).run();
       this.db.delete(grants).where(eq(grants.grantee, owner)).run();
       this.db.delete(accessLog).where(eq(accessLog.owner, owner)).run();
+      this.db.delete(conversations).where(eq(conversations.owner, owner)).run();
       this.db.delete(ingestJobs).where(eq(ingestJobs.owner, owner)).run();
       this.db.delete(ownerKeys).where(eq(ownerKeys.owner, owner)).run();
     });
