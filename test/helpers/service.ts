@@ -8,16 +8,17 @@ import { loadConfig } from '../../src/config.js';
 import { loadServiceConfig, type ServiceConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/log.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
+import type { ServiceParts } from '../../src/server/service.js';
 
 export interface TestService extends RunningServer {
   logs: string[];
 }
 
-export async function startTestService(dataDir: string, overrides: Partial<ServiceConfig> = {}, env: NodeJS.ProcessEnv = {}): Promise<TestService> {
+export async function startTestService(dataDir: string, overrides: Partial<ServiceConfig> = {}, env: NodeJS.ProcessEnv = {}, parts: ServiceParts = {}): Promise<TestService> {
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, done) { logs.push(String(chunk)); done(); } });
   const config = { ...loadServiceConfig({ PRAG_PORT: '0', ...env }), ...overrides };
-  const server = await startServer(dataDir, config, loadConfig(), createLogger(sink));
+  const server = await startServer(dataDir, config, loadConfig(), createLogger(sink), parts);
   return Object.assign(server, { logs });
 }
 
