@@ -31,7 +31,7 @@ export interface IdentityFlags extends ConnectFlags {
 
 const cacheDir = () => process.env.PRAG_CACHE_DIR ?? join(homedir(), '.cache', 'prag');
 
-async function connect(flags: ConnectFlags): Promise<PragClient> {
+export async function connect(flags: ConnectFlags): Promise<PragClient> {
   const policy = flags.policy ? AttestationPolicy.parse(JSON.parse(await readFile(flags.policy, 'utf8'))) : undefined;
   const pccsUrl = flags.pccsUrl ?? policy?.pccs_url ?? process.env.PRAG_PCCS_URL ?? DEFAULT_PCCS_URL;
   return PragClient.connect(flags.url.replace(/\/+$/, ''), {
@@ -39,14 +39,14 @@ async function connect(flags: ConnectFlags): Promise<PragClient> {
   });
 }
 
-async function session(flags: IdentityFlags): Promise<{ client: PragClient; permit: Permit }> {
+export async function session(flags: IdentityFlags): Promise<{ client: PragClient; permit: Permit; address: string }> {
   const wallet = await loadIdentity(flags.identity);
   const client = await connect(flags);
   const permit = await signPermit(wallet, { chainId: flags.chainId, serviceId: client.serviceId, name: flags.permitName });
-  return { client, permit };
+  return { client, permit, address: wallet.address };
 }
 
-const out = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
+export const out = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
 
 export async function keygenCommand(opts: { out: string }): Promise<void> {
   const address = await createIdentity(opts.out);

@@ -11,6 +11,7 @@ import {
   shareCommand, sharesCommand, unshareCommand, uploadCommand,
 } from './client-commands.js';
 import { serveCommand } from './serve-command.js';
+import { askCommand, chatCommand, verifyReceiptCommand } from './chat-commands.js';
 import { TEE_PROVIDERS } from '../../schemas/attestation.js';
 
 const positiveInt = (v: string) => {
@@ -139,6 +140,27 @@ identityOptions(program.command('audit').description('who retrieved your chunks,
 identityOptions(program.command('forget-me').description('delete everything of yours on a service and destroy your data key'))
   .option('--yes', 'really do it')
   .action(async (o) => forgetMeCommand(o));
+
+const chatOptions = (cmd: Command) => identityOptions(cmd)
+  .option('--collection <name>', 'only this collection (repeatable)', collect)
+  .option('--model <name>', 'LLM model (default: the service\'s)')
+  .option('--k <n>', 'passages to retrieve', positiveInt);
+
+chatOptions(program.command('ask').description('ask a question; the answer streams with its sources, and its receipt is verified'))
+  .argument('<question>')
+  .option('--json', 'print {answer, citations, receipt, llm} as JSON')
+  .action(async (question: string, o) => askCommand(question, o));
+
+chatOptions(program.command('chat').description('an interactive conversation about your documents (/exit to end)'))
+  .option('--store', 'keep the conversation on the service, sealed under your key')
+  .option('--resume <id>', 'continue a stored conversation')
+  .option('--list', 'list your stored conversations')
+  .option('--json', 'with --list: print JSON')
+  .action(async (o) => chatCommand(o));
+
+serviceOptions(program.command('verify-receipt').description('check a saved `prag ask --json` answer against the service\'s attested key'))
+  .argument('<file>', 'the saved JSON (- for stdin)')
+  .action(async (file: string, o) => verifyReceiptCommand(file, o));
 
 try {
   await program.parseAsync();
