@@ -45,6 +45,8 @@ export interface FakeLlm {
   gets: string[];
   finished: number;
   cutOff: number;
+  /** Per streamed answer: when its request arrived and when its first chunk was written (performance.now()). */
+  timings: Array<{ arrivedAt: number; firstChunkAt: number }>;
   /** Resolves when the caller closes a connection before its answer was complete. */
   nextCutOff(): Promise<void>;
   close(): Promise<void>;
@@ -62,11 +64,11 @@ export async function selfSignedCert(): Promise<{ key: string; cert: string }> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startFakeLlm(initial: FakeLlmOptions = {}): Promise<FakeLlm> {
-  const state = { requests: [] as RecordedRequest[], gets: [] as string[], finished: 0, cutOff: 0, waiters: [] as Array<() => void> };
+  const state = { requests: [] as RecordedRequest[], gets: [] as string[], finished: 0, cutOff: 0, waiters: [] as Array<() => void>, timings: [] as FakeLlm['timings'] };
   let options = initial;
   let failures = options.failFirst ?? 0;
 
-  async function stream(req: IncomingMessage, res: ServerResponse, wire: 'openai' | 'ollama', model: string): Promise<void> {
+  async function stream(res: ServerResponse, wire: 'openai' | 'ollama', model: string, arrivedAt: number): Promise<void> {
     let done = false;
     res.on('close', () => {
       if (done) return;
@@ -84,6 +86,7 @@ export async function startFakeLlm(initial: FakeLlmOptions = {}): Promise<FakeLl
       res.write(wire === 'openai'
         ? `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { content: tokens[i] }, finish_reason: null }] })}\n\n`
         : `${JSON.stringify({ model, message: { role: 'assistant', content: tokens[i] }, done: false })}\n`);
+      if (i === 0) state.timings.push({ arrivedAt, firstChunkAt: performance.now() });
     }
     done = true;
     state.finished++;
@@ -93,6 +96,7 @@ export async function startFakeLlm(initial: FakeLlmOptions = {}): Promise<FakeLl
   }
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    const arrivedAt = performance.now();
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (req.method === 'GET' && options.get?.[path] !== undefined) {
       state.gets.push(path);
@@ -118,7 +122,7 @@ export async function startFakeLlm(initial: FakeLlmOptions = {}): Promise<FakeLl
       return res.end(JSON.stringify({ error: { message: `fake says ${options.status}` } }));
     }
     if (options.hang) return;
-    await stream(req, res, wire, body.model ?? 'fake');
+    await stream(res, wire, body.model ?? 'fake', arrivedAt);
   };
   const server = initial.tls ? createHttpsServer(initial.tls, (q, s) => void handler(q, s)) : createHttpServer((q, s) => void handler(q, s));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -132,6 +136,7 @@ export async function startFakeLlm(initial: FakeLlmOptions = {}): Promise<FakeLl
     gets: state.gets,
     get finished() { return state.finished; },
     get cutOff() { return state.cutOff; },
+    timings: state.timings,
     nextCutOff: () => new Promise((resolve) => state.waiters.push(resolve)),
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
