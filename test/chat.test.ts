@@ -212,6 +212,16 @@ describe.each(['openai', 'ollama'] as const)('chat through a %s-compatible worke
     await expect(alice.client.conversation(alice.permit, id)).rejects.toMatchObject({ code: 'conversation_not_found' });
   });
 
+  test('forget-me deletes stored conversations', async () => {
+    const carol = await testUser(svc.url);
+    await carol.client.upload(carol.permit, textUpload('carol.txt', 'Carol\'s passport expires in May 2031.'));
+    fake.set({ tokens: ['May 2031 [1].'] });
+    const { conversation_id } = finalOf((await collect(carol, ask('When does my passport expire?', { conversation: { store: true } }))).frames);
+    expect(svc.service.engine.meta.conversation(svc.service.ownerId(carol.address), conversation_id!)).toBeDefined();
+    await carol.client.forgetMe(carol.permit, carol.address);
+    expect(svc.service.engine.meta.conversationsOf(svc.service.ownerId(carol.address))).toEqual([]);
+  });
+
   test('bad chat requests are refused with precise codes', async () => {
     const before = fake.requests.length;
     await expect(alice.client.chat(alice.permit, { messages: [] })).rejects.toMatchObject({ status: 400, code: 'request_invalid' });
