@@ -82,12 +82,12 @@ function checkMatches(format: Format, bytes: Uint8Array): void {
   if (kind !== 'text') throw new ParseError('format_mismatch', `content is ${kind === 'binary' ? 'binary data' : `a ${kind.toUpperCase()} file`}, not ${format}`);
 }
 
-function finish(body: ParsedBody, id: string, source: string, parentId?: string): ParsedDocument {
+function finish(body: ParsedBody, id: string, source: string, size: number, parentId?: string): ParsedDocument {
   const sections = body.sections.filter((s) => s.text.trim().length > 0);
   if (!sections.length) throw new ParseError('no_text', 'no extractable text');
   return ParsedDocument.parse({
     id, parentId, source, title: body.title.trim().slice(0, 500) || source,
-    mediaType: body.mediaType, format: body.format, date: body.date, meta: body.meta, sections,
+    mediaType: body.mediaType, format: body.format, date: body.date, meta: body.meta, sections, size,
   });
 }
 
@@ -105,7 +105,7 @@ async function* parseBytes(
     if (bytes.length === 0) throw new ParseError('empty', 'file is empty');
     checkMatches(format, bytes);
     body = await PARSERS[format]({ bytes, name });
-    yield { ok: true, doc: finish(body, id, source, parentId) };
+    yield { ok: true, doc: finish(body, id, source, bytes.length, parentId) };
   } catch (err) {
     yield fail(source, err);
     return;

@@ -29,6 +29,8 @@ export const documents = sqliteTable('documents', {
   /** Format metadata (schemas/document.ts DocumentMeta) as JSON. */
   meta: text('meta', { mode: 'json' }).notNull(),
   chunkCount: integer('chunk_count').notNull(),
+  /** Bytes of the document's own source, for storage quotas. */
+  bytes: integer('bytes').notNull().default(0),
   state: text('state', { enum: DOCUMENT_STATES }).notNull(),
   jobId: text('job_id'),
   createdAt: integer('created_at').notNull(),

@@ -65,6 +65,8 @@ export const ParsedDocument = z.object({
   date: z.string().datetime({ offset: true }).optional(),
   meta: DocumentMeta,
   sections: z.array(Section),
+  /** Bytes of the document's own source (the file, the message, the attachment): what storage quotas count. */
+  size: z.number().int().nonnegative().optional(),
 });
 export type ParsedDocument = z.infer<typeof ParsedDocument>;
 

@@ -91,6 +91,9 @@ describe.each(['openai', 'ollama'] as const)('chat through a %s-compatible worke
     // The receipt binds request, answer, sources and model to the attested key.
     const receipt = verifyReceipt(final.receipt, { answer: final.answer, citations: final.citations, request }, { ed25519: alice.client.service.ed25519, serviceId: alice.client.serviceId });
     expect(receipt).toMatchObject({ provider: wire, model: 'fake-model', request_sha256: sha256Hex(request), cited_chunks: [c!.chunk_hash] });
+    // Neither the question, the passages, the answer nor the API key reach the service's logs.
+    const logs = svc.logs.join('');
+    for (const secret of [ALICE_CANARY, 'metoprolol', 'twice daily', 'sk-test-key']) expect(logs.toLowerCase()).not.toContain(secret.toLowerCase());
   });
 
   test('a receipt fails after any byte of the answer, a citation or the request changes', async () => {

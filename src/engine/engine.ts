@@ -62,6 +62,8 @@ export interface IngestOptions {
    * fails authentication). Default: visible group by group.
    */
   atomic?: boolean;
+  /** Aborting stops the ingest between documents (an atomic one is rolled back). */
+  signal?: AbortSignal;
 }
 
 export interface IngestReport {
@@ -167,7 +169,9 @@ export class Engine {
     };
     try {
       for await (const file of files) {
+        options.signal?.throwIfAborted();
         for await (const outcome of parseSource(file, this.opts.parse)) {
+          options.signal?.throwIfAborted();
           if (!outcome.ok) {
             report.failed.push({ path: outcome.source, error: `${outcome.code}: ${outcome.message}` });
             progress();
@@ -216,7 +220,7 @@ export class Engine {
       title: sealer.seal(doc.title, `title:${doc.id}`), source: sealer.seal(doc.source, `source:${doc.id}`),
       mediaType: doc.mediaType, format: doc.format, date: doc.date ? Date.parse(doc.date) : null,
       meta: sealer.seal(JSON.stringify(doc.meta), `meta:${doc.id}`),
-      chunkCount: chunks.length, state: 'pending' as const, jobId: job, createdAt: now,
+      chunkCount: chunks.length, bytes: doc.size ?? 0, state: 'pending' as const, jobId: job, createdAt: now,
     })));
     try {
       const rows: ChunkRow[] = [];

@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { SecretNetworkClient } from '../auth/secretjs.js';
 import { LlmError } from './types.js';
 
+const MAX_CACHED = 256;
+
 export type ContractQuery = (query: object) => Promise<unknown>;
 
 export function secretContractQuery(options: { lcdUrl: string; chainId: string; contract: string }): ContractQuery {
@@ -40,6 +42,7 @@ export class SecretAiDiscovery {
     if (typeof answer === 'string') throw new LlmError('llm_discovery_failed', `worker-manager contract error: ${answer.slice(0, 300)}`);
     const parsed = schema.safeParse(answer);
     if (!parsed.success) throw new LlmError('llm_discovery_failed', 'worker-manager contract answered in an unexpected shape');
+    if (this.cache.size >= MAX_CACHED) this.cache.clear(); // model names come from requests: keep the cache bounded
     this.cache.set(key, { at: Date.now(), value: parsed.data });
     return parsed.data;
   }

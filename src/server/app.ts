@@ -73,10 +73,18 @@ export function createApp(service: PragService, log: Logger): Hono {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    log.info({ method: c.req.method, route: c.req.routePath, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+    const ms = performance.now() - started;
+    const route = c.req.routePath;
+    service.metrics.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    service.metrics.latency.observe({ method: c.req.method, route }, ms / 1000);
+    log.info({ method: c.req.method, route, status: c.res.status, ms: Math.round(ms) }, 'request');
   });
 
+  /** Liveness: the process answers. */
   app.get('/healthz', (c) => c.json({ ok: true, provider: service.tee.name, service_id: service.statement.service_id }));
+  /** Readiness: stores open and not shutting down. */
+  app.get('/readyz', (c) => (service.ready ? c.json({ ready: true }) : c.json({ ready: false }, 503)));
+  app.get('/metrics', async (c) => c.text(await service.metrics.text(), 200, { 'content-type': service.metrics.registry.contentType }));
 
   app.get('/v1/attestation', async (c) => {
     const nonce = Nonce.safeParse(c.req.query('nonce') ?? '');
@@ -107,7 +115,8 @@ export function createApp(service: PragService, log: Logger): Hono {
   app.onError((err, c) => {
     if (err instanceof ApiError) {
       log.info({ code: err.code, status: err.status }, 'request refused');
-      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+      service.metrics.refused.inc({ code: err.code });
+      return c.json({ error: { code: err.code, message: err.message } }, err.status, err.headers);
     }
     // Unknown failures may quote content in their messages: log the kind only.
     log.error({ error: err.name }, 'internal error');

@@ -22,6 +22,11 @@ const Env = z.object({
   PRAG_SECRETVM_PUBLIC_KEY_FILE: z.string().default(SECRETVM_DEFAULTS.publicKeyFile),
   PRAG_SECRETVM_COMPOSE: z.string().default(SECRETVM_DEFAULTS.compose),
   PRAG_TSM_REPORT_DIR: z.string().default(TSM_REPORT_DIR),
+  PRAG_RATE_PER_MIN: int(1, 1e6).default(600),
+  PRAG_RATE_BURST: int(1, 1e6).default(120),
+  PRAG_QUOTA_MB: int(1, 1e9).default(10_240),
+  PRAG_QUOTA_DOCS: int(1, 1e9).default(1_000_000),
+  PRAG_SHUTDOWN_GRACE_S: int(0, 3600).default(30),
 });
 
 export interface ServiceConfig {
@@ -37,6 +42,12 @@ export interface ServiceConfig {
   secretvm: { signUrl: string; keyQuoteFile: string; publicKeyFile: string; compose: string };
   tsmReportDir: string;
   llm: LlmConfig;
+  /** Requests per address: sustained rate and burst. */
+  rate: { perMinute: number; burst: number };
+  /** Per-owner storage: source bytes and documents (attachments and mbox messages count). */
+  quota: { bytes: number; documents: number };
+  /** How long a shutdown waits for in-flight ingests before aborting them (they roll back). */
+  shutdownGraceMs: number;
 }
 
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -59,5 +70,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     },
     tsmReportDir: e.PRAG_TSM_REPORT_DIR,
     llm: loadLlmConfig(env),
+    rate: { perMinute: e.PRAG_RATE_PER_MIN, burst: e.PRAG_RATE_BURST },
+    quota: { bytes: e.PRAG_QUOTA_MB * 1024 * 1024, documents: e.PRAG_QUOTA_DOCS },
+    shutdownGraceMs: e.PRAG_SHUTDOWN_GRACE_S * 1000,
   };
 }

@@ -7,6 +7,9 @@ import { createApp } from './app.js';
 import type { ServiceConfig } from './config.js';
 import { PragService, type ServiceParts } from './service.js';
 
+/** After draining, how long in-flight replies may take to be written before connections are cut. */
+const REPLY_WRITE_MS = 2000;
+
 export interface RunningServer {
   service: PragService;
   url: string;
@@ -32,9 +35,18 @@ export async function startServer(dataDir: string, config: ServiceConfig, engine
   return {
     service,
     url,
+    /**
+     * Graceful: stop accepting connections, let in-flight ingests finish for
+     * the grace period (then abort them: they roll back), close the rest.
+     */
     async close() {
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeAllConnections?.();
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+      const drained = await service.drain(config.shutdownGraceMs);
+      log.info(drained, 'drained');
+      // The drained requests' replies (or their 503s) get a moment to be written.
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, REPLY_WRITE_MS).unref())]);
+      http.closeAllConnections();
+      await stopped;
       await service.close();
     },
   };

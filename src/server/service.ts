@@ -42,6 +42,8 @@ import { secretVmProvider } from '../tee/secretvm.js';
 import { tdxProvider } from '../tee/tdx.js';
 import type { ServiceConfig } from './config.js';
 import { Maintenance } from './maintenance.js';
+import { Metrics } from './metrics.js';
+import { RateLimiter } from './limits.js';
 import { ApiError } from './errors.js';
 
 /** Largest JSON request payload. */
@@ -95,6 +97,11 @@ export class PragService {
   private readonly maintenance: Maintenance;
   private readonly permits: PermitVerifier;
   readonly conversations: Conversations;
+  readonly metrics = new Metrics();
+  private readonly limiter: RateLimiter;
+  /** Set once shutdown begins: new requests are refused, in-flight ingests get a grace period. */
+  private draining = false;
+  private readonly ingests = new Map<AbortController, Promise<unknown>>();
 
   private constructor(
     readonly config: ServiceConfig,
@@ -111,6 +118,7 @@ export class PragService {
     this.grants = new Grants(engine.meta, keyring, this.collections, (address) => master.ownerId(address));
     this.accessLog = new AccessLog(engine.meta, keyring);
     this.conversations = new Conversations(engine.meta, keyring);
+    this.limiter = new RateLimiter(config.rate);
     this.maintenance = new Maintenance(engine, (e) => log.error({ error: e.name }, 'index maintenance failed'));
     const serviceId = config.serviceId ?? `prag-${bytesToHex(sha256(keys.ed25519.public)).slice(0, 16)}`;
     this.statement = KeyStatement.parse({
@@ -146,9 +154,40 @@ export class PragService {
     }
   }
 
+  /** Ready to serve: open, and not shutting down. */
+  get ready(): boolean {
+    return !this.draining;
+  }
+
+  /**
+   * Refuses new requests, lets in-flight ingests finish for up to `graceMs`,
+   * then aborts the rest (an aborted ingest rolls back: nothing half-visible).
+   */
+  async drain(graceMs: number): Promise<{ finished: number; aborted: number }> {
+    this.draining = true;
+    const pending = [...this.ingests];
+    const settled = Promise.allSettled(pending.map(([, p]) => p));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([settled.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), graceMs); })]);
+    clearTimeout(timer);
+    const left = [...this.ingests];
+    for (const [ctl] of left) ctl.abort(new ApiError(503, 'shutting_down', 'the service is shutting down; the upload was rolled back'));
+    await Promise.allSettled(left.map(([, p]) => p));
+    return { finished: pending.length - (timedOut ? left.length : 0), aborted: timedOut ? left.length : 0 };
+  }
+
   async close(): Promise<void> {
+    await this.drain(this.config.shutdownGraceMs);
     await this.maintenance.stop();
     await this.engine.close();
+  }
+
+  /** Runs an ingest that shutdown may abort. */
+  private tracked<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ctl = new AbortController();
+    const running = work(ctl.signal).finally(() => this.ingests.delete(ctl));
+    this.ingests.set(ctl, running.catch(() => undefined));
+    return running;
   }
 
   /** The id the stores know an address by (a keyed hash). */
@@ -173,6 +212,7 @@ export class PragService {
    * is stored before this returns.
    */
   async authorize<M extends RequestMeta>(body: AsyncIterable<Uint8Array>, expectedType: string, metaSchema: z.ZodType<M>): Promise<Authorized<M>> {
+    if (this.draining) throw new ApiError(503, 'shutting_down', 'the service is shutting down; retry shortly', { 'retry-after': '5' });
     const envelope = await openEnvelope(this.keys.x25519.secret, this.keys.x25519.public, body, { maxPayloadBytes: this.config.maxUploadBytes })
       .catch(envelopeFailure);
     if (envelope.header.type !== expectedType) {
@@ -182,6 +222,7 @@ export class PragService {
     if (!parsed.success) throw new ApiError(400, 'request_meta_invalid', `request metadata: ${firstIssue(parsed.error)}`);
     const meta = parsed.data;
     const identity = this.permits.verify(meta.permit);
+    this.limiter.take(identity.address);
     this.replay.check(identity.address, meta.nonce, meta.ts);
     return { identity, owner: this.master.ownerId(identity.address), meta, envelope };
   }
@@ -195,6 +236,10 @@ export class PragService {
     const format = formatOf(name);
     if (!format) throw new ApiError(415, 'unsupported_format', `no parser for "${name.includes('.') ? name.slice(name.lastIndexOf('.')) : name}" files`);
     const size = envelope.header.size;
+    const usage = this.engine.meta.usage(owner);
+    const { quota } = this.config;
+    if (usage.documents >= quota.documents) throw new ApiError(403, 'quota_exceeded', `you store ${usage.documents} documents, the most this service keeps per user`);
+    if (usage.bytes + size > quota.bytes) throw new ApiError(403, 'quota_exceeded', `this upload (${size} bytes) would take your storage past ${quota.bytes} bytes (${usage.bytes} used)`);
     let file: SourceFile;
     if (format === 'mbox') {
       // Streamed: an mbox may be larger than memory. The ingest is atomic, so a
@@ -217,7 +262,10 @@ export class PragService {
     const existing = this.collections.find(owner, collectionName)?.id;
     const collection = existing ?? this.collections.create(owner, collectionName);
     try {
-      const report = await this.engine.ingest([file], { owner, collection, atomic: true, maintain: false });
+      const report = await this.tracked((signal) => this.engine.ingest([file], { owner, collection, atomic: true, maintain: false, signal }));
+      this.metrics.ingested.inc(report.documents);
+      this.metrics.ingestedChunks.inc(report.chunks);
+      this.metrics.parseFailures.inc(report.failed.length);
       await this.maintenance.afterWrite();
       return {
         reply: envelope.reply,
@@ -228,6 +276,7 @@ export class PragService {
       };
     } catch (e) {
       if (!existing) this.engine.meta.deleteCollection(owner, collection); // nothing stays of a failed upload
+      if (e instanceof ApiError) throw e; // shutting down: rolled back
       if (e instanceof SourceAborted && e.cause instanceof EnvelopeError) envelopeFailure(e.cause);
       throw e;
     }
@@ -311,12 +360,24 @@ export class PragService {
       requestSha256: sha256Hex(bytes), signal,
     });
     const conversations = this.conversations;
-    const log = this.log;
+    const { log, metrics } = this;
+    const started = performance.now();
+    let provider = 'unknown';
+    let answering = false;
     return {
       reply: who.envelope.reply,
       frames: (async function* () {
         for await (const frame of frames) {
-          if (frame.type === 'error') log.info({ code: frame.error.code }, 'chat answer failed');
+          if (frame.type === 'start' || frame.type === 'final') provider = frame.llm.provider;
+          if ((frame.type === 'delta' || frame.type === 'final') && !answering) {
+            answering = true;
+            metrics.chatFirstToken.observe({ provider }, (performance.now() - started) / 1000);
+          }
+          if (frame.type === 'final') metrics.chatAnswers.inc({ provider, outcome: 'final' });
+          if (frame.type === 'error') {
+            metrics.chatAnswers.inc({ provider, outcome: frame.error.code });
+            log.info({ code: frame.error.code }, 'chat answer failed');
+          }
           if (frame.type === 'final' && conversationId) {
             conversations.save(who.owner, conversationId, [...request.messages, { role: 'assistant', content: frame.answer, citations: frame.citations }]);
             yield { value: { ...frame, conversation_id: conversationId } satisfies ChatFrame, last: true };

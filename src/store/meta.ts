@@ -204,6 +204,13 @@ export class MetaStore {
     });
   }
 
+  /** What an owner stores (documents not being deleted): for quotas. */
+  usage(owner: string): { documents: number; bytes: number } {
+    const row = this.db.select({ documents: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${documents.bytes}), 0)` })
+      .from(documents).where(and(eq(documents.owner, owner), sql`${documents.state} != 'deleting'`)).get();
+    return { documents: row?.documents ?? 0, bytes: row?.bytes ?? 0 };
+  }
+
   documentIdsOf(owner: string): string[] {
     return this.db.select({ id: documents.id }).from(documents).where(eq(documents.owner, owner)).all().map((r) => r.id);
   }

@@ -1,0 +1,115 @@
+/** Operations: readiness, metrics without user data, log redaction, rate limits, quotas, graceful shutdown. */
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createLogger } from '../src/server/log.js';
+import { tempDir } from './helpers/index.js';
+import { startTestService, testUser, textUpload, type TestService } from './helpers/service.js';
+
+const MAIL = (i: number) => `From sender@example.org Mon Jan  1 00:00:00 2024\nFrom: a@example.org\nTo: b@example.org\nSubject: Note ${i}\n\n${`Message ${i} about the garden shed, the fence and the apple tree. `.repeat(8)}\n\n`;
+
+describe('operations', () => {
+  const dir = tempDir();
+  let svc: TestService;
+
+  beforeAll(async () => {
+    svc = await startTestService(`${dir.path}/ops`, {}, { PRAG_RATE_BURST: '5', PRAG_RATE_PER_MIN: '60', PRAG_QUOTA_DOCS: '3', PRAG_QUOTA_MB: '1' });
+  });
+  afterAll(async () => {
+    await svc?.close();
+    dir.cleanup();
+  });
+
+  test('/healthz, /readyz and /metrics answer; metrics hold counts and latencies, no addresses, ids or text', async () => {
+    const user = await testUser(svc.url);
+    const up = await user.client.upload(user.permit, textUpload('passport.txt', 'Passport number X1234567 expires 2031.'));
+    await user.client.search(user.permit, { query: 'when does the passport expire' });
+    expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${svc.url}/readyz`)).json()).toEqual({ ready: true });
+    const res = await fetch(`${svc.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/prag_http_requests_total\{method="POST",route="\/v1\/search",status="200"\} 1/);
+    expect(text).toMatch(/prag_ingest_documents_total 1/);
+    expect(text).toMatch(/prag_http_request_duration_seconds_bucket/);
+    for (const secret of [user.address, up.doc_ids[0]!, 'X1234567', 'passport', user.client.serviceId]) expect(text).not.toContain(secret);
+  });
+
+  test('an address over its rate gets 429 with Retry-After; another address is unaffected', async () => {
+    const greedy = await testUser(svc.url);
+    const other = await testUser(svc.url);
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => greedy.client.list(greedy.permit)));
+    const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
+    expect(refused.length).toBeGreaterThanOrEqual(3);
+    expect(refused[0]).toMatchObject({ status: 429, code: 'rate_limited' });
+    await expect(other.client.list(other.permit)).resolves.toEqual({ documents: [] });
+    expect(await (await fetch(`${svc.url}/metrics`)).text()).toMatch(/prag_requests_refused_total\{code="rate_limited"\} [3-9]/);
+  });
+
+  test('quotas: documents and bytes per user, checked before anything is stored', async () => {
+    const user = await testUser(svc.url);
+    for (let i = 0; i < 3; i++) await user.client.upload(user.permit, textUpload(`n${i}.txt`, `Note number ${i} about insurance.`));
+    await expect(user.client.upload(user.permit, textUpload('n3.txt', 'One too many.'))).rejects.toMatchObject({ status: 403, code: 'quota_exceeded' });
+    const big = await testUser(svc.url);
+    const before = svc.service.engine.meta.chunkCount();
+    await expect(big.client.upload(big.permit, textUpload('big.txt', 'x '.repeat(600_000)))).rejects.toMatchObject({ status: 403, code: 'quota_exceeded' });
+    expect(svc.service.engine.meta.chunkCount()).toBe(before);
+    expect((await big.client.collections(big.permit)).collections).toEqual([]);
+  });
+
+  test('log redaction censors user-provided fields even if a log call includes them by mistake', () => {
+    const lines: string[] = [];
+    const log = createLogger(new Writable({ write(c, _e, done) { lines.push(String(c)); done(); } }));
+    log.info({ address: 'secret1abc', query: 'my diagnosis', nested: { text: 'chunk text', permit: { p: 1 } }, messages: ['hi'], authorization: 'Bearer sk-1', route: '/v1/search' }, 'oops');
+    const line = lines.join('');
+    for (const secret of ['secret1abc', 'my diagnosis', 'chunk text', 'sk-1', '"hi"']) expect(line).not.toContain(secret);
+    expect(line).toContain('/v1/search');
+  });
+});
+
+describe('graceful shutdown', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  const mbox = (n: number) => textUpload('archive.mbox', Array.from({ length: n }, (_, i) => MAIL(i)).join(''));
+
+  async function inFlight(svc: TestService) {
+    const user = await testUser(svc.url);
+    const upload = user.client.upload(user.permit, mbox(400));
+    upload.catch(() => undefined);
+    while (svc.service.engine.meta.chunkCount() === 0) await new Promise((r) => setTimeout(r, 20));
+    return { user, upload };
+  }
+
+  test('an ingest still running when the grace period ends is aborted and rolled back: nothing half-visible after restart', async () => {
+    const svc = await startTestService(`${dir.path}/abort`, { shutdownGraceMs: 0 });
+    const { user, upload } = await inFlight(svc);
+    await svc.close();
+    await expect(upload).rejects.toThrow();
+    const again = await startTestService(`${dir.path}/abort`);
+    try {
+      expect(again.service.engine.meta.chunkCount()).toBe(0);
+      expect(await again.service.engine.vectors.count()).toBe(0);
+      const me = await testUser(again.url);
+      expect((await me.client.list(me.permit)).documents).toEqual([]);
+      expect(again.service.engine.listDocuments(again.service.ownerId(user.address))).toEqual([]);
+    } finally {
+      await again.close();
+    }
+  }, 120_000);
+
+  test('within the grace period the ingest finishes, its client gets the answer, and the documents are there after restart', async () => {
+    const svc = await startTestService(`${dir.path}/finish`, { shutdownGraceMs: 120_000 });
+    const { user, upload } = await inFlight(svc);
+    const closing = svc.close();
+    expect((await fetch(`${svc.url}/readyz`).catch(() => ({ status: 'closed' }))).status).not.toBe(200);
+    const reply = await upload;
+    await closing;
+    expect(reply.doc_ids).toHaveLength(400);
+    const again = await startTestService(`${dir.path}/finish`);
+    try {
+      expect(again.service.engine.listDocuments(again.service.ownerId(user.address))).toHaveLength(400);
+    } finally {
+      await again.close();
+    }
+  }, 180_000);
+});
