@@ -101,6 +101,8 @@ export const AttestationPolicy = z.object({
   /** RTMR3 event scheme: SecretVM's attest-tool (KMS "contract") or dstack (KMS "dstack", with the app id). */
   rtmr3_scheme: z.enum(['attest-tool', 'dstack']).default('attest-tool'),
   dstack_app_id: hexAny.optional(),
+  /** SecretVM: SHA-256 of the extra-files archive (docker-files.tar, unpacked into usr/), extended into RTMR3 after the rootfs. */
+  docker_files_sha256: hex(32).optional(),
   /** Only this service id is accepted, when set. */
   service_id: ServiceId.optional(),
   /** Collateral source (a PCCS or Intel PCS). */

@@ -12,6 +12,7 @@ import {
 } from './client-commands.js';
 import { serveCommand } from './serve-command.js';
 import { askCommand, chatCommand, verifyReceiptCommand } from './chat-commands.js';
+import { measureCommand, measureWorkerCommand } from './measure-command.js';
 import { TEE_PROVIDERS } from '../../schemas/attestation.js';
 
 const positiveInt = (v: string) => {
@@ -161,6 +162,32 @@ chatOptions(program.command('chat').description('an interactive conversation abo
 serviceOptions(program.command('verify-receipt').description('check a saved `prag ask --json` answer against the service\'s attested key'))
   .argument('<file>', 'the saved JSON (- for stdin)')
   .action(async (file: string, o) => verifyReceiptCommand(file, o));
+
+program.command('measure')
+  .description('pin the image into a compose for SecretVM and write the policy clients verify it with (deploy/measure)')
+  .requiredOption('--compose <file>', 'compose template (deploy/docker-compose.yaml) or an already pinned compose')
+  .option('--image <ref>', 'the image pinned by digest (name@sha256:…), put where the template says PRAG_IMAGE_PINNED_BY_DIGEST')
+  .requiredOption('--registry <file>', 'SecretVM image registry (secretvm-verify artifacts_registry/tdx.csv)')
+  .option('--template <name>', 'VM template (small, medium, …)')
+  .option('--vm-type <type>', 'prod or dev')
+  .option('--version <v>', 'SecretVM artifacts version (repeatable)', collect)
+  .addOption(new Option('--scheme <scheme>', 'RTMR3 scheme: attest-tool (KMS contract) or dstack').choices(['attest-tool', 'dstack']).default('attest-tool'))
+  .option('--app-id <hex>', 'dstack app id (dstack scheme)')
+  .option('--docker-files <tar>', 'the extra-files archive uploaded with the VM (its hash is extended into RTMR3)')
+  .option('--tcb <status>', 'accepted TCB status (repeatable; default UpToDate)', collect)
+  .option('--service-id <id>', 'pin the service id')
+  .option('--pccs-url <url>', 'collateral source clients should use')
+  .option('--out <dir>', 'where docker-compose.yaml and policy.json are written', 'deploy/out')
+  .action(async (o) => measureCommand({ ...o, tcb: o.tcb ?? ['UpToDate'] }));
+
+program.command('measure-worker')
+  .description('write a worker policy (PRAG_LLM_POLICY) from the compose and quote a Secret AI worker serves on its origin')
+  .requiredOption('--url <url>', 'the worker origin, e.g. https://secretai-rytn.scrtlabs.com:21434')
+  .requiredOption('--registry <file>', 'SecretVM image registry (tdx.csv)')
+  .option('--ca <file>', 'extra CA (PEM) for the worker\'s TLS')
+  .option('--tcb <status>', 'accepted TCB status (repeatable; default UpToDate)', collect)
+  .requiredOption('--out <file>', 'policy file to write')
+  .action(async (o) => measureWorkerCommand({ ...o, tcb: o.tcb ?? ['UpToDate'] }));
 
 try {
   await program.parseAsync();

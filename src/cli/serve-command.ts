@@ -11,6 +11,7 @@ export async function serveCommand(opts: { dataDir: string; port?: number; host?
     ...(opts.host ? { PRAG_HOST: opts.host } : {}),
     ...(opts.tee ? { PRAG_TEE: opts.tee } : {}),
   });
+  delete process.env.PRAG_MASTER_KEY; // read once; no child process or worker inherits it
   const log = createLogger();
   const server = await startServer(opts.dataDir, service, config, log);
   process.stderr.write(`PRAG listening on ${server.url} (${service.tee}${service.tee === 'dev' ? ', INSECURE dev mode' : ''})\n`);

@@ -11,6 +11,7 @@ const Env = z.object({
   PRAG_TEE: TeeProviderName.default('dev'),
   PRAG_HOST: z.string().default('127.0.0.1'),
   PRAG_PORT: int(0, 65535).default(8787),
+  PRAG_MASTER_KEY: z.string().optional(),
   PRAG_MASTER_KEY_FILE: z.string().optional(),
   PRAG_SERVICE_KEYS: z.enum(['derived', 'generated']).default('derived'),
   PRAG_SERVICE_ID: ServiceId.optional(),
@@ -33,6 +34,8 @@ export interface ServiceConfig {
   tee: TeeProviderName;
   host: string;
   port: number;
+  /** The master key itself (hex), from the VM's env file; wins over masterKeyFile. */
+  masterKey?: string;
   masterKeyFile?: string;
   serviceKeys: 'derived' | 'generated';
   serviceId?: string;
@@ -56,6 +59,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     tee: e.PRAG_TEE,
     host: e.PRAG_HOST,
     port: e.PRAG_PORT,
+    masterKey: e.PRAG_MASTER_KEY,
     masterKeyFile: e.PRAG_MASTER_KEY_FILE,
     serviceKeys: e.PRAG_SERVICE_KEYS,
     serviceId: e.PRAG_SERVICE_ID,

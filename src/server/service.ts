@@ -138,7 +138,7 @@ export class PragService {
     const tee = parts.tee ?? teeProvider(config);
     const llm = 'llm' in parts ? parts.llm : createLlm(config.llm, { cacheDir: dataDir });
     if (!tee.secure) log.warn(DEV_WARNING);
-    const master = loadMasterKey({ file: config.masterKeyFile, tee: config.tee, dataDir, warn: (m) => log.warn(m) });
+    const master = loadMasterKey({ hex: config.masterKey, file: config.masterKeyFile, tee: config.tee, dataDir, warn: (m) => log.warn(m) });
     let keyring: Keyring | undefined;
     const engine = await openEngine(dataDir, engineConfig, { sealer: (meta) => (keyring = new Keyring(meta, master)) });
     try {

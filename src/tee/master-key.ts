@@ -1,7 +1,8 @@
 /**
  * The master key from the KMS. On SecretVM the KMS delivers secrets through
- * the VM's env file on the encrypted volume; the compose mounts a file and
- * PRAG_MASTER_KEY_FILE names it (32 bytes raw, or 64 hex characters).
+ * the VM's env file on the encrypted volume: either as PRAG_MASTER_KEY (64 hex
+ * characters, from the compose's env_file) or as a file PRAG_MASTER_KEY_FILE
+ * names (32 bytes raw, or 64 hex characters).
  * The dev provider, with no file configured, keeps one in the data directory
  * (created on first start, with a warning). A data directory that already
  * holds data never gets a new key: a missing key is an error, not a reset.
@@ -23,12 +24,17 @@ function parseKeyFile(file: string): MasterKey {
   throw new KeyError('master_key_invalid', `${file} must hold ${MASTER_KEY_BYTES} bytes, raw or as hex`);
 }
 
-export function loadMasterKey(opts: { file?: string; tee: TeeProviderName; dataDir: string; warn(message: string): void }): MasterKey {
+export function loadMasterKey(opts: { hex?: string; file?: string; tee: TeeProviderName; dataDir: string; warn(message: string): void }): MasterKey {
+  if (opts.hex !== undefined) {
+    const hex = opts.hex.trim().toLowerCase();
+    if (!isHex(hex, MASTER_KEY_BYTES)) throw new KeyError('master_key_invalid', `PRAG_MASTER_KEY must be ${MASTER_KEY_BYTES} bytes as hex`);
+    return new MasterKey(hexToBytes(hex));
+  }
   if (opts.file) {
     if (!existsSync(opts.file)) throw new KeyError('master_key_missing', `master key file ${opts.file} does not exist; nothing was changed`);
     return parseKeyFile(opts.file);
   }
-  if (opts.tee !== 'dev') throw new KeyError('master_key_missing', `the ${opts.tee} provider needs PRAG_MASTER_KEY_FILE (the KMS-delivered master key)`);
+  if (opts.tee !== 'dev') throw new KeyError('master_key_missing', `the ${opts.tee} provider needs PRAG_MASTER_KEY or PRAG_MASTER_KEY_FILE (the KMS-delivered master key)`);
   const devFile = join(opts.dataDir, DEV_MASTER_KEY_FILE);
   if (existsSync(devFile)) return parseKeyFile(devFile);
   if (existsSync(join(opts.dataDir, 'meta.sqlite'))) {

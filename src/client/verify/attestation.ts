@@ -65,6 +65,7 @@ export function checkSecretVmWorkload(td: TdMeasurements, candidates: Measuremen
   const entry = withRootfs.find((c) => bytesToHex(expectedRtmr3({
     compose, rootfsData: hexToBytes(c.rootfs_data!), scheme: policy.rtmr3_scheme,
     dstackAppId: policy.dstack_app_id ? hexToBytes(policy.dstack_app_id) : undefined,
+    dockerFilesSha256: policy.docker_files_sha256 ? hexToBytes(policy.docker_files_sha256) : undefined,
   })) === td.rtmr3);
   if (!entry) fail('rtmr3', `RTMR3 (${td.rtmr3.slice(0, 16)}…) is not what the compose replays to on any allowed image`);
   return { entry: entry!, composeSha256 };
