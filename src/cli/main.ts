@@ -13,6 +13,7 @@ import {
 import { serveCommand } from './serve-command.js';
 import { askCommand, chatCommand, verifyReceiptCommand } from './chat-commands.js';
 import { measureCommand, measureWorkerCommand } from './measure-command.js';
+import { rotateCommand } from './rotate-command.js';
 import { TEE_PROVIDERS } from '../../schemas/attestation.js';
 
 const positiveInt = (v: string) => {
@@ -162,6 +163,14 @@ chatOptions(program.command('chat').description('an interactive conversation abo
 serviceOptions(program.command('verify-receipt').description('check a saved `prag ask --json` answer against the service\'s attested key'))
   .argument('<file>', 'the saved JSON (- for stdin)')
   .action(async (file: string, o) => verifyReceiptCommand(file, o));
+
+program.command('rotate-master-key')
+  .description('re-wrap every owner\'s data key under a new master key (service stopped; the current key as `prag serve` finds it)')
+  .requiredOption('--data-dir <dir>', 'the service\'s data directory')
+  .option('--new-key-file <file>', 'the new master key (64 hex characters)')
+  .option('--new-key-env <var>', 'environment variable holding the new master key (e.g. PRAG_MASTER_KEY_NEXT)')
+  .option('--generate', 'dev data directory only: generate the new key and replace DATA_DIR/master.key')
+  .action((o) => rotateCommand(o));
 
 program.command('measure')
   .description('pin the image into a compose for SecretVM and write the policy clients verify it with (deploy/measure)')

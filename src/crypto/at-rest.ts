@@ -1,9 +1,11 @@
 /**
  * Encryption at rest (server side). Key hierarchy:
  *
- *   master key (32 B, from the KMS: PRAG_MASTER_KEY_FILE)
+ *   master key (32 B, from the KMS: PRAG_MASTER_KEY / PRAG_MASTER_KEY_FILE)
  *     ├─ k_wrap      = HKDF(master, "prag-at-rest-v1 wrap")       wraps each owner's data key
- *     ├─ k_owner_tag = HKDF(master, "prag-at-rest-v1 owner-tag")  owner id on disk = HMAC(k_owner_tag, address)
+ *     ├─ k_owner_tag = HKDF(first master, "prag-at-rest-v1 owner-tag")  owner id on disk = HMAC(k_owner_tag, address);
+ *     │                after a rotation it is kept, wrapped under the new master (owner ids cannot be
+ *     │                recomputed without the addresses, which the volume does not hold)
  *     ├─ check       = HMAC(master, "prag-at-rest-v1 check")      recorded, so a wrong key fails at start
  *     └─ service keys (when derived): X25519 and Ed25519 seeds
  *   owner data key (32 B, random, stored wrapped: XChaCha20-Poly1305, AAD = owner id)
@@ -25,6 +27,8 @@ import { bytesToHex, concatBytes, equalBytes, hexToBytes, utf8, utf8ToBytes } fr
 
 export const MASTER_KEY_BYTES = 32;
 const LABEL = 'prag-at-rest-v1 ';
+/** AAD of the wrapped owner tag key (owner ids are 40 hex characters, so it cannot collide with one). */
+const OWNER_TAG_CONTEXT = 'owner-tag-key';
 
 const derive = (key: Uint8Array, label: string, length = 32) => hkdf(sha256, key, undefined, utf8ToBytes(LABEL + label), length);
 const mac = (key: Uint8Array, ...parts: string[]) => hmac(sha256, key, utf8ToBytes(parts.join('\0')));
@@ -40,10 +44,25 @@ export class MasterKey {
   private readonly wrapKey: Uint8Array;
   private readonly ownerTagKey: Uint8Array;
 
-  constructor(private readonly key: Uint8Array) {
+  constructor(private readonly key: Uint8Array, ownerTagKey?: Uint8Array) {
     if (key.length !== MASTER_KEY_BYTES) throw new KeyError('master_key_invalid', `master key must be ${MASTER_KEY_BYTES} bytes, got ${key.length}`);
     this.wrapKey = derive(key, 'wrap');
-    this.ownerTagKey = derive(key, 'owner-tag');
+    this.ownerTagKey = ownerTagKey ?? derive(key, 'owner-tag');
+  }
+
+  /** This key, naming owners with a tag key carried over from before a rotation. */
+  withOwnerTagKey(wrapped: string): MasterKey {
+    return new MasterKey(this.key, this.unwrap(wrapped, OWNER_TAG_CONTEXT));
+  }
+
+  /** The owner tag key, wrapped under `next`: what a rotation records so owner ids stay the same. */
+  ownerTagKeyFor(next: MasterKey): string {
+    return next.wrap(this.ownerTagKey, OWNER_TAG_CONTEXT);
+  }
+
+  /** An owner's data key, re-wrapped under `next`. */
+  rewrap(wrapped: string, ownerId: string, next: MasterKey): string {
+    return next.wrap(this.unwrap(wrapped, ownerId), ownerId);
   }
 
   /** A check value recorded with the data, so that a wrong key is refused before anything is read or written. */
@@ -70,15 +89,16 @@ export class MasterKey {
     return { dataKey, wrapped: this.wrap(dataKey, ownerId) };
   }
 
-  private wrap(dataKey: Uint8Array, ownerId: string): string {
+  /** Wraps a data key (context: its owner id) or the owner tag key (OWNER_TAG_CONTEXT). */
+  private wrap(secret: Uint8Array, context: string): string {
     const nonce = randomBytes(24);
-    return bytesToHex(concatBytes(nonce, xchacha20poly1305(this.wrapKey, nonce, utf8ToBytes(ownerId)).encrypt(dataKey)));
+    return bytesToHex(concatBytes(nonce, xchacha20poly1305(this.wrapKey, nonce, utf8ToBytes(context)).encrypt(secret)));
   }
 
-  unwrap(wrapped: string, ownerId: string): Uint8Array {
+  unwrap(wrapped: string, context: string): Uint8Array {
     const bytes = hexToBytes(wrapped);
     try {
-      return xchacha20poly1305(this.wrapKey, bytes.subarray(0, 24), utf8ToBytes(ownerId)).decrypt(bytes.subarray(24));
+      return xchacha20poly1305(this.wrapKey, bytes.subarray(0, 24), utf8ToBytes(context)).decrypt(bytes.subarray(24));
     } catch {
       throw new KeyError('data_key_invalid', 'a data key does not open under this master key');
     }

@@ -138,10 +138,11 @@ export class PragService {
     const tee = parts.tee ?? teeProvider(config);
     const llm = 'llm' in parts ? parts.llm : createLlm(config.llm, { cacheDir: dataDir });
     if (!tee.secure) log.warn(DEV_WARNING);
-    const master = loadMasterKey({ hex: config.masterKey, file: config.masterKeyFile, tee: config.tee, dataDir, warn: (m) => log.warn(m) });
+    const loaded = loadMasterKey({ hex: config.masterKey, file: config.masterKeyFile, tee: config.tee, dataDir, warn: (m) => log.warn(m) });
     let keyring: Keyring | undefined;
-    const engine = await openEngine(dataDir, engineConfig, { sealer: (meta) => (keyring = new Keyring(meta, master)) });
+    const engine = await openEngine(dataDir, engineConfig, { sealer: (meta) => (keyring = new Keyring(meta, loaded)) });
     try {
+      const master = keyring!.master;
       const keys = serviceKeys(config.serviceKeys === 'derived' ? master : null);
       const service = new PragService(config, engine, master, keyring!, keys, tee, engineConfig.maxFileBytes, llm, log);
       await tee.bind(service.statementBytes);

@@ -8,6 +8,8 @@ import type { MetaStore } from './meta.js';
 import type { OwnerSealer, Sealer } from './sealer.js';
 
 const MASTER_CHECK = 'master_key_check';
+/** Set by a rotation: the first master key's owner tag key, wrapped under the current one. */
+const OWNER_TAG_KEY = 'owner_tag_key';
 
 function ownerSealer(cipher: OwnerCipher): OwnerSealer {
   return {
@@ -23,14 +25,35 @@ function ownerSealer(cipher: OwnerCipher): OwnerSealer {
 export class Keyring implements Sealer {
   readonly id = 'sealed-v1';
   private readonly owners = new Map<string, OwnerSealer>();
+  /** The master key as this data directory uses it (with the owner tag key of a rotation). */
+  readonly master: MasterKey;
 
   /** Refuses a master key other than the one the data was written with; records it on first use. */
-  constructor(private readonly meta: MetaStore, private readonly master: MasterKey) {
+  constructor(private readonly meta: MetaStore, master: MasterKey) {
     const recorded = meta.getMeta(MASTER_CHECK);
     if (recorded === undefined) meta.setMeta(MASTER_CHECK, master.check());
     else if (!master.matches(recorded)) {
       throw new KeyError('master_key_mismatch', 'the master key does not match the one this data directory was written with; nothing was changed');
     }
+    const tag = meta.getMeta(OWNER_TAG_KEY);
+    this.master = tag === undefined ? master : master.withOwnerTagKey(tag);
+  }
+
+  /**
+   * Re-wraps every owner's data key under `next` and makes it the data
+   * directory's master key, in one transaction. Owner ids, data keys and
+   * everything sealed under them stay as they are; service keys derived from
+   * the master key change (clients re-attest). The old key can then be retired.
+   */
+  rotate(next: MasterKey): number {
+    return this.meta.transaction(() => {
+      const keys = this.meta.wrappedKeys();
+      for (const { owner, wrappedKey } of keys) this.meta.replaceWrappedKey(owner, this.master.rewrap(wrappedKey, owner, next));
+      this.meta.setMeta(OWNER_TAG_KEY, this.master.ownerTagKeyFor(next));
+      this.meta.setMeta(MASTER_CHECK, next.check());
+      this.owners.clear();
+      return keys.length;
+    });
   }
 
   forOwner(owner: string): OwnerSealer {

@@ -179,6 +179,14 @@ export class MetaStore {
   }
 
   /** Stores a wrapped data key unless one exists; returns the one that is stored. */
+  wrappedKeys(): Array<{ owner: string; wrappedKey: string }> {
+    return this.db.select({ owner: ownerKeys.owner, wrappedKey: ownerKeys.wrappedKey }).from(ownerKeys).all();
+  }
+
+  replaceWrappedKey(owner: string, wrappedKey: string): void {
+    this.db.update(ownerKeys).set({ wrappedKey }).where(eq(ownerKeys.owner, owner)).run();
+  }
+
   putWrappedKey(owner: string, wrappedKey: string): string {
     this.db.insert(ownerKeys).values({ owner, wrappedKey, createdAt: Date.now() }).onConflictDoNothing().run();
     return this.wrappedKey(owner)!;
