@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { AttestationPolicy } from '../schemas/attestation.js';
-import { checkComposePinned, IMAGE_TOKEN, measure, MeasureError, renderCompose, selectPlatforms } from '../src/client/policy.js';
+import { checkComposePinned, IMAGE_TOKEN, measure, MeasureError, mergePolicies, renderCompose, selectPlatforms } from '../src/client/policy.js';
 import { checkSecretVmWorkload, matchMeasurements } from '../src/client/verify/attestation.js';
 import { parseTdQuote } from '../src/client/verify/quote.js';
 import { parseTdxRegistry } from '../src/client/verify/registry.js';
@@ -121,6 +121,17 @@ describe('deploy/measure', () => {
     expect(policy.measurements.map((m) => m.label)).toEqual(['small/prod/v0.0.34']);
     expect(summary.platforms[0]!.rtmr3).toMatch(/^[0-9a-f]{96}$/);
     await expect(run(join(ROOT, 'deploy/measure'), ['--image', 'ghcr.io/example/prag:latest', '--registry', fixture('secretvm', 'tdx.csv'), '--out', out])).rejects.toMatchObject({ stderr: expect.stringMatching(/pinned by digest/) });
+  });
+
+  test('a rolling upgrade\'s policy accepts the old release and the new one', () => {
+    const opts = { scheme: 'attest-tool' as const, tcbStatus: ['UpToDate' as const] };
+    const old = measure(renderCompose(TEMPLATE, DIGEST), { ...opts, platforms: selectPlatforms(REGISTRY, { template: 'small', vmType: 'prod', versions: ['v0.0.31'] }) });
+    const next = measure(renderCompose(TEMPLATE, DIGEST.replace('ab', 'cd')), { ...opts, platforms: selectPlatforms(REGISTRY, { template: 'small', vmType: 'prod', versions: ['v0.0.34'] }) });
+    const merged = mergePolicies(old.policy, next.policy);
+    expect(merged.compose_sha256).toEqual([old.composeSha256, next.composeSha256]);
+    expect(merged.measurements).toHaveLength(old.policy.measurements.length + next.policy.measurements.length);
+    expect(mergePolicies(merged, next.policy)).toEqual(merged);
+    expect(() => mergePolicies(old.policy, { ...next.policy, rtmr3_scheme: 'dstack' })).toThrow(/cannot be merged/);
   });
 
   test('measure-worker writes a worker policy from the quote and compose a worker serves', async () => {

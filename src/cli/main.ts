@@ -186,6 +186,7 @@ program.command('measure')
   .option('--tcb <status>', 'accepted TCB status (repeatable; default UpToDate)', collect)
   .option('--service-id <id>', 'pin the service id')
   .option('--pccs-url <url>', 'collateral source clients should use')
+  .option('--merge <policy>', 'keep accepting what this published policy accepts (rolling upgrade)')
   .option('--out <dir>', 'where docker-compose.yaml and policy.json are written', 'deploy/out')
   .action(async (o) => measureCommand({ ...o, tcb: o.tcb ?? ['UpToDate'] }));
 

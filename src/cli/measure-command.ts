@@ -6,8 +6,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TcbStatus } from '../../schemas/attestation.js';
-import { matchRegistry, measure, renderCompose, selectPlatforms } from '../client/policy.js';
+import { AttestationPolicy, type TcbStatus } from '../../schemas/attestation.js';
+import { matchRegistry, measure, mergePolicies, renderCompose, selectPlatforms } from '../client/policy.js';
 import { parseTdxRegistry } from '../client/verify/registry.js';
 import { parseTdQuote } from '../client/verify/quote.js';
 import { bytesToHex, hexToBytes } from '../crypto/bytes.js';
@@ -27,6 +27,8 @@ export interface MeasureFlags {
   tcb: string[];
   serviceId?: string;
   pccsUrl?: string;
+  /** A published policy whose compose hashes and platforms stay accepted (a rolling upgrade). */
+  merge?: string;
   out: string;
 }
 
@@ -39,9 +41,10 @@ export async function measureCommand(flags: MeasureFlags): Promise<void> {
     platforms, scheme: flags.scheme, dstackAppId: flags.appId, dockerFilesSha256, tcbStatus: flags.tcb as Exclude<TcbStatus, 'Revoked'>[],
     serviceId: flags.serviceId, pccsUrl: flags.pccsUrl,
   });
+  const policy = flags.merge ? mergePolicies(AttestationPolicy.parse(JSON.parse(await readFile(flags.merge, 'utf8'))), m.policy) : m.policy;
   await mkdir(flags.out, { recursive: true });
   await writeFile(join(flags.out, 'docker-compose.yaml'), compose);
-  await writeFile(join(flags.out, 'policy.json'), `${JSON.stringify(m.policy, null, 2)}\n`);
+  await writeFile(join(flags.out, 'policy.json'), `${JSON.stringify(policy, null, 2)}\n`);
   out({ compose: join(flags.out, 'docker-compose.yaml'), policy: join(flags.out, 'policy.json'), compose_sha256: m.composeSha256, platforms: m.rtmr3 });
 }
 

@@ -106,3 +106,13 @@ export function matchRegistry(rows: MeasurementEntry[], td: TdMeasurements, comp
   if (!replaying.length) throw new MeasureError(`the served compose does not replay to the quote's RTMR3 on any of the ${same.length} matching images`);
   return replaying;
 }
+
+/** Accepts what either policy accepts (old and new release during an upgrade); the new one's other settings win. */
+export function mergePolicies(old: AttestationPolicy, next: AttestationPolicy): AttestationPolicy {
+  if (old.rtmr3_scheme !== next.rtmr3_scheme || old.dstack_app_id !== next.dstack_app_id || old.docker_files_sha256 !== next.docker_files_sha256) {
+    throw new MeasureError('policies with different RTMR3 inputs (scheme, app id, extra files) cannot be merged: publish both');
+  }
+  const key = (m: MeasurementEntry) => JSON.stringify([m.mrtd, m.rtmr0, m.rtmr1, m.rtmr2, m.rootfs_data, m.rtmr3]);
+  const measurements = [...new Map([...old.measurements, ...next.measurements].map((m) => [key(m), m])).values()];
+  return AttestationPolicy.parse({ ...next, measurements, compose_sha256: [...new Set([...old.compose_sha256, ...next.compose_sha256])] });
+}
