@@ -168,6 +168,14 @@ describe('Secret AI worker attestation', () => {
     }
   });
 
+  test('on the dev TEE without a worker policy, answers report the worker as unverified', async () => {
+    const llm = createLlm(loadLlmConfig({ SECRET_AI_API_KEY: 'k', PRAG_LLM_URL: worker.url, PRAG_LLM_MODEL: 'gemma3:4b', PRAG_LLM_CA_FILE: caFile }))!;
+    const opened = await llm.open({ messages: prompt, signal: AbortSignal.timeout(5000) });
+    for await (const _ of opened.events) { /* drain */ }
+    expect(opened.info.attestation).toMatchObject({ mode: 'warn', status: 'failed', check: 'policy' });
+    expect(worker.requests.at(-1)!.headers.authorization).toBe('Bearer k');
+  });
+
   test('with attestation off the answer says it was skipped', async () => {
     const llm = createLlm(loadLlmConfig({ PRAG_LLM: 'secret-ai', PRAG_LLM_URL: worker.url, PRAG_LLM_MODEL: 'gemma3:4b', PRAG_LLM_CA_FILE: caFile, PRAG_LLM_ATTESTATION: 'off' }))!;
     const opened = await llm.open({ messages: prompt, signal: AbortSignal.timeout(5000) });
@@ -175,8 +183,11 @@ describe('Secret AI worker attestation', () => {
     expect(opened.info.attestation).toEqual({ mode: 'off', status: 'skipped', origin: worker.url });
   });
 
-  test('require without a policy, or a provider without its URL, refuses to start', () => {
-    expect(() => loadLlmConfig({ PRAG_LLM: 'secret-ai' })).toThrow(/PRAG_LLM_POLICY/);
+  test('require without a policy, or a provider without its URL, refuses to start; a Secret AI key alone selects Secret AI', () => {
+    expect(() => loadLlmConfig({ PRAG_LLM: 'secret-ai', PRAG_TEE: 'secretvm' })).toThrow(/PRAG_LLM_POLICY/);
+    expect(() => loadLlmConfig({ PRAG_LLM: 'secret-ai', PRAG_LLM_ATTESTATION: 'require' })).toThrow(/PRAG_LLM_POLICY/);
+    expect(loadLlmConfig({ SECRET_AI_API_KEY: 'k', PRAG_TEE: 'dev' })).toMatchObject({ provider: 'secret-ai', attestation: 'warn', apiKey: 'k' });
+    expect(loadLlmConfig({ SECRET_AI_API_KEY: 'k', PRAG_TEE: 'secretvm', PRAG_LLM_POLICY: '/p.json' })).toMatchObject({ provider: 'secret-ai', attestation: 'require' });
     expect(() => loadLlmConfig({ PRAG_LLM: 'openai' })).toThrow(/PRAG_LLM_URL/);
     expect(() => loadLlmConfig({ PRAG_LLM: 'openai', PRAG_LLM_URL: 'http://127.0.0.1:1' })).toThrow(/PRAG_LLM_MODEL/);
     expect(loadLlmConfig({}).provider).toBe('extractive');

@@ -12,7 +12,7 @@ export const SECRET_AI_DEFAULTS = {
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const Env = z.object({
-  PRAG_LLM: LlmProviderName.default('extractive'),
+  PRAG_LLM: LlmProviderName.optional(),
   PRAG_LLM_URL: z.url().optional(),
   PRAG_LLM_MODEL: z.string().min(1).max(128).optional(),
   PRAG_LLM_API_KEY: z.string().min(1).optional(),
@@ -54,12 +54,16 @@ export interface LlmConfig {
 
 export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env): LlmConfig {
   const e = Env.parse(env);
-  const provider = e.PRAG_LLM;
-  const attestation = e.PRAG_LLM_ATTESTATION ?? (provider === 'secret-ai' ? 'require' : 'off');
+  // No LLM configured: extractive answers; a Secret AI key alone selects Secret AI.
+  const provider = e.PRAG_LLM ?? (e.SECRET_AI_API_KEY ? 'secret-ai' : 'extractive');
+  // Secret AI workers must be attested (require) — except on the dev TEE without a worker policy, where nothing
+  // is attested anyway: there each answer reports the unverified worker (warn).
+  const devWithoutPolicy = (env.PRAG_TEE ?? 'dev') === 'dev' && !e.PRAG_LLM_POLICY;
+  const attestation = e.PRAG_LLM_ATTESTATION ?? (provider === 'secret-ai' ? (devWithoutPolicy ? 'warn' : 'require') : 'off');
   if ((provider === 'openai' || provider === 'ollama') && !e.PRAG_LLM_URL) throw new Error(`PRAG_LLM=${provider} needs PRAG_LLM_URL`);
   if (provider !== 'extractive' && e.PRAG_LLM_URL && !e.PRAG_LLM_MODEL) throw new Error('PRAG_LLM_URL needs PRAG_LLM_MODEL (the model to ask for)');
-  if (provider !== 'extractive' && attestation !== 'off' && !e.PRAG_LLM_POLICY) {
-    throw new Error(`PRAG_LLM_ATTESTATION=${attestation} needs PRAG_LLM_POLICY (the measurement policy workers must meet); set PRAG_LLM_ATTESTATION=off to send context to an unattested LLM`);
+  if (provider !== 'extractive' && attestation === 'require' && !e.PRAG_LLM_POLICY) {
+    throw new Error('PRAG_LLM_ATTESTATION=require needs PRAG_LLM_POLICY (the measurement policy workers must meet; `prag measure-worker` drafts one)');
   }
   return {
     provider,

@@ -58,7 +58,12 @@ class WorkerResolver implements EndpointResolver {
 
   private async attest(origin: string, signal: AbortSignal): Promise<{ attestation: WorkerAttestation; tls: TlsOptions }> {
     const mode = this.config.attestation;
-    if (!this.attestor) return { attestation: { mode, status: 'skipped', origin }, tls: { ca: this.ca } };
+    if (!this.attestor) {
+      const attestation: WorkerAttestation = mode === 'off'
+        ? { mode, status: 'skipped', origin }
+        : { mode, status: 'failed', origin, check: 'policy', message: 'no worker policy is configured (PRAG_LLM_POLICY): the worker was not verified' };
+      return { attestation, tls: { ca: this.ca } };
+    }
     try {
       const worker = await this.attestor.attest(origin, signal);
       const pin = (seen: PeerKey) => seen.spkiSha256 === worker.peer.spkiSha256
@@ -82,7 +87,7 @@ export function createLlm(config: LlmConfig, deps: LlmDeps = {}): Llm | undefine
   if (config.provider === 'extractive') return undefined;
   const ca = config.caFile ? readFileSync(config.caFile, 'utf8') : undefined;
   let attestor: WorkerAttestor | undefined;
-  if (config.attestation !== 'off') {
+  if (config.attestation !== 'off' && config.policyFile) {
     const policy = AttestationPolicy.parse(JSON.parse(readFileSync(config.policyFile!, 'utf8')));
     const pccsUrl = config.pccsUrl ?? policy.pccs_url ?? DEFAULT_PCCS_URL;
     attestor = new WorkerAttestor(config.attestation, {

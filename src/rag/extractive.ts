@@ -15,14 +15,44 @@ const terms = (text: string) => new Set((text.toLowerCase().match(/[\p{L}\p{N}]+
 const unbracket = (text: string) => text.replaceAll('[', '(').replaceAll(']', ')');
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'sentence' });
+/** Titles and abbreviations the sentence segmenter mistakes for a sentence end ("Dr. Nair"). */
+const ABBREVIATION_END = /(?:^|\s)(?:Dr|Mr|Mrs|Ms|Prof|St|No|Nr|vs|etc|e\.g|i\.e|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$/i;
+
+/** A line that is a record (a table row, a header, a key: value list) rather than wrapped prose. */
+const RECORD_LINE = /[:;]\s|\t/;
+
+/**
+ * Sentences of a passage: paragraphs; within a paragraph, lines when they are
+ * records (rows, headers), else the wrapped lines joined into prose; then
+ * sentences.
+ */
+export function sentencesOf(text: string): string[] {
+  const out: string[] = [];
+  const units = text.split(/\n\s*\n/).flatMap((paragraph) => {
+    const lines = paragraph.split('\n').filter((l) => l.trim());
+    return lines.filter((l) => RECORD_LINE.test(l)).length * 2 >= lines.length ? lines : [lines.join(' ')];
+  });
+  for (const line of units) {
+    let pending = '';
+    for (const { segment } of segmenter.segment(line.replace(/\s+/g, ' '))) {
+      pending += segment;
+      if (!ABBREVIATION_END.test(pending.trim())) {
+        if (pending.trim()) out.push(pending.trim());
+        pending = '';
+      }
+    }
+    if (pending.trim()) out.push(pending.trim());
+  }
+  return out;
+}
 
 export const NOTHING_FOUND = 'I found nothing in your documents that answers this.';
 
 export function extractiveAnswer(question: string, passages: readonly Passage[]): string {
   if (!passages.length) return NOTHING_FOUND;
   const wanted = terms(question);
-  const scored = passages.flatMap((p, rank) => [...segmenter.segment(p.hit.text.replace(/\s+/g, ' '))].map(({ segment }, position) => {
-    const sentence = unbracket(segment.trim());
+  const scored = passages.flatMap((p, rank) => sentencesOf(p.hit.text).map((segment, position) => {
+    const sentence = unbracket(segment);
     const words = terms(sentence);
     const overlap = [...words].filter((w) => wanted.has(w)).length;
     return { n: p.n, position, sentence, score: overlap / Math.sqrt(words.size + 1) - rank * 0.01 };

@@ -148,6 +148,7 @@ export class PragService {
       await tee.bind(service.statementBytes);
       log.info({ service_id: service.statement.service_id, provider: tee.name, kid: service.statement.kid, key_origin: keys.origin }, 'service keys ready');
       log.info({ llm: config.llm.provider, attestation: config.llm.attestation, model: config.llm.model ?? null }, 'answers');
+      if (config.llm.attestation === 'warn') log.warn('LLM worker attestation is "warn": retrieved passages may go to a worker whose attestation failed; answers say so');
       return service;
     } catch (e) {
       await engine.close();
