@@ -96,7 +96,24 @@ const fail = (source: string, err: unknown): ParseOutcome => {
   return { ok: false, source, code: e.code, message: e.message };
 };
 
-async function* parseBytes(
+/** One file's (or message's) bytes to parse, attachments included. */
+export interface ParseJob {
+  bytes: Uint8Array;
+  name: string;
+  source: string;
+  format: Format;
+  options: Required<ParseOptions>;
+}
+
+/** Parses a job's bytes: in-process (parseBytes), or elsewhere (a worker that runs parseBytes under limits). */
+export type BytesParser = (job: ParseJob) => AsyncIterable<ParseOutcome>;
+
+/** Parses bytes of a known format, then its attachments (to `maxDepth`). */
+export function parseBytes(job: ParseJob): AsyncIterable<ParseOutcome> {
+  return parseNested(job.bytes, job.name, job.source, job.format, 0, job.options);
+}
+
+async function* parseNested(
   bytes: Uint8Array, name: string, source: string, format: Format, depth: number, opts: Required<ParseOptions>, parentId?: string,
 ): AsyncGenerator<ParseOutcome> {
   let body: ParsedBody;
@@ -118,7 +135,7 @@ async function* parseBytes(
       yield fail(childSource, new ParseError('too_deep', `attachments nested deeper than ${opts.maxDepth} levels`));
       continue;
     }
-    yield* parseBytes(child.bytes, child.name, childSource, childFormat, depth + 1, opts, id);
+    yield* parseNested(child.bytes, child.name, childSource, childFormat, depth + 1, opts, id);
   }
 }
 
@@ -129,7 +146,7 @@ const DEFAULTS: Required<ParseOptions> = { maxFileBytes: 256 * 1024 * 1024, maxM
  * with a code, and one message of an mbox failing does not stop the rest.
  * Only a source that aborts (SourceAborted) stops it.
  */
-export async function* parseSource(file: SourceFile, options: ParseOptions = {}): AsyncGenerator<ParseOutcome> {
+export async function* parseSource(file: SourceFile, options: ParseOptions = {}, parse: BytesParser = parseBytes): AsyncGenerator<ParseOutcome> {
   const opts = { ...DEFAULTS, ...options };
   const name = file.path.split(/[\\/]/).pop() ?? file.path;
   const format = formatOf(name);
@@ -140,7 +157,7 @@ export async function* parseSource(file: SourceFile, options: ParseOptions = {})
       for await (const item of splitMbox(file.stream(), { maxMessageBytes: opts.maxMessageBytes })) {
         const source = `${file.path}#${item.index + 1}`;
         if ('error' in item) yield fail(source, item.error);
-        else yield* parseBytes(item.bytes, `message-${item.index + 1}.eml`, source, 'eml', 0, opts);
+        else yield* parse({ bytes: item.bytes, name: `message-${item.index + 1}.eml`, source, format: 'eml', options: opts });
       }
     } catch (err) {
       if (err instanceof SourceAborted) throw err;
@@ -156,5 +173,5 @@ export async function* parseSource(file: SourceFile, options: ParseOptions = {})
     if (err instanceof SourceAborted) throw err;
     return yield fail(file.path, new ParseError('corrupt', `cannot read file: ${(err as Error).message}`));
   }
-  yield* parseBytes(bytes, name, file.path, format, 0, opts);
+  yield* parse({ bytes, name, source: file.path, format, options: opts });
 }

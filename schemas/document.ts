@@ -73,5 +73,6 @@ export type ParsedDocument = z.infer<typeof ParsedDocument>;
 /** Why a file was not ingested; `code` is stable and machine-readable. */
 export const PARSE_ERROR_CODES = [
   'empty', 'too_large', 'unsupported_format', 'format_mismatch', 'corrupt', 'no_text', 'binary_content', 'too_deep',
+  'parse_timeout', 'parse_resource_limit',
 ] as const;
 export type ParseErrorCode = (typeof PARSE_ERROR_CODES)[number];

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { ParsedDocument } from '../../schemas/document.js';
 import { CollectionName, SearchRequest, type SearchHit } from '../../schemas/search.js';
 import type { ChunkRow } from '../../schemas/vector-table.js';
-import { parseSource, type Chunk, type ParseOptions, type SourceFile } from '../../ingest/index.js';
+import { parseSource, type BytesParser, type Chunk, type ParseOptions, type SourceFile } from '../../ingest/index.js';
 import type { Embedder } from '../embed/embedder.js';
 import { EmbedQueue } from '../embed/queue.js';
 import { inScope, scopePredicate, type SearchScope } from '../store/filter.js';
@@ -40,6 +40,8 @@ export interface EngineOptions {
   sealer?: (meta: MetaStore) => Sealer;
   ann?: Partial<AnnSettings>;
   parse?: ParseOptions;
+  /** Where a file's bytes are parsed (default: in-process; the service passes its worker sandbox). */
+  parser?: BytesParser;
   /** Chunks written to the stores per group commit. */
   groupChunks?: number;
   /** Texts per model call. */
@@ -170,7 +172,7 @@ export class Engine {
     try {
       for await (const file of files) {
         options.signal?.throwIfAborted();
-        for await (const outcome of parseSource(file, this.opts.parse)) {
+        for await (const outcome of parseSource(file, this.opts.parse, this.opts.parser)) {
           options.signal?.throwIfAborted();
           if (!outcome.ok) {
             report.failed.push({ path: outcome.source, error: `${outcome.code}: ${outcome.message}` });

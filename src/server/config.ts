@@ -28,6 +28,9 @@ const Env = z.object({
   PRAG_QUOTA_MB: int(1, 1e9).default(10_240),
   PRAG_QUOTA_DOCS: int(1, 1e9).default(1_000_000),
   PRAG_SHUTDOWN_GRACE_S: int(0, 3600).default(30),
+  PRAG_PARSE_WORKERS: int(1, 64).default(2),
+  PRAG_PARSE_TIMEOUT_S: int(1, 3600).default(120),
+  PRAG_PARSE_MAX_HEAP_MB: int(64, 16_384).default(1024),
 });
 
 export interface ServiceConfig {
@@ -51,6 +54,8 @@ export interface ServiceConfig {
   quota: { bytes: number; documents: number };
   /** How long a shutdown waits for in-flight ingests before aborting them (they roll back). */
   shutdownGraceMs: number;
+  /** Untrusted parsing: worker threads, each job's time limit and heap limit. */
+  parse: { workers: number; timeoutMs: number; maxHeapMb: number };
 }
 
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -77,5 +82,6 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     rate: { perMinute: e.PRAG_RATE_PER_MIN, burst: e.PRAG_RATE_BURST },
     quota: { bytes: e.PRAG_QUOTA_MB * 1024 * 1024, documents: e.PRAG_QUOTA_DOCS },
     shutdownGraceMs: e.PRAG_SHUTDOWN_GRACE_S * 1000,
+    parse: { workers: e.PRAG_PARSE_WORKERS, timeoutMs: e.PRAG_PARSE_TIMEOUT_S * 1000, maxHeapMb: e.PRAG_PARSE_MAX_HEAP_MB },
   };
 }

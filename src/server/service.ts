@@ -33,6 +33,7 @@ import { Collections } from '../store/collections.js';
 import type { SearchScope } from '../store/filter.js';
 import { ReplayGuard } from '../auth/replay.js';
 import { openEngine } from '../engine/open.js';
+import { ParseSandbox } from '../engine/parse-sandbox.js';
 import { DEFAULT_COLLECTION, type Engine, type EngineHit } from '../engine/engine.js';
 import { Keyring } from '../store/keyring.js';
 import { loadMasterKey } from '../tee/master-key.js';
@@ -112,6 +113,7 @@ export class PragService {
     readonly tee: TeeProvider,
     private readonly maxFileBytes: number,
     private readonly llm: Llm | undefined,
+    private readonly sandbox: ParseSandbox,
     private readonly log: Logger,
   ) {
     this.collections = new Collections(engine.meta, keyring);
@@ -140,11 +142,16 @@ export class PragService {
     if (!tee.secure) log.warn(DEV_WARNING);
     const loaded = loadMasterKey({ hex: config.masterKey, file: config.masterKeyFile, tee: config.tee, dataDir, warn: (m) => log.warn(m) });
     let keyring: Keyring | undefined;
-    const engine = await openEngine(dataDir, engineConfig, { sealer: (meta) => (keyring = new Keyring(meta, loaded)) });
+    const sandbox = new ParseSandbox(config.parse);
+    const engine = await openEngine(dataDir, engineConfig, { sealer: (meta) => (keyring = new Keyring(meta, loaded)), parser: sandbox.parse })
+      .catch(async (e: unknown) => {
+        await sandbox.close();
+        throw e;
+      });
     try {
       const master = keyring!.master;
       const keys = serviceKeys(config.serviceKeys === 'derived' ? master : null);
-      const service = new PragService(config, engine, master, keyring!, keys, tee, engineConfig.maxFileBytes, llm, log);
+      const service = new PragService(config, engine, master, keyring!, keys, tee, engineConfig.maxFileBytes, llm, sandbox, log);
       await tee.bind(service.statementBytes);
       log.info({ service_id: service.statement.service_id, provider: tee.name, kid: service.statement.kid, key_origin: keys.origin }, 'service keys ready');
       log.info({ llm: config.llm.provider, attestation: config.llm.attestation, model: config.llm.model ?? null }, 'answers');
@@ -152,6 +159,7 @@ export class PragService {
       return service;
     } catch (e) {
       await engine.close();
+      await sandbox.close();
       throw e;
     }
   }
@@ -182,6 +190,7 @@ export class PragService {
     await this.drain(this.config.shutdownGraceMs);
     await this.maintenance.stop();
     await this.engine.close();
+    await this.sandbox.close();
   }
 
   /** Runs an ingest that shutdown may abort. */
