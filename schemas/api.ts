@@ -64,6 +64,7 @@ export const REQUEST_TYPES = {
   shares: 'application/vnd.prag.shares+json',
   audit: 'application/vnd.prag.audit+json',
   forgetMe: 'application/vnd.prag.forget-me+json',
+  uploads: 'application/vnd.prag.uploads+json',
   chat: 'application/vnd.prag.chat+json',
   conversations: 'application/vnd.prag.conversations+json',
   conversationGet: 'application/vnd.prag.conversation-get+json',
@@ -94,6 +95,8 @@ export const ForgetMeBody = z.object({ confirm: z.string().max(128) }).strict();
 export const RevokePermitBody = z.object({ permit_name: z.string().regex(PRAG_PERMIT_NAME, 'not a PRAG permit name') }).strict();
 
 export const UploadReply = z.object({
+  /** The queue's id for this upload (`POST /v1/uploads` reports it after a restart). */
+  upload_id: z.string(),
   /** Documents stored by this upload (attachments included). */
   doc_ids: z.array(z.string()),
   chunks: z.number().int(),
@@ -101,6 +104,20 @@ export const UploadReply = z.object({
   failed: z.array(z.object({ source: z.string(), error: z.string() })),
 });
 export type UploadReply = z.infer<typeof UploadReply>;
+
+export const UploadsBody = z.object({ limit: z.number().int().min(1).max(1000).default(100) }).strict();
+/** An upload as the queue knows it: `result` once done, `error` once failed. */
+export const UploadStatus = z.object({
+  upload_id: z.string(),
+  name: z.string(),
+  size: z.number().int(),
+  state: z.enum(['queued', 'done', 'failed']),
+  created_at: z.string(),
+  finished_at: z.string().nullable(),
+  result: UploadReply.optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type UploadStatus = z.infer<typeof UploadStatus>;
 
 export const SearchReply = z.object({ hits: z.array(SearchHit) });
 export type SearchReply = z.infer<typeof SearchReply>;

@@ -135,3 +135,23 @@ export const conversations = sqliteTable('conversations', {
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 }, (t) => [primaryKey({ columns: [t.owner, t.id] })]);
+
+export const UPLOAD_STATES = ['queued', 'done', 'failed'] as const;
+export type UploadState = (typeof UPLOAD_STATES)[number];
+
+/**
+ * The durable ingest queue: an upload is spooled (still sealed to the
+ * service key, as it arrived) and recorded here before it is ingested, so a
+ * restart resumes it. The name and the result are sealed under the owner's key.
+ */
+export const uploads = sqliteTable('uploads', {
+  id: text('id').primaryKey(),
+  owner: text('owner').notNull(),
+  collection: text('collection').notNull(),
+  name: text('name').notNull(),
+  size: integer('size').notNull(),
+  state: text('state', { enum: UPLOAD_STATES }).notNull(),
+  result: text('result'),
+  createdAt: integer('created_at').notNull(),
+  finishedAt: integer('finished_at'),
+}, (t) => [index('uploads_owner').on(t.owner), index('uploads_state').on(t.state)]);

@@ -1,5 +1,9 @@
 /** Operations: readiness, metrics without user data, log redaction, rate limits, quotas, graceful shutdown. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { signPermit } from '../src/client/identity.js';
+import { PragClient } from '../src/client/session.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLogger } from '../src/server/log.js';
 import { tempDir } from './helpers/index.js';
@@ -80,22 +84,48 @@ describe('graceful shutdown', () => {
     return { user, upload };
   }
 
-  test('an ingest still running when the grace period ends is aborted and rolled back: nothing half-visible after restart', async () => {
+  test('an ingest still running when the grace period ends is rolled back, stays queued, and finishes after the restart', async () => {
     const svc = await startTestService(`${dir.path}/abort`, { shutdownGraceMs: 0 });
     const { user, upload } = await inFlight(svc);
     await svc.close();
     await expect(upload).rejects.toThrow();
     const again = await startTestService(`${dir.path}/abort`);
     try {
-      expect(again.service.engine.meta.chunkCount()).toBe(0);
-      expect(await again.service.engine.vectors.count()).toBe(0);
-      const me = await testUser(again.url);
-      expect((await me.client.list(me.permit)).documents).toEqual([]);
-      expect(again.service.engine.listDocuments(again.service.ownerId(user.address))).toEqual([]);
+      const owner = again.service.ownerId(user.address);
+      // Never half-visible: until the resumed job commits, none of its documents is listed.
+      const seen: number[] = [];
+      let status;
+      for (;;) {
+        seen.push(again.service.engine.listDocuments(owner).length);
+        const client = await PragClient.connect(again.url, { allowInsecureDev: true });
+        const permit = await signPermit(user.wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-test' });
+        status = (await client.uploads(permit)).uploads[0];
+        if (status?.state !== 'queued') break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(new Set(seen.filter((n) => n !== 0 && n !== 400))).toEqual(new Set());
+      expect(status).toMatchObject({ state: 'done', name: 'archive.mbox', result: { chunks: expect.any(Number) } });
+      expect(status!.result!.doc_ids).toHaveLength(400);
+      expect(again.service.engine.listDocuments(owner)).toHaveLength(400);
+      expect(readdirSync(join(`${dir.path}/abort`, 'spool'))).toEqual([]); // the spooled upload is gone once ingested
     } finally {
       await again.close();
     }
-  }, 120_000);
+  }, 180_000);
+
+  test('a full ingest queue refuses further uploads with 429 ingest_busy before reading them', async () => {
+    const svc = await startTestService(`${dir.path}/busy`, { ingestQueue: { jobs: 1, bytes: 1024 ** 3 } });
+    try {
+      const { upload } = await inFlight(svc);
+      const other = await testUser(svc.url);
+      await expect(other.client.upload(other.permit, textUpload('note.txt', 'Later.'))).rejects.toMatchObject({ status: 429, code: 'ingest_busy' });
+      expect((await upload).doc_ids).toHaveLength(400);
+      expect((await other.client.upload(other.permit, textUpload('note.txt', 'Later.'))).doc_ids).toHaveLength(1);
+      expect(readdirSync(join(`${dir.path}/busy`, 'spool'))).toEqual([]);
+    } finally {
+      await svc.close();
+    }
+  }, 180_000);
 
   test('within the grace period the ingest finishes, its client gets the answer, and the documents are there after restart', async () => {
     const svc = await startTestService(`${dir.path}/finish`, { shutdownGraceMs: 120_000 });

@@ -3,7 +3,7 @@
  * user, and an attacker on the wire or on the host would see.
  */
 import { randomBytes } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ENVELOPE_MEDIA_TYPE, REQUEST_TYPES, type Permit } from '../schemas/api.js';
@@ -150,7 +150,7 @@ describe('confidential service', () => {
       expect(await stored()).toEqual(before);
     });
 
-    test('a streamed mbox whose last segment fails is rolled back after its first messages were indexed', async () => {
+    test('an mbox whose last segment fails is refused before any of it reaches the stores (authenticated in full while spooled)', async () => {
       const before = await stored();
       const mbox = Array.from({ length: 700 }, (_, i) => MAIL(i, `Message ${i} about invoices and ${CANARY}.`)).join('');
       const body = await sealBytes(alice.client.service.x25519, REQUEST_TYPES.upload, 'big.mbox', utf8ToBytes(mbox), freshMeta(alice.permit));
@@ -166,8 +166,9 @@ describe('confidential service', () => {
       } finally {
         vectors.add = add;
       }
-      expect(written).toBeGreaterThan(0); // messages before the bad segment did reach the stores…
-      expect(await stored()).toEqual(before); // …and were rolled back
+      expect(written).toBe(0); // nothing is ingested before the whole upload is authentic
+      expect(await stored()).toEqual(before);
+      expect(readdirSync(join(dir.path, 'spool'))).toEqual([]); // and its spool file is gone
       const { hits } = await alice.client.search(alice.permit, { query: 'invoices', k: 10 });
       expect(hits.filter((h) => h.text.includes('invoices'))).toEqual([]);
     });

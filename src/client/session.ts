@@ -5,7 +5,7 @@
  */
 import { randomBytes } from '@noble/hashes/utils.js';
 import {
-  ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE, REQUEST_TYPES, type AccessEntry, type CollectionSummary, type DocumentSummary, type SharesReply, type Permit, type SearchReply, type UploadReply,
+  ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE, REQUEST_TYPES, type AccessEntry, type UploadStatus, type CollectionSummary, type DocumentSummary, type SharesReply, type Permit, type SearchReply, type UploadReply,
 } from '../../schemas/api.js';
 import type { SearchRequest } from '../../schemas/search.js';
 import { ChatFrame, type ChatRequest, type Conversation, type ConversationSummary } from '../../schemas/chat.js';
@@ -98,6 +98,11 @@ export class PragClient {
 
   upload(permit: Permit, input: UploadInput): Promise<UploadReply> {
     return this.call('/v1/documents', REQUEST_TYPES.upload, input.name, input.size, input.bytes, this.meta(permit, input.collection ? { collection: input.collection } : {}));
+  }
+
+  /** Recent uploads and what became of them (an upload interrupted by a restart finishes afterwards). */
+  uploads(permit: Permit, limit?: number): Promise<{ uploads: UploadStatus[] }> {
+    return this.json('/v1/uploads', REQUEST_TYPES.uploads, permit, limit ? { limit } : {});
   }
 
   search(permit: Permit, request: SearchRequest): Promise<SearchReply> {

@@ -131,6 +131,10 @@ export class Engine {
     if (this.opts.closeEmbedder) await this.opts.embedder.close?.();
   }
 
+  get dataDir(): string {
+    return this.opts.dataDir;
+  }
+
   /** Rolls back half-written documents and finishes half-done deletes. */
   private async recover(): Promise<void> {
     this.meta.interruptRunningJobs();

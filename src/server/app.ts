@@ -93,6 +93,7 @@ export function createApp(service: PragService, log: Logger): Hono {
   });
 
   app.post('/v1/documents', sealed((b) => service.upload(b)));
+  app.post('/v1/uploads', sealed((b) => service.listUploads(b)));
   app.post('/v1/search', sealed((b) => service.search(b)));
   app.post('/v1/documents/list', sealed((b) => service.list(b)));
   app.post('/v1/documents/delete', sealed((b) => service.delete(b)));

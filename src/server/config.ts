@@ -29,6 +29,8 @@ const Env = z.object({
   PRAG_QUOTA_DOCS: int(1, 1e9).default(1_000_000),
   PRAG_SHUTDOWN_GRACE_S: int(0, 3600).default(30),
   PRAG_PARSE_WORKERS: int(1, 64).default(2),
+  PRAG_INGEST_QUEUE: int(1, 1e6).default(64),
+  PRAG_INGEST_QUEUE_MB: int(1, 1e7).default(16_384),
   PRAG_PARSE_TIMEOUT_S: int(1, 3600).default(120),
   PRAG_PARSE_MAX_HEAP_MB: int(64, 16_384).default(1024),
 });
@@ -56,6 +58,8 @@ export interface ServiceConfig {
   shutdownGraceMs: number;
   /** Untrusted parsing: worker threads, each job's time limit and heap limit. */
   parse: { workers: number; timeoutMs: number; maxHeapMb: number };
+  /** The durable ingest queue's bounds: uploads waiting (or running) and their spooled bytes. */
+  ingestQueue: { jobs: number; bytes: number };
 }
 
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -83,5 +87,6 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     quota: { bytes: e.PRAG_QUOTA_MB * 1024 * 1024, documents: e.PRAG_QUOTA_DOCS },
     shutdownGraceMs: e.PRAG_SHUTDOWN_GRACE_S * 1000,
     parse: { workers: e.PRAG_PARSE_WORKERS, timeoutMs: e.PRAG_PARSE_TIMEOUT_S * 1000, maxHeapMb: e.PRAG_PARSE_MAX_HEAP_MB },
+    ingestQueue: { jobs: e.PRAG_INGEST_QUEUE, bytes: e.PRAG_INGEST_QUEUE_MB * 1024 * 1024 },
   };
 }

@@ -4,10 +4,10 @@
  */
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { formatOf, SourceAborted, type SourceFile } from '../../ingest/index.js';
+import { formatOf } from '../../ingest/index.js';
 import {
   AuditBody, CollectionCreateBody, CollectionMoveBody, CollectionRenameBody, DeleteBody, EmptyBody, ForgetMeBody, ListBody,
-  REQUEST_TYPES, RequestMeta, RevokePermitBody, SearchBody, ShareGrantBody, ShareRevokeBody, UploadMeta, type UploadReply,
+  REQUEST_TYPES, RequestMeta, RevokePermitBody, SearchBody, ShareGrantBody, ShareRevokeBody, UploadMeta, UploadsBody, type UploadReply,
 } from '../../schemas/api.js';
 import type { SearchHit, SearchRequest } from '../../schemas/search.js';
 import { ChatRequest, Conversation, ConversationGetBody, type ChatFrame, type ConversationSummary } from '../../schemas/chat.js';
@@ -43,6 +43,7 @@ import { secretVmProvider } from '../tee/secretvm.js';
 import { tdxProvider } from '../tee/tdx.js';
 import type { ServiceConfig } from './config.js';
 import { Maintenance } from './maintenance.js';
+import { UploadQueue } from './uploads.js';
 import { Metrics } from './metrics.js';
 import { RateLimiter } from './limits.js';
 import { ApiError } from './errors.js';
@@ -99,6 +100,7 @@ export class PragService {
   private readonly permits: PermitVerifier;
   readonly conversations: Conversations;
   readonly metrics = new Metrics();
+  private readonly uploads: UploadQueue;
   private readonly limiter: RateLimiter;
   /** Set once shutdown begins: new requests are refused, in-flight ingests get a grace period. */
   private draining = false;
@@ -122,6 +124,10 @@ export class PragService {
     this.conversations = new Conversations(engine.meta, keyring);
     this.limiter = new RateLimiter(config.rate);
     this.maintenance = new Maintenance(engine, (e) => log.error({ error: e.name }, 'index maintenance failed'));
+    this.uploads = new UploadQueue({
+      dataDir: engine.dataDir, maxJobs: config.ingestQueue.jobs, maxBytes: config.ingestQueue.bytes, maxFileBytes,
+      maxPayloadBytes: config.maxUploadBytes, serviceKey: { secret: keys.x25519.secret, public: keys.x25519.public },
+    }, { engine, keyring, metrics: this.metrics, maintenance: this.maintenance, log, tracked: (work) => this.tracked(work) });
     const serviceId = config.serviceId ?? `prag-${bytesToHex(sha256(keys.ed25519.public)).slice(0, 16)}`;
     this.statement = KeyStatement.parse({
       v: 1, service_id: serviceId, provider: tee.name, x25519: bytesToHex(keys.x25519.public), kid: bytesToHex(keys.kid),
@@ -154,6 +160,7 @@ export class PragService {
       const service = new PragService(config, engine, master, keyring!, keys, tee, engineConfig.maxFileBytes, llm, sandbox, log);
       await tee.bind(service.statementBytes);
       log.info({ service_id: service.statement.service_id, provider: tee.name, kid: service.statement.kid, key_origin: keys.origin }, 'service keys ready');
+      service.uploads.resume();
       log.info({ llm: config.llm.provider, attestation: config.llm.attestation, model: config.llm.model ?? null }, 'answers');
       if (config.llm.attestation === 'warn') log.warn('LLM worker attestation is "warn": retrieved passages may go to a worker whose attestation failed; answers say so');
       return service;
@@ -175,6 +182,7 @@ export class PragService {
    */
   async drain(graceMs: number): Promise<{ finished: number; aborted: number }> {
     this.draining = true;
+    this.uploads.close();
     const pending = [...this.ingests];
     const settled = Promise.allSettled(pending.map(([, p]) => p));
     let timer: NodeJS.Timeout | undefined;
@@ -238,59 +246,48 @@ export class PragService {
     return { identity, owner: this.master.ownerId(identity.address), meta, envelope };
   }
 
+  /**
+   * An upload: authenticated (permit, then every payload segment) while it is
+   * spooled, checked against quotas and the queue's capacity, then queued;
+   * answers once it is ingested. Nothing is recorded for an upload that fails
+   * before it is queued.
+   */
   async upload(body: AsyncIterable<Uint8Array>): Promise<Answer<UploadReply>> {
-    const { owner, meta, envelope } = await this.authorize(body, REQUEST_TYPES.upload, UploadMeta);
-    const name = envelope.header.name;
-    if (!name || /[\\/\0]/.test(name) || name === '.' || name === '..') {
-      throw new ApiError(400, 'upload_name_invalid', 'uploads carry a bare file name (no path separators)');
-    }
-    const format = formatOf(name);
-    if (!format) throw new ApiError(415, 'unsupported_format', `no parser for "${name.includes('.') ? name.slice(name.lastIndexOf('.')) : name}" files`);
-    const size = envelope.header.size;
-    const usage = this.engine.meta.usage(owner);
-    const { quota } = this.config;
-    if (usage.documents >= quota.documents) throw new ApiError(403, 'quota_exceeded', `you store ${usage.documents} documents, the most this service keeps per user`);
-    if (usage.bytes + size > quota.bytes) throw new ApiError(403, 'quota_exceeded', `this upload (${size} bytes) would take your storage past ${quota.bytes} bytes (${usage.bytes} used)`);
-    let file: SourceFile;
-    if (format === 'mbox') {
-      // Streamed: an mbox may be larger than memory. The ingest is atomic, so a
-      // segment failing authentication part-way rolls back what came before it.
-      const stream = async function* () {
-        try {
-          yield* envelope.payload;
-        } catch (e) {
-          throw e instanceof EnvelopeError ? new SourceAborted(e) : e;
-        }
-      };
-      file = { path: name, size, readBytes: () => Promise.reject(new Error('mbox is streamed')), stream };
-    } else {
-      const limit = this.maxFileBytes;
-      if (size > limit) throw new ApiError(413, 'too_large', `file is ${size} bytes (limit ${limit})`);
-      const bytes = await envelope.readAll().catch(envelopeFailure); // authenticated in full before parsing
-      file = { path: name, size, readBytes: async () => bytes, stream: async function* () { yield bytes; } };
-    }
-    const collectionName = meta.collection ?? DEFAULT_COLLECTION;
-    const existing = this.collections.find(owner, collectionName)?.id;
-    const collection = existing ?? this.collections.create(owner, collectionName);
+    const spool = this.uploads.spool();
+    let queued = false;
     try {
-      const report = await this.tracked((signal) => this.engine.ingest([file], { owner, collection, atomic: true, maintain: false, signal }));
-      this.metrics.ingested.inc(report.documents);
-      this.metrics.ingestedChunks.inc(report.chunks);
-      this.metrics.parseFailures.inc(report.failed.length);
-      await this.maintenance.afterWrite();
-      return {
-        reply: envelope.reply,
-        value: {
-          doc_ids: report.docIds, chunks: report.chunks, skipped: report.skipped,
-          failed: report.failed.map((f) => ({ source: f.path, error: f.error })),
-        },
-      };
+      const { owner, meta, envelope } = await this.authorize(spool.tee(body), REQUEST_TYPES.upload, UploadMeta);
+      const name = envelope.header.name;
+      if (!name || /[\\/\0]/.test(name) || name === '.' || name === '..') {
+        throw new ApiError(400, 'upload_name_invalid', 'uploads carry a bare file name (no path separators)');
+      }
+      const format = formatOf(name);
+      if (!format) throw new ApiError(415, 'unsupported_format', `no parser for "${name.includes('.') ? name.slice(name.lastIndexOf('.')) : name}" files`);
+      const size = envelope.header.size;
+      if (format !== 'mbox' && size > this.maxFileBytes) throw new ApiError(413, 'too_large', `file is ${size} bytes (limit ${this.maxFileBytes})`);
+      const usage = this.engine.meta.usage(owner);
+      const { quota } = this.config;
+      if (usage.documents >= quota.documents) throw new ApiError(403, 'quota_exceeded', `you store ${usage.documents} documents, the most this service keeps per user`);
+      if (usage.bytes + size > quota.bytes) throw new ApiError(403, 'quota_exceeded', `this upload (${size} bytes) would take your storage past ${quota.bytes} bytes (${usage.bytes} used)`);
+      this.uploads.checkCapacity(size);
+      for await (const _ of envelope.payload) { /* authenticated segment by segment as it is spooled */ }
+      await spool.finish();
+      const collectionName = meta.collection ?? DEFAULT_COLLECTION;
+      const existing = this.collections.find(owner, collectionName)?.id;
+      const collection = existing ?? this.collections.create(owner, collectionName);
+      queued = true;
+      const reply = await this.uploads.enqueue({ id: spool.id, owner, collection, name, size }, !existing);
+      return { reply: envelope.reply, value: reply };
     } catch (e) {
-      if (!existing) this.engine.meta.deleteCollection(owner, collection); // nothing stays of a failed upload
-      if (e instanceof ApiError) throw e; // shutting down: rolled back
-      if (e instanceof SourceAborted && e.cause instanceof EnvelopeError) envelopeFailure(e.cause);
+      if (!queued) await spool.discard();
+      if (e instanceof EnvelopeError) envelopeFailure(e);
       throw e;
     }
+  }
+
+  /** The requester's recent uploads and what became of them (also after a restart). */
+  listUploads(body: AsyncIterable<Uint8Array>) {
+    return this.request(body, REQUEST_TYPES.uploads, UploadsBody, ({ owner }, { limit }) => ({ uploads: this.uploads.list(owner, limit) }));
   }
 
   private async json<T>(envelope: OpenedEnvelope, schema: z.ZodType<T>): Promise<T> {
@@ -514,6 +511,7 @@ export class PragService {
     return this.request(body, REQUEST_TYPES.forgetMe, ForgetMeBody, async ({ identity, owner }, { confirm }) => {
       if (confirm !== identity.address) throw new ApiError(400, 'confirmation_mismatch', 'confirm must be your own address');
       const documents = this.engine.meta.documentIdsOf(owner).length;
+      this.uploads.forget(owner);
       await this.engine.forgetOwner(owner);
       this.keyring.forget(owner);
       return { forgotten: identity.address, documents };

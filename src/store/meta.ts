@@ -9,7 +9,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import * as schema from '../../schemas/db.js';
-import { accessLog, chunks, collections, conversations, documents, grants, indexMeta, ingestJobs, ownerKeys, revokedPermits } from '../../schemas/db.js';
+import { accessLog, chunks, collections, conversations, documents, grants, indexMeta, ingestJobs, ownerKeys, revokedPermits, uploads, type UploadState } from '../../schemas/db.js';
 
 export type DocumentRow = typeof documents.$inferSelect;
 export type NewDocument = typeof documents.$inferInsert;
@@ -19,6 +19,7 @@ export type CollectionRow = typeof collections.$inferSelect;
 export type GrantRow = typeof grants.$inferSelect;
 export type AccessLogRow = typeof accessLog.$inferSelect;
 export type ConversationRow = typeof conversations.$inferSelect;
+export type UploadRow = typeof uploads.$inferSelect;
 
 const MIGRATIONS = fileURLToPath(new URL('../../schemas/migrations', import.meta.url));
 
@@ -277,6 +278,22 @@ export class MetaStore {
       .orderBy(accessLog.seq).limit(limit).all();
   }
 
+  addUpload(row: UploadRow): void {
+    this.db.insert(uploads).values(row).run();
+  }
+
+  finishUpload(id: string, state: Exclude<UploadState, 'queued'>, result: string): void {
+    this.db.update(uploads).set({ state, result, finishedAt: Date.now() }).where(eq(uploads.id, id)).run();
+  }
+
+  queuedUploads(): UploadRow[] {
+    return this.db.select().from(uploads).where(eq(uploads.state, 'queued')).orderBy(uploads.createdAt).all();
+  }
+
+  uploadsOf(owner: string, limit: number): UploadRow[] {
+    return this.db.select().from(uploads).where(eq(uploads.owner, owner)).orderBy(desc(uploads.createdAt)).limit(limit).all();
+  }
+
   conversation(owner: string, id: string): ConversationRow | undefined {
     return this.db.select().from(conversations).where(and(eq(conversations.owner, owner), eq(conversations.id, id))).get();
   }
@@ -297,7 +314,7 @@ export class MetaStore {
   /**
    * Everything the metadata store holds about an owner except revocations
    * (which keep refusing old permits): documents, chunks, collections, grants
-   * given and received, the access log, conversations, and the wrapped data key. Then the WAL
+   * given and received, the access log, conversations, uploads, and the wrapped data key. Then the WAL
    * is checkpointed and truncated, so the deleted pages (overwritten in place:
    * secure_delete) are not left in it either.
    */
@@ -310,6 +327,7 @@ export class MetaStore {
       this.db.delete(grants).where(eq(grants.grantee, owner)).run();
       this.db.delete(accessLog).where(eq(accessLog.owner, owner)).run();
       this.db.delete(conversations).where(eq(conversations.owner, owner)).run();
+      this.db.delete(uploads).where(eq(uploads.owner, owner)).run();
       this.db.delete(ingestJobs).where(eq(ingestJobs.owner, owner)).run();
       this.db.delete(ownerKeys).where(eq(ownerKeys.owner, owner)).run();
     });

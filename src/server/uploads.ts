@@ -1,0 +1,239 @@
+/**
+ * The durable ingest queue. An upload is spooled to the data directory
+ * exactly as it arrived — still sealed to the service's key — while its
+ * envelope is authenticated; only a complete, authentic upload is recorded and
+ * queued. Jobs are ingested one at a time (embedding is the bottleneck;
+ * requests wait their turn instead of competing for the CPU); the queue is
+ * bounded in jobs and spooled bytes, and refuses more with 429 `ingest_busy`.
+ * A job interrupted by a shutdown or a crash stays queued and is resumed at
+ * the next start (its half-written documents were rolled back); its result
+ * is kept, sealed under the owner's key, for `POST /v1/uploads`.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, openSync, rmSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { formatOf, SourceAborted, type SourceFile } from '../../ingest/index.js';
+import { UploadReply, type UploadStatus } from '../../schemas/api.js';
+import { EnvelopeError, openEnvelope } from '../crypto/envelope.js';
+import type { Engine } from '../engine/engine.js';
+import type { Keyring } from '../store/keyring.js';
+import type { UploadRow } from '../store/meta.js';
+import { ApiError } from './errors.js';
+import type { Maintenance } from './maintenance.js';
+import type { Metrics } from './metrics.js';
+
+export interface UploadQueueOptions {
+  dataDir: string;
+  maxJobs: number;
+  maxBytes: number;
+  maxFileBytes: number;
+  maxPayloadBytes: number;
+  serviceKey: { secret: Uint8Array; public: Uint8Array };
+}
+
+export interface UploadQueueDeps {
+  engine: Engine;
+  keyring: Keyring;
+  metrics: Metrics;
+  maintenance: Maintenance;
+  log: Logger;
+  /** Runs an ingest that shutdown may abort (PragService.tracked). */
+  tracked<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T>;
+}
+
+/** One upload being received: every byte of the envelope goes to its spool file as it is read. */
+export class Spool {
+  readonly id = randomBytes(16).toString('hex');
+  readonly path: string;
+  private readonly out: WriteStream;
+  /** A write failure (disk full…), surfaced by tee() and finish(); writes still pending when discarded fail quietly. */
+  private failure: Error | undefined;
+
+  constructor(dir: string) {
+    this.path = Spool.pathOf(dir, this.id);
+    this.out = createWriteStream(this.path, { fd: openSync(this.path, 'wx', 0o600) }); // opened now: discard() never races the open
+    this.out.on('error', (e) => { this.failure ??= e; });
+  }
+
+  static pathOf(dir: string, id: string): string {
+    return join(dir, `${id}.envelope`);
+  }
+
+  async *tee(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+    for await (const chunk of body) {
+      if (this.failure) throw this.failure;
+      if (!this.out.write(chunk)) await once(this.out, 'drain');
+      yield chunk;
+    }
+  }
+
+  async finish(): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.out.end((e?: Error | null) => (e ?? this.failure ? reject(e ?? this.failure) : resolve())));
+  }
+
+  async discard(): Promise<void> {
+    this.out.destroy();
+    rmSync(this.path, { force: true });
+  }
+}
+
+interface Job { row: UploadRow; waiter?: { resolve(r: UploadReply): void; reject(e: unknown): void }; createdCollection: boolean }
+
+const sealContext = (id: string, what: 'name' | 'result') => `upload-${what}:${id}`;
+
+export class UploadQueue {
+  private readonly dir: string;
+  private readonly jobs: Job[] = [];
+  private running: Job | undefined;
+  private closed = false;
+  private spooledBytes = 0;
+
+  constructor(private readonly options: UploadQueueOptions, private readonly deps: UploadQueueDeps) {
+    this.dir = join(options.dataDir, 'spool');
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  spool(): Spool {
+    return new Spool(this.dir);
+  }
+
+  /** Refuses an upload the queue cannot take now (before its body is read). */
+  checkCapacity(size: number): void {
+    const queued = this.jobs.length + (this.running ? 1 : 0);
+    if (queued >= this.options.maxJobs || this.spooledBytes + size > this.options.maxBytes) {
+      throw new ApiError(429, 'ingest_busy', `the ingest queue is full (${queued} uploads waiting); retry shortly`, { 'retry-after': '10' });
+    }
+  }
+
+  /** Queues an authenticated, fully spooled upload; resolves with its result once ingested. */
+  enqueue(upload: { id: string; owner: string; collection: string; name: string; size: number }, createdCollection: boolean): Promise<UploadReply> {
+    const sealer = this.deps.keyring.forOwner(upload.owner);
+    const row: UploadRow = {
+      id: upload.id, owner: upload.owner, collection: upload.collection, name: sealer.seal(upload.name, sealContext(upload.id, 'name')),
+      size: upload.size, state: 'queued', result: null, createdAt: Date.now(), finishedAt: null,
+    };
+    this.deps.engine.meta.addUpload(row);
+    return new Promise((resolve, reject) => {
+      this.push({ row, waiter: { resolve, reject }, createdCollection });
+    });
+  }
+
+  /** Queues what a previous run left queued (spooled, not yet ingested). */
+  resume(): number {
+    const rows = this.deps.engine.meta.queuedUploads();
+    for (const row of rows) this.push({ row, createdCollection: false });
+    if (rows.length) this.deps.log.info({ uploads: rows.length }, 'resuming queued uploads');
+    return rows.length;
+  }
+
+  /** Stops taking jobs; the running one is aborted by the service's drain and stays queued. */
+  close(): void {
+    this.closed = true;
+    for (const job of this.jobs.splice(0)) job.waiter?.reject(new ApiError(503, 'shutting_down', 'the service is shutting down; the upload is saved and will be ingested after the restart (see POST /v1/uploads)'));
+  }
+
+  list(owner: string, limit: number): UploadStatus[] {
+    const sealer = this.deps.keyring.forOwner(owner);
+    return this.deps.engine.meta.uploadsOf(owner, limit).map((r) => {
+      const outcome = r.result ? JSON.parse(sealer.open(r.result, sealContext(r.id, 'result'))) as { result?: UploadReply; error?: { code: string; message: string } } : {};
+      return {
+        upload_id: r.id, name: sealer.open(r.name, sealContext(r.id, 'name')), size: r.size, state: r.state,
+        created_at: new Date(r.createdAt).toISOString(), finished_at: r.finishedAt === null ? null : new Date(r.finishedAt).toISOString(), ...outcome,
+      };
+    });
+  }
+
+  /** Drops an owner's queued uploads and their spool files (forget-me). */
+  forget(owner: string): void {
+    for (let i = this.jobs.length - 1; i >= 0; i--) {
+      if (this.jobs[i]!.row.owner !== owner) continue;
+      const [job] = this.jobs.splice(i, 1);
+      this.release(job!);
+      job!.waiter?.reject(new ApiError(409, 'upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'));
+    }
+  }
+
+  private push(job: Job): void {
+    this.spooledBytes += job.row.size;
+    this.jobs.push(job);
+    this.deps.metrics.ingestQueue.set({ state: 'queued' }, this.jobs.length);
+    void this.next();
+  }
+
+  private release(job: Job): void {
+    this.spooledBytes -= job.row.size;
+    rmSync(Spool.pathOf(this.dir, job.row.id), { force: true });
+  }
+
+  private async next(): Promise<void> {
+    if (this.running || this.closed) return;
+    const job = this.jobs.shift();
+    if (!job) return;
+    this.running = job;
+    this.deps.metrics.ingestQueue.set({ state: 'queued' }, this.jobs.length);
+    this.deps.metrics.ingestQueue.set({ state: 'running' }, 1);
+    try {
+      const reply = await this.ingest(job.row);
+      this.finish(job, 'done', { result: reply });
+      job.waiter?.resolve(reply);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'shutting_down') {
+        job.waiter?.reject(new ApiError(503, 'shutting_down', 'the service is shutting down; the upload is saved and will be ingested after the restart (see POST /v1/uploads)'));
+      } else {
+        const error = e instanceof ApiError ? { code: e.code, message: e.message } : { code: 'internal', message: 'the upload could not be ingested' };
+        if (!(e instanceof ApiError)) this.deps.log.error({ error: (e as Error).name }, 'ingest failed');
+        this.finish(job, 'failed', { error });
+        if (job.createdCollection && !this.deps.engine.meta.collectionCounts(job.row.owner).get(job.row.collection)) {
+          this.deps.engine.meta.deleteCollection(job.row.owner, job.row.collection); // nothing stays of a failed upload
+        }
+        job.waiter?.reject(e);
+      }
+    } finally {
+      this.running = undefined;
+      this.deps.metrics.ingestQueue.set({ state: 'running' }, 0);
+      void this.next();
+    }
+  }
+
+  private finish(job: Job, state: 'done' | 'failed', outcome: object): void {
+    const sealed = this.deps.keyring.forOwner(job.row.owner).seal(JSON.stringify(outcome), sealContext(job.row.id, 'result'));
+    this.deps.engine.meta.finishUpload(job.row.id, state, sealed);
+    this.release(job);
+  }
+
+  /** Re-opens the spooled envelope (authenticated again, segment by segment) and ingests it, all or nothing. */
+  private async ingest(row: UploadRow): Promise<UploadReply> {
+    const { serviceKey, maxPayloadBytes, maxFileBytes } = this.options;
+    const envelope = await openEnvelope(serviceKey.secret, serviceKey.public, createReadStream(Spool.pathOf(this.dir, row.id)), { maxPayloadBytes });
+    const name = envelope.header.name;
+    const size = envelope.header.size;
+    let file: SourceFile;
+    if (formatOf(name) === 'mbox') {
+      // Streamed: an mbox may be larger than memory.
+      const stream = async function* () {
+        try {
+          yield* envelope.payload;
+        } catch (e) {
+          throw e instanceof EnvelopeError ? new SourceAborted(e) : e;
+        }
+      };
+      file = { path: name, size, readBytes: () => Promise.reject(new Error('mbox is streamed')), stream };
+    } else {
+      if (size > maxFileBytes) throw new ApiError(413, 'too_large', `file is ${size} bytes (limit ${maxFileBytes})`);
+      const bytes = await envelope.readAll();
+      file = { path: name, size, readBytes: async () => bytes, stream: async function* () { yield bytes; } };
+    }
+    const { engine, metrics } = this.deps;
+    const report = await this.deps.tracked((signal) => engine.ingest([file], { owner: row.owner, collection: row.collection, atomic: true, maintain: false, signal }));
+    metrics.ingested.inc(report.documents);
+    metrics.ingestedChunks.inc(report.chunks);
+    metrics.parseFailures.inc(report.failed.length);
+    await this.deps.maintenance.afterWrite();
+    return UploadReply.parse({
+      upload_id: row.id, doc_ids: report.docIds, chunks: report.chunks, skipped: report.skipped,
+      failed: report.failed.map((f) => ({ source: f.path, error: f.error })),
+    });
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Crash: 30 trials of SIGKILL at a random moment while uploads (single files
+ * and mbox archives) are being received and ingested, then a restart. After
+ * every restart the store opens, every upload the service acknowledged is
+ * listed and found by search, and every listed document is whole (found by
+ * its own unique token). At the end the stores are inspected directly: no
+ * pending rows, and each document has exactly its chunks in the vector store.
+ */
+import { randomBytes } from 'node:crypto';
+import { connect as lancedb } from '@lancedb/lancedb';
+import Database from 'better-sqlite3';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import { CHUNKS_TABLE } from '../../schemas/vector-table.js';
+import { Wallet } from '../../src/auth/secretjs.js';
+import { signPermit } from '../../src/client/identity.js';
+import { PragClient } from '../../src/client/session.js';
+import { tempDir } from '../helpers/index.js';
+import { report, sleep, startChildService } from './helpers.js';
+
+const TRIALS = 30;
+const dir = tempDir();
+afterAll(() => dir.cleanup());
+
+const token = () => `tok${randomBytes(5).toString('hex')}`;
+const MESSAGE = (t: string, i: number) => `From a@example.org Mon Jan  1 00:00:00 2024\nFrom: a@example.org\nSubject: Visit ${t} part ${i}\n\nNotes ${t} number ${i}: the physiotherapy plan continues twice a week.\n\n`;
+
+test(`${TRIALS} SIGKILLs during ingest: acknowledged uploads survive, nothing is half-visible`, async () => {
+  const data = join(dir.path, 'data');
+  const wallet = new Wallet();
+  const acknowledged = new Map<string, string[]>(); // token → doc ids
+  const stats = { trials: 0, acknowledged: 0, in_flight_at_kill: 0, listed_checked: 0, restarts_ms: [] as number[], resumed_ok: 0 };
+  const started = performance.now();
+
+  const check = async (url: string) => {
+    const client = await PragClient.connect(url, { allowInsecureDev: true });
+    const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-crash' });
+    const listed = (await client.list(permit)).documents;
+    const ids = new Set(listed.map((d) => d.doc_id));
+    for (const [t, docIds] of acknowledged) for (const id of docIds) expect(ids.has(id), `acknowledged ${t} is listed`).toBe(true);
+    for (const d of listed) {
+      const t = /tok[0-9a-f]{10}/.exec(d.title)?.[0];
+      expect(t, `every document carries its token (${d.title})`).toBeDefined();
+      const hits = await client.search(permit, { query: t!, k: 50 });
+      expect(hits.hits.some((h) => h.doc_id === d.doc_id), `listed document ${d.title} is searchable`).toBe(true);
+      stats.listed_checked++;
+    }
+    return { client, permit };
+  };
+
+  for (let trial = 0; trial < TRIALS; trial++) {
+    const t0 = performance.now();
+    const svc = await startChildService(data);
+    stats.restarts_ms.push(performance.now() - t0);
+    const { client, permit } = await check(svc.url);
+    let stop = false;
+    let inFlight = 0;
+    const loop = async (kind: 'file' | 'mbox') => {
+      while (!stop) {
+        const t = token();
+        const text = kind === 'file' ? `Lab note ${t}: ferritin ${Math.floor(Math.random() * 100)} ng/mL.` : Array.from({ length: 40 }, (_, i) => MESSAGE(t, i)).join('');
+        const bytes = new TextEncoder().encode(text);
+        inFlight++;
+        try {
+          const r = await client.upload(permit, { name: kind === 'file' ? `note-${t}.txt` : `mail-${t}.mbox`, size: bytes.length, bytes });
+          acknowledged.set(t, r.doc_ids);
+          stats.acknowledged++;
+        } catch {
+          return; // the service died under us
+        } finally {
+          inFlight--;
+        }
+      }
+    };
+    const loops = [loop('file'), loop('file'), loop('mbox')];
+    await sleep(200 + Math.random() * 2800);
+    stats.in_flight_at_kill += inFlight;
+    stop = true;
+    await svc.kill();
+    await Promise.all(loops);
+    stats.trials++;
+  }
+
+  // Restart once more, let resumed uploads finish, check, and stop cleanly.
+  const svc = await startChildService(data);
+  const { client, permit } = await check(svc.url);
+  for (let i = 0; i < 600; i++) {
+    const uploads = (await client.uploads(permit, 1000)).uploads;
+    if (!uploads.some((u) => u.state === 'queued')) {
+      stats.resumed_ok = uploads.filter((u) => u.state === 'done').length;
+      expect(uploads.filter((u) => u.state === 'failed')).toEqual([]);
+      break;
+    }
+    await sleep(500);
+  }
+  await check(svc.url);
+  await svc.stop();
+
+  // The stores themselves: nothing pending, and every document's chunks are all in LanceDB.
+  const sqlite = new Database(join(data, 'meta.sqlite'), { readonly: true });
+  const docs = sqlite.prepare('select id, owner, chunk_count as n, state from documents').all() as Array<{ id: string; owner: string; n: number; state: string }>;
+  const chunkRows = sqlite.prepare('select count(*) as n from chunks').get() as { n: number };
+  sqlite.close();
+  expect(docs.filter((d) => d.state !== 'ready')).toEqual([]);
+  const table = await (await lancedb(join(data, 'vectors'))).openTable(CHUNKS_TABLE);
+  const vectors = await table.countRows();
+  expect(vectors).toBe(docs.reduce((n, d) => n + d.n, 0));
+  expect(chunkRows.n).toBe(vectors);
+  expect(readdirSync(join(data, 'spool'))).toEqual([]);
+
+  report('crash', {
+    trials: stats.trials, acknowledged_uploads: stats.acknowledged, uploads_in_flight_at_kills: stats.in_flight_at_kill,
+    resumed_and_completed_uploads: stats.resumed_ok, documents: docs.length, chunks: vectors, listed_documents_checked: stats.listed_checked,
+    restart_to_listening_ms: { p50: Math.round(stats.restarts_ms.sort((a, b) => a - b)[Math.floor(stats.restarts_ms.length / 2)]!), max: Math.round(Math.max(...stats.restarts_ms)) },
+    half_visible_documents: 0, lost_acknowledged_uploads: 0, seconds: Math.round((performance.now() - started) / 1000),
+  });
+});
