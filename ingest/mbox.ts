@@ -39,7 +39,6 @@ export async function* splitMbox(
   let started = false;
   let index = 0;
   let prevBlank = true;
-  let carry: Buffer = Buffer.alloc(0);
 
   function* finish(): Generator<MboxItem> {
     if (!started) return;
@@ -69,39 +68,58 @@ export async function* splitMbox(
     size += line.length;
   }
 
-  for await (const chunk of stream) {
-    let buf: Buffer = carry.length ? Buffer.concat([carry, Buffer.from(chunk)]) : Buffer.from(chunk);
-    let start = 0;
-    for (let nl = buf.indexOf(NL, start); nl >= 0; nl = buf.indexOf(NL, start)) {
-      const line = buf.subarray(start, nl);
-      if (prevBlank && isSeparator(line)) {
-        yield* finish();
-        started = true;
-      } else if (started) {
-        push(buf.subarray(start, nl + 1));
-      } else if (!isBlank(line)) {
-        throw new ParseError('format_mismatch', 'an mbox starts with a "From " separator line');
-      }
-      prevBlank = isBlank(line);
-      start = nl + 1;
-    }
-    carry = Buffer.from(buf.subarray(start)); // copy: do not pin the whole chunk
-    // A single line longer than a message may be cannot be a separator: spill it.
-    if (carry.length > maxMessageBytes) {
-      if (!started) throw new ParseError('format_mismatch', 'an mbox starts with a "From " separator line');
-      push(carry);
-      carry = Buffer.alloc(0);
+  // The unfinished line, kept as parts: appending to one buffer would copy it again for every chunk.
+  let carry: Buffer[] = [];
+  let carried = 0;
+  // Inside a line that was spilled for being longer than a message can be: its rest is never a separator.
+  let spilled = false;
+
+  function* line(withNl: Buffer): Generator<MboxItem> {
+    const text = withNl.length && withNl[withNl.length - 1] === NL ? withNl.subarray(0, withNl.length - 1) : withNl;
+    if (spilled) {
+      push(withNl);
+      spilled = false;
       prevBlank = false;
+      return;
     }
-    buf = carry;
-  }
-  if (carry.length) {
-    if (prevBlank && isSeparator(carry)) {
+    if (prevBlank && isSeparator(text)) {
       yield* finish();
       started = true;
-    } else if (started) push(carry);
-    else if (!isBlank(carry)) throw new ParseError('format_mismatch', 'an mbox starts with a "From " separator line');
+    } else if (started) {
+      push(withNl);
+    } else if (!isBlank(text)) {
+      throw new ParseError('format_mismatch', 'an mbox starts with a "From " separator line');
+    }
+    prevBlank = isBlank(text);
   }
+
+  for await (const raw of stream) {
+    const chunk = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    let start = 0;
+    for (let nl = chunk.indexOf(NL, start); nl >= 0; nl = chunk.indexOf(NL, start)) {
+      const piece = chunk.subarray(start, nl + 1);
+      const whole = carried ? Buffer.concat([...carry, piece]) : piece;
+      carry = [];
+      carried = 0;
+      yield* line(whole);
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      const rest = Buffer.from(chunk.subarray(start)); // copy: do not pin the whole chunk
+      carry.push(rest);
+      carried += rest.length;
+    }
+    // A line longer than a message may be cannot be a separator: spill it.
+    if (carried > maxMessageBytes) {
+      if (!started) throw new ParseError('format_mismatch', 'an mbox starts with a "From " separator line');
+      for (const part of carry) push(part);
+      carry = [];
+      carried = 0;
+      spilled = true;
+      prevBlank = false;
+    }
+  }
+  if (carried) yield* line(Buffer.concat(carry));
   if (!started) throw new ParseError('empty', 'mbox holds no messages');
   yield* finish();
 }

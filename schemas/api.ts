@@ -46,7 +46,11 @@ export const RequestMeta = z.object({
 }).strict();
 export type RequestMeta = z.infer<typeof RequestMeta>;
 
-export const UploadMeta = RequestMeta.extend({ collection: CollectionName.optional() }).strict();
+export const UploadMeta = RequestMeta.extend({
+  collection: CollectionName.optional(),
+  /** false: answer as soon as the upload is authenticated and queued (`UploadQueued`); poll `POST /v1/uploads`. */
+  wait: z.boolean().default(true),
+}).strict();
 export type UploadMeta = z.infer<typeof UploadMeta>;
 
 /** Sealed `type` of each operation's envelope. */
@@ -104,6 +108,10 @@ export const UploadReply = z.object({
   failed: z.array(z.object({ source: z.string(), error: z.string() })),
 });
 export type UploadReply = z.infer<typeof UploadReply>;
+
+/** The answer to an upload sent with `wait: false`. */
+export const UploadQueued = z.object({ upload_id: z.string(), state: z.literal('queued') });
+export type UploadQueued = z.infer<typeof UploadQueued>;
 
 export const UploadsBody = z.object({ limit: z.number().int().min(1).max(1000).default(100) }).strict();
 /** An upload as the queue knows it: `result` once done, `error` once failed. */

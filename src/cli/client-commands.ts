@@ -12,6 +12,7 @@ import { AttestationPolicy } from '../../schemas/attestation.js';
 import type { Permit } from '../../schemas/api.js';
 import { collateralSource, DEFAULT_PCCS_URL } from '../client/collateral.js';
 import { createIdentity, loadIdentity, signPermit } from '../client/identity.js';
+import { streamingFetch } from '../client/node-fetch.js';
 import { PragClient, ServiceError } from '../client/session.js';
 import { findFiles } from './files.js';
 import { printHits } from './query-command.js';
@@ -35,7 +36,7 @@ export async function connect(flags: ConnectFlags): Promise<PragClient> {
   const policy = flags.policy ? AttestationPolicy.parse(JSON.parse(await readFile(flags.policy, 'utf8'))) : undefined;
   const pccsUrl = flags.pccsUrl ?? policy?.pccs_url ?? process.env.PRAG_PCCS_URL ?? DEFAULT_PCCS_URL;
   return PragClient.connect(flags.url.replace(/\/+$/, ''), {
-    policy, allowInsecureDev: flags.allowInsecureDev, collateral: collateralSource({ pccsUrl, cacheDir: cacheDir() }),
+    policy, allowInsecureDev: flags.allowInsecureDev, collateral: collateralSource({ pccsUrl, cacheDir: cacheDir() }), fetch: streamingFetch,
   });
 }
 
@@ -90,7 +91,9 @@ export async function uploadCommand(paths: string[], opts: IdentityFlags & { col
         }
       }
       try {
-        const reply = await client.upload(permit, { name: basename(f.path), size: f.size, bytes: bytes(), collection: opts.collection });
+        // Queued, then followed: a large archive may take longer to ingest than an HTTP request should stay open.
+        const queued = await client.enqueueUpload(permit, { name: basename(f.path), size: f.size, bytes: bytes(), collection: opts.collection });
+        const reply = await client.waitForUpload(permit, queued.upload_id);
         results.push({ path: f.path, ...reply });
         failures += reply.failed.length;
       } catch (e) {

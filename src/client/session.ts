@@ -5,7 +5,7 @@
  */
 import { randomBytes } from '@noble/hashes/utils.js';
 import {
-  ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE, REQUEST_TYPES, type AccessEntry, type UploadStatus, type CollectionSummary, type DocumentSummary, type SharesReply, type Permit, type SearchReply, type UploadReply,
+  ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE, REQUEST_TYPES, type AccessEntry, type UploadQueued, type UploadStatus, type CollectionSummary, type DocumentSummary, type SharesReply, type Permit, type SearchReply, type UploadReply,
 } from '../../schemas/api.js';
 import type { SearchRequest } from '../../schemas/search.js';
 import { ChatFrame, type ChatRequest, type Conversation, type ConversationSummary } from '../../schemas/chat.js';
@@ -96,8 +96,26 @@ export class PragClient {
     return this.call<T>(path, type, '', bytes.length, bytes, this.meta(permit));
   }
 
+  /** Uploads and waits for the ingest: for files that ingest in minutes, not hours. */
   upload(permit: Permit, input: UploadInput): Promise<UploadReply> {
     return this.call('/v1/documents', REQUEST_TYPES.upload, input.name, input.size, input.bytes, this.meta(permit, input.collection ? { collection: input.collection } : {}));
+  }
+
+  /** Uploads; answers once the service has it (authenticated, spooled, queued). `waitForUpload` follows it. */
+  enqueueUpload(permit: Permit, input: UploadInput): Promise<UploadQueued> {
+    return this.call('/v1/documents', REQUEST_TYPES.upload, input.name, input.size, input.bytes, this.meta(permit, { wait: false, ...(input.collection ? { collection: input.collection } : {}) }));
+  }
+
+  /** Polls the service's upload queue until the upload is ingested (or failed). */
+  async waitForUpload(permit: Permit, uploadId: string, options: { maxIntervalMs?: number; signal?: AbortSignal } = {}): Promise<UploadReply> {
+    for (let interval = 100; ; interval = Math.min(options.maxIntervalMs ?? 2000, interval * 1.5)) {
+      options.signal?.throwIfAborted();
+      const status = (await this.uploads(permit, 1000)).uploads.find((u) => u.upload_id === uploadId);
+      if (!status) throw new ServiceError(404, 'upload_not_found', 'the service does not know this upload');
+      if (status.state === 'done' && status.result) return status.result;
+      if (status.state === 'failed') throw new ServiceError(422, status.error?.code ?? 'upload_failed', status.error?.message ?? 'the upload failed');
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
   }
 
   /** Recent uploads and what became of them (an upload interrupted by a restart finishes afterwards). */

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { formatOf } from '../../ingest/index.js';
 import {
   AuditBody, CollectionCreateBody, CollectionMoveBody, CollectionRenameBody, DeleteBody, EmptyBody, ForgetMeBody, ListBody,
-  REQUEST_TYPES, RequestMeta, RevokePermitBody, SearchBody, ShareGrantBody, ShareRevokeBody, UploadMeta, UploadsBody, type UploadReply,
+  REQUEST_TYPES, RequestMeta, RevokePermitBody, SearchBody, ShareGrantBody, ShareRevokeBody, UploadMeta, UploadsBody, type UploadQueued, type UploadReply,
 } from '../../schemas/api.js';
 import type { SearchHit, SearchRequest } from '../../schemas/search.js';
 import { ChatRequest, Conversation, ConversationGetBody, type ChatFrame, type ConversationSummary } from '../../schemas/chat.js';
@@ -252,7 +252,7 @@ export class PragService {
    * answers once it is ingested. Nothing is recorded for an upload that fails
    * before it is queued.
    */
-  async upload(body: AsyncIterable<Uint8Array>): Promise<Answer<UploadReply>> {
+  async upload(body: AsyncIterable<Uint8Array>): Promise<Answer<UploadReply | UploadQueued>> {
     const spool = this.uploads.spool();
     let queued = false;
     try {
@@ -276,8 +276,12 @@ export class PragService {
       const existing = this.collections.find(owner, collectionName)?.id;
       const collection = existing ?? this.collections.create(owner, collectionName);
       queued = true;
-      const reply = await this.uploads.enqueue({ id: spool.id, owner, collection, name, size }, !existing);
-      return { reply: envelope.reply, value: reply };
+      const done = this.uploads.enqueue({ id: spool.id, owner, collection, name, size }, !existing);
+      if (!meta.wait) {
+        done.catch(() => undefined); // the outcome is kept for POST /v1/uploads
+        return { reply: envelope.reply, value: { upload_id: spool.id, state: 'queued' } };
+      }
+      return { reply: envelope.reply, value: await done };
     } catch (e) {
       if (!queued) await spool.discard();
       if (e instanceof EnvelopeError) envelopeFailure(e);

@@ -30,9 +30,9 @@ export interface TestUser {
 }
 
 /** A new wallet, connected (dev evidence accepted) with a permit for the service. */
-export async function testUser(url: string, permitName = 'prag-test'): Promise<TestUser> {
+export async function testUser(url: string, permitName = 'prag-test', fetchImpl?: typeof fetch): Promise<TestUser> {
   const wallet = new Wallet();
-  const client = await PragClient.connect(url, { allowInsecureDev: true });
+  const client = await PragClient.connect(url, { allowInsecureDev: true, fetch: fetchImpl });
   const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: permitName });
   return { wallet, address: wallet.address, permit, client };
 }
