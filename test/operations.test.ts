@@ -1,5 +1,5 @@
 /** Operations: readiness, metrics without user data, log redaction, rate limits, quotas, graceful shutdown. */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { signPermit } from '../src/client/identity.js';
@@ -88,6 +88,7 @@ describe('graceful shutdown', () => {
     const svc = await startTestService(`${dir.path}/abort`, { shutdownGraceMs: 0 });
     const { user, upload } = await inFlight(svc);
     await svc.close();
+    writeFileSync(join(`${dir.path}/abort`, 'spool', 'cut-off-while-receiving.envelope'), 'partial'); // as a crash mid-receive leaves
     await expect(upload).rejects.toThrow();
     const again = await startTestService(`${dir.path}/abort`);
     try {

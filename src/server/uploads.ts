@@ -10,7 +10,7 @@
  * is kept, sealed under the owner's key, for `POST /v1/uploads`.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, openSync, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, openSync, readdirSync, rmSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -120,9 +120,15 @@ export class UploadQueue {
     });
   }
 
-  /** Queues what a previous run left queued (spooled, not yet ingested). */
+  /**
+   * Queues what a previous run left queued (spooled, not yet ingested), and
+   * removes spool files with no queued upload: uploads a crash cut off while
+   * they were being received, never acknowledged.
+   */
   resume(): number {
     const rows = this.deps.engine.meta.queuedUploads();
+    const queued = new Set(rows.map((r) => Spool.pathOf(this.dir, r.id)));
+    for (const file of readdirSync(this.dir)) if (!queued.has(join(this.dir, file))) rmSync(join(this.dir, file), { force: true });
     for (const row of rows) this.push({ row, createdCollection: false });
     if (rows.length) this.deps.log.info({ uploads: rows.length }, 'resuming queued uploads');
     return rows.length;
