@@ -128,6 +128,23 @@ describe('graceful shutdown', () => {
     }
   }, 180_000);
 
+  test('forget-me while the user\'s upload is being ingested cancels it: nothing of theirs is left', async () => {
+    const svc = await startTestService(`${dir.path}/forget`);
+    try {
+      const { user, upload } = await inFlight(svc);
+      await user.client.forgetMe(user.permit, user.address);
+      await expect(upload).rejects.toMatchObject({ code: 'upload_cancelled' });
+      const owner = svc.service.ownerId(user.address);
+      expect(svc.service.engine.meta.wrappedKey(owner)).toBeUndefined(); // (reading their listing below would make a new key)
+      expect(svc.service.engine.meta.documentIdsOf(owner)).toEqual([]);
+      expect(svc.service.engine.meta.chunkCount()).toBe(0);
+      expect(svc.service.engine.meta.uploadsOf(owner, 10)).toEqual([]);
+      expect(readdirSync(join(`${dir.path}/forget`, 'spool'))).toEqual([]);
+    } finally {
+      await svc.close();
+    }
+  }, 180_000);
+
   test('within the grace period the ingest finishes, its client gets the answer, and the documents are there after restart', async () => {
     const svc = await startTestService(`${dir.path}/finish`, { shutdownGraceMs: 120_000 });
     const { user, upload } = await inFlight(svc);

@@ -515,7 +515,7 @@ export class PragService {
     return this.request(body, REQUEST_TYPES.forgetMe, ForgetMeBody, async ({ identity, owner }, { confirm }) => {
       if (confirm !== identity.address) throw new ApiError(400, 'confirmation_mismatch', 'confirm must be your own address');
       const documents = this.engine.meta.documentIdsOf(owner).length;
-      this.uploads.forget(owner);
+      await this.uploads.forget(owner);
       await this.engine.forgetOwner(owner);
       this.keyring.forget(owner);
       return { forgotten: identity.address, documents };

@@ -86,7 +86,7 @@ const sealContext = (id: string, what: 'name' | 'result') => `upload-${what}:${i
 export class UploadQueue {
   private readonly dir: string;
   private readonly jobs: Job[] = [];
-  private running: Job | undefined;
+  private running: { job: Job; cancel: AbortController; settled: Promise<void> } | undefined;
   private closed = false;
   private spooledBytes = 0;
 
@@ -151,8 +151,13 @@ export class UploadQueue {
     });
   }
 
-  /** Drops an owner's queued uploads and their spool files (forget-me). */
-  forget(owner: string): void {
+  /** Drops an owner's uploads, queued or running (rolled back), and their spool files (forget-me). */
+  async forget(owner: string): Promise<void> {
+    const running = this.running;
+    if (running?.job.row.owner === owner) {
+      running.cancel.abort(new ApiError(409, 'upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'));
+      await running.settled;
+    }
     for (let i = this.jobs.length - 1; i >= 0; i--) {
       if (this.jobs[i]!.row.owner !== owner) continue;
       const [job] = this.jobs.splice(i, 1);
@@ -177,11 +182,13 @@ export class UploadQueue {
     if (this.running || this.closed) return;
     const job = this.jobs.shift();
     if (!job) return;
-    this.running = job;
+    const cancel = new AbortController();
+    let settle!: () => void;
+    this.running = { job, cancel, settled: new Promise<void>((resolve) => { settle = resolve; }) };
     this.deps.metrics.ingestQueue.set({ state: 'queued' }, this.jobs.length);
     this.deps.metrics.ingestQueue.set({ state: 'running' }, 1);
     try {
-      const reply = await this.ingest(job.row);
+      const reply = await this.ingest(job.row, cancel.signal);
       this.finish(job, 'done', { result: reply });
       job.waiter?.resolve(reply);
     } catch (e) {
@@ -198,6 +205,7 @@ export class UploadQueue {
       }
     } finally {
       this.running = undefined;
+      settle();
       this.deps.metrics.ingestQueue.set({ state: 'running' }, 0);
       void this.next();
     }
@@ -210,7 +218,7 @@ export class UploadQueue {
   }
 
   /** Re-opens the spooled envelope (authenticated again, segment by segment) and ingests it, all or nothing. */
-  private async ingest(row: UploadRow): Promise<UploadReply> {
+  private async ingest(row: UploadRow, cancel: AbortSignal): Promise<UploadReply> {
     const { serviceKey, maxPayloadBytes, maxFileBytes } = this.options;
     const envelope = await openEnvelope(serviceKey.secret, serviceKey.public, createReadStream(Spool.pathOf(this.dir, row.id)), { maxPayloadBytes });
     const name = envelope.header.name;
@@ -232,7 +240,9 @@ export class UploadQueue {
       file = { path: name, size, readBytes: async () => bytes, stream: async function* () { yield bytes; } };
     }
     const { engine, metrics } = this.deps;
-    const report = await this.deps.tracked((signal) => engine.ingest([file], { owner: row.owner, collection: row.collection, atomic: true, maintain: false, signal }));
+    const report = await this.deps.tracked((signal) => engine.ingest([file], {
+      owner: row.owner, collection: row.collection, atomic: true, maintain: false, signal: AbortSignal.any([signal, cancel]),
+    }));
     metrics.ingested.inc(report.documents);
     metrics.ingestedChunks.inc(report.chunks);
     metrics.parseFailures.inc(report.failed.length);
