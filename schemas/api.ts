@@ -173,7 +173,3 @@ export const AccessEntry = z.object({
   chunk_ids: z.array(z.string()),
 });
 export type AccessEntry = z.infer<typeof AccessEntry>;
-
-/** Every error the service returns, plaintext: codes and messages, never user content. */
-export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-export type ErrorBody = z.infer<typeof ErrorBody>;

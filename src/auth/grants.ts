@@ -12,7 +12,7 @@ import type { SearchScope } from '../store/filter.js';
 import type { Collections } from '../store/collections.js';
 import type { Keyring } from '../store/keyring.js';
 import type { GrantRow, MetaStore } from '../store/meta.js';
-import { ApiError } from '../server/errors.js';
+import { PragError } from '../errors.js';
 
 /** A bech32 `secret1…` account address (20-byte hash). */
 export function isSecretAddress(address: string): boolean {
@@ -41,14 +41,14 @@ export class Grants {
   ) {}
 
   grant(owner: { id: string; address: string }, grantee: string, what: { collection?: string; docIds?: string[]; expiresAt?: number }, now = Date.now()): string {
-    if (!isSecretAddress(grantee)) throw new ApiError(400, 'grantee_invalid', 'grants go to a secret1… account address');
-    if (grantee === owner.address) throw new ApiError(400, 'grantee_invalid', 'you cannot grant to yourself');
-    if ((what.collection === undefined) === (what.docIds === undefined)) throw new ApiError(400, 'grant_scope_invalid', 'grant either a collection or a list of documents');
-    if (what.expiresAt !== undefined && what.expiresAt <= now) throw new ApiError(400, 'grant_expiry_invalid', 'the expiry is in the past');
+    if (!isSecretAddress(grantee)) throw new PragError('grantee_invalid', 'grants go to a secret1… account address');
+    if (grantee === owner.address) throw new PragError('grantee_invalid', 'you cannot grant to yourself');
+    if ((what.collection === undefined) === (what.docIds === undefined)) throw new PragError('grant_scope_invalid', 'grant either a collection or a list of documents');
+    if (what.expiresAt !== undefined && what.expiresAt <= now) throw new PragError('grant_expiry_invalid', 'the expiry is in the past');
     const collectionId = what.collection === undefined ? null : this.collections.resolve(owner.id, what.collection, false);
     if (what.docIds) {
       const missing = what.docIds.filter((id) => this.meta.documentStates(owner.id, [id]).get(id) !== 'ready');
-      if (missing.length) throw new ApiError(404, 'document_not_found', `${missing.length} of the documents are not yours`);
+      if (missing.length) throw new PragError('document_not_found', `${missing.length} of the documents are not yours`);
     }
     const granteeId = this.ownerId(grantee);
     const id = randomBytes(16).toString('hex');
@@ -62,11 +62,11 @@ export class Grants {
 
   /** Revokes the owner's grants to `grantee` (for one collection, or all); returns how many. */
   revoke(ownerId: string, grantee: string, collection?: string): number {
-    if (!isSecretAddress(grantee)) throw new ApiError(400, 'grantee_invalid', 'grants go to a secret1… account address');
+    if (!isSecretAddress(grantee)) throw new PragError('grantee_invalid', 'grants go to a secret1… account address');
     const granteeId = this.ownerId(grantee);
     const collectionId = collection === undefined ? undefined : this.collections.resolve(ownerId, collection, false);
     const ids = this.meta.grantsGiven(ownerId).filter((g) => g.grantee === granteeId && (collectionId === undefined || g.collectionId === collectionId)).map((g) => g.id);
-    if (!ids.length) throw new ApiError(404, 'grant_not_found', 'no such grant');
+    if (!ids.length) throw new PragError('grant_not_found', 'no such grant');
     return this.meta.deleteGrants(ids);
   }
 

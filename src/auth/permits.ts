@@ -9,7 +9,7 @@
 import { base64PubkeyToAddress, validatePermit, type Permission } from './secretjs.js';
 import { Permit, PRAG_PERMISSION, PRAG_PERMIT_NAME } from '../../schemas/api.js';
 import { canonicalJson } from '../crypto/bytes.js';
-import { ApiError } from '../server/errors.js';
+import { PragError } from '../errors.js';
 
 export interface PermitRules {
   chainId: string;
@@ -24,7 +24,7 @@ export interface Identity {
 
 function parsePermit(input: unknown): Permit {
   const parsed = Permit.safeParse(input);
-  if (!parsed.success) throw new ApiError(400, 'permit_malformed', `permit is not a SNIP-24 permit: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success) throw new PragError('permit_malformed', `permit is not a SNIP-24 permit: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
 }
 
@@ -32,23 +32,23 @@ function parsePermit(input: unknown): Permit {
 function verifySigned(permit: Permit, rules: Omit<PermitRules, 'isRevoked'>): Identity {
   const { params } = permit;
   if (!PRAG_PERMIT_NAME.test(params.permit_name)) {
-    throw new ApiError(400, 'permit_name_invalid', 'PRAG permit names start with "prag-" and hold 1-59 letters, digits, dots, dashes or underscores');
+    throw new PragError('permit_name_invalid', 'PRAG permit names start with "prag-" and hold 1-59 letters, digits, dots, dashes or underscores');
   }
-  if (params.chain_id !== rules.chainId) throw new ApiError(401, 'permit_wrong_chain', `permit is for chain "${params.chain_id}", this service accepts "${rules.chainId}"`);
+  if (params.chain_id !== rules.chainId) throw new PragError('permit_wrong_chain', `permit is for chain "${params.chain_id}", this service accepts "${rules.chainId}"`);
   if (!params.allowed_tokens.includes(rules.serviceId)) {
-    throw new ApiError(401, 'permit_wrong_service', `permit does not name this service (${rules.serviceId}) in allowed_tokens`);
+    throw new PragError('permit_wrong_service', `permit does not name this service (${rules.serviceId}) in allowed_tokens`);
   }
-  if (!params.permissions.includes(PRAG_PERMISSION)) throw new ApiError(401, 'permit_permission_missing', `permit does not grant "${PRAG_PERMISSION}"`);
+  if (!params.permissions.includes(PRAG_PERMISSION)) throw new PragError('permit_permission_missing', `permit does not grant "${PRAG_PERMISSION}"`);
   let address: string;
   try {
     address = base64PubkeyToAddress(permit.signature.pub_key.value, 'secret');
   } catch {
-    throw new ApiError(400, 'permit_malformed', 'permit public key is not a compressed secp256k1 key');
+    throw new PragError('permit_malformed', 'permit public key is not a compressed secp256k1 key');
   }
   try {
     validatePermit(permit, address, rules.serviceId, [PRAG_PERMISSION as Permission], true);
   } catch (e) {
-    throw new ApiError(401, 'permit_signature_invalid', `permit signature does not verify (${(e as Error).name})`);
+    throw new PragError('permit_signature_invalid', `permit signature does not verify (${(e as Error).name})`);
   }
   return { address, permitName: params.permit_name };
 }
@@ -73,7 +73,7 @@ export class PermitVerifier {
     this.verified.set(key, identity);
     if (this.verified.size > this.capacity) this.verified.delete(this.verified.keys().next().value!);
     if (this.rules.isRevoked(identity.address, identity.permitName)) {
-      throw new ApiError(401, 'permit_revoked', `permit "${identity.permitName}" was revoked by its owner`);
+      throw new PragError('permit_revoked', `permit "${identity.permitName}" was revoked by its owner`);
     }
     return identity;
   }

@@ -6,7 +6,7 @@
  * In memory: a restart forgets seen nonces, which is why the window is short.
  */
 import { REQUEST_MAX_AGE_MS } from '../../schemas/api.js';
-import { ApiError } from '../server/errors.js';
+import { PragError } from '../errors.js';
 
 export class ReplayGuard {
   private readonly seen = new Map<string, number>();
@@ -16,11 +16,11 @@ export class ReplayGuard {
   check(address: string, nonce: string, ts: number): void {
     const now = this.now();
     if (Math.abs(now - ts) > this.maxAgeMs) {
-      throw new ApiError(401, 'request_expired', `request timestamp is more than ${this.maxAgeMs / 1000} s from the service clock`);
+      throw new PragError('request_expired', `request timestamp is more than ${this.maxAgeMs / 1000} s from the service clock`);
     }
     this.prune(now);
     const key = `${address}/${nonce}`;
-    if (this.seen.has(key)) throw new ApiError(409, 'request_replayed', 'this request was already received (replayed nonce)');
+    if (this.seen.has(key)) throw new PragError('request_replayed', 'this request was already received (replayed nonce)');
     this.seen.set(key, now);
   }
 

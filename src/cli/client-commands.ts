@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { AttestationPolicy } from '../../schemas/attestation.js';
 import type { Permit } from '../../schemas/api.js';
-import { collateralSource, DEFAULT_PCCS_URL } from '../client/collateral.js';
+import { collateralSource, DEFAULT_PCCS_URL } from '../attest/collateral.js';
 import { createIdentity, loadIdentity, signPermit } from '../client/identity.js';
 import { streamingFetch } from '../client/node-fetch.js';
 import { PragClient, ServiceError } from '../client/session.js';

@@ -12,7 +12,7 @@ import { ChatFrame, type ChatRequest, type Conversation, type ConversationSummar
 import { chunksOf } from '../crypto/byte-reader.js';
 import { bytesToHex, utf8ToBytes } from '../crypto/bytes.js';
 import { sealEnvelope } from '../crypto/envelope.js';
-import { verifyAttestation, type VerifiedService, type VerifyOptions } from './verify/attestation.js';
+import { verifyAttestation, type VerifiedService, type VerifyOptions } from '../attest/attestation.js';
 
 export class ServiceError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {

@@ -6,7 +6,7 @@
  * (`GET /docker-compose`); since SecretVM v0.0.32 report_data[0:32] =
  * SHA-256(SubjectPublicKeyInfo DER) of that TLS certificate (older images:
  * SHA-256 of the certificate DER). The quote is verified with the same code
- * that clients use to verify PRAG (src/client/verify). The inference
+ * that clients use to verify PRAG (src/attest). The inference
  * connection is then pinned to that key (src/llm/http.ts). Results are cached
  * per origin until the quote or the key changes; the quote is re-read after
  * `refreshMs`.
@@ -16,9 +16,9 @@ import type { AttestationPolicy } from '../../schemas/attestation.js';
 import type { AttestationMode, WorkerAttestation } from '../../schemas/chat.js';
 import { bytesToHex, equalBytes, hexToBytes } from '../crypto/bytes.js';
 import { sha256Hex } from '../crypto/receipt.js';
-import { checkSecretVmWorkload, matchMeasurements } from '../client/verify/attestation.js';
-import { AttestationError } from '../client/verify/errors.js';
-import { verifyTdQuote, type TdMeasurements } from '../client/verify/quote.js';
+import { checkSecretVmWorkload, matchMeasurements } from '../attest/attestation.js';
+import { AttestationError } from '../attest/errors.js';
+import { verifyTdQuote, type TdMeasurements } from '../attest/quote.js';
 import { httpRequest, type PeerKey } from './http.js';
 
 export interface WorkerAttestorOptions {

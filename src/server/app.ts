@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE } from '../../schemas/api.js';
 import { Nonce } from '../../schemas/attestation.js';
 import { chunksOf } from '../crypto/byte-reader.js';
-import { ApiError } from './errors.js';
+import { ERROR_STATUS } from '../../schemas/errors.js';
+import { PragError } from '../errors.js';
 import type { Answer, PragService, StreamedAnswer } from './service.js';
 
 type Handler = (body: AsyncIterable<Uint8Array>) => Promise<Answer<unknown>>;
@@ -18,9 +19,9 @@ const REPLY_HEADERS = { 'content-type': REPLY_MEDIA_TYPE, 'cache-control': 'no-s
 
 function envelopeBody(c: Context): AsyncIterable<Uint8Array> {
   const type = c.req.header('content-type')?.split(';')[0]?.trim();
-  if (type !== ENVELOPE_MEDIA_TYPE) throw new ApiError(415, 'unsupported_media_type', `send the envelope as ${ENVELOPE_MEDIA_TYPE}`);
+  if (type !== ENVELOPE_MEDIA_TYPE) throw new PragError('unsupported_media_type', `send the envelope as ${ENVELOPE_MEDIA_TYPE}`);
   const body = c.req.raw.body;
-  if (!body) throw new ApiError(400, 'envelope_malformed', 'request has no body');
+  if (!body) throw new PragError('envelope_malformed', 'request has no body');
   return chunksOf(body);
 }
 
@@ -88,7 +89,7 @@ export function createApp(service: PragService, log: Logger): Hono {
 
   app.get('/v1/attestation', async (c) => {
     const nonce = Nonce.safeParse(c.req.query('nonce') ?? '');
-    if (!nonce.success) throw new ApiError(400, 'nonce_invalid', nonce.error.issues[0]?.message ?? 'invalid nonce');
+    if (!nonce.success) throw new PragError('nonce_invalid', nonce.error.issues[0]?.message ?? 'invalid nonce');
     return c.json(await service.attestation(nonce.data), 200, { 'cache-control': 'no-store' });
   });
 
@@ -114,10 +115,12 @@ export function createApp(service: PragService, log: Logger): Hono {
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
   app.onError((err, c) => {
-    if (err instanceof ApiError) {
-      log.info({ code: err.code, status: err.status }, 'request refused');
+    if (err instanceof PragError) {
+      const status = ERROR_STATUS[err.code];
+      log.info({ code: err.code, status }, 'request refused');
       service.metrics.refused.inc({ code: err.code });
-      return c.json({ error: { code: err.code, message: err.message } }, err.status, err.headers);
+      const headers: Record<string, string> = err.retryAfterS === undefined ? {} : { 'retry-after': String(err.retryAfterS) };
+      return c.json({ error: { code: err.code, message: err.message } }, status, headers);
     }
     // Unknown failures may quote content in their messages: log the kind only.
     log.error({ error: err.name }, 'internal error');

@@ -4,7 +4,7 @@
  * `perMinute` up to `burst`. The table is bounded: when full, the buckets that
  * are back to full (idle addresses) are dropped first.
  */
-import { ApiError } from './errors.js';
+import { PragError } from '../errors.js';
 
 export interface RateLimitOptions {
   perMinute: number;
@@ -32,7 +32,7 @@ export class RateLimiter {
     bucket.at = now;
     if (bucket.tokens < 1) {
       this.buckets.set(address, bucket);
-      throw new ApiError(429, 'rate_limited', `too many requests from this address; retry in ${Math.ceil((1 - bucket.tokens) / rate / 1000)} s`, { 'retry-after': String(Math.ceil((1 - bucket.tokens) / rate / 1000)) });
+      throw new PragError('rate_limited', `too many requests from this address; retry in ${Math.ceil((1 - bucket.tokens) / rate / 1000)} s`, { retryAfterS: Math.ceil((1 - bucket.tokens) / rate / 1000) });
     }
     bucket.tokens -= 1;
     this.buckets.delete(address); // re-insert: Map order is least recently used first

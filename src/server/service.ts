@@ -46,7 +46,7 @@ import { Maintenance } from './maintenance.js';
 import { UploadQueue } from './uploads.js';
 import { Metrics } from './metrics.js';
 import { RateLimiter } from './limits.js';
-import { ApiError } from './errors.js';
+import { PragError } from '../errors.js';
 
 /** Largest JSON request payload. */
 const MAX_JSON_REQUEST_BYTES = 1024 * 1024;
@@ -60,7 +60,7 @@ export function teeProvider(config: ServiceConfig): TeeProvider {
 }
 
 function envelopeFailure(e: unknown): never {
-  if (e instanceof EnvelopeError) throw new ApiError(e.code === 'envelope_too_large' ? 413 : 400, e.code, e.message);
+  if (e instanceof EnvelopeError) throw new PragError(e.code, e.message, { cause: e });
   throw e;
 }
 
@@ -189,7 +189,7 @@ export class PragService {
     const timedOut = await Promise.race([settled.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), graceMs); })]);
     clearTimeout(timer);
     const left = [...this.ingests];
-    for (const [ctl] of left) ctl.abort(new ApiError(503, 'shutting_down', 'the service is shutting down; the upload was rolled back'));
+    for (const [ctl] of left) ctl.abort(new PragError('shutting_down', 'the service is shutting down; the upload was rolled back'));
     await Promise.allSettled(left.map(([, p]) => p));
     return { finished: pending.length - (timedOut ? left.length : 0), aborted: timedOut ? left.length : 0 };
   }
@@ -231,14 +231,14 @@ export class PragService {
    * is stored before this returns.
    */
   async authorize<M extends RequestMeta>(body: AsyncIterable<Uint8Array>, expectedType: string, metaSchema: z.ZodType<M>): Promise<Authorized<M>> {
-    if (this.draining) throw new ApiError(503, 'shutting_down', 'the service is shutting down; retry shortly', { 'retry-after': '5' });
+    if (this.draining) throw new PragError('shutting_down', 'the service is shutting down; retry shortly', { retryAfterS: 5 });
     const envelope = await openEnvelope(this.keys.x25519.secret, this.keys.x25519.public, body, { maxPayloadBytes: this.config.maxUploadBytes })
       .catch(envelopeFailure);
     if (envelope.header.type !== expectedType) {
-      throw new ApiError(400, 'request_type_mismatch', `this endpoint takes ${expectedType}, the envelope holds ${envelope.header.type}`);
+      throw new PragError('request_type_mismatch', `this endpoint takes ${expectedType}, the envelope holds ${envelope.header.type}`);
     }
     const parsed = metaSchema.safeParse(envelope.header.meta);
-    if (!parsed.success) throw new ApiError(400, 'request_meta_invalid', `request metadata: ${firstIssue(parsed.error)}`);
+    if (!parsed.success) throw new PragError('request_meta_invalid', `request metadata: ${firstIssue(parsed.error)}`);
     const meta = parsed.data;
     const identity = this.permits.verify(meta.permit);
     this.limiter.take(identity.address);
@@ -259,16 +259,16 @@ export class PragService {
       const { owner, meta, envelope } = await this.authorize(spool.tee(body), REQUEST_TYPES.upload, UploadMeta);
       const name = envelope.header.name;
       if (!name || /[\\/\0]/.test(name) || name === '.' || name === '..') {
-        throw new ApiError(400, 'upload_name_invalid', 'uploads carry a bare file name (no path separators)');
+        throw new PragError('upload_name_invalid', 'uploads carry a bare file name (no path separators)');
       }
       const format = formatOf(name);
-      if (!format) throw new ApiError(415, 'unsupported_format', `no parser for "${name.includes('.') ? name.slice(name.lastIndexOf('.')) : name}" files`);
+      if (!format) throw new PragError('unsupported_format', `no parser for "${name.includes('.') ? name.slice(name.lastIndexOf('.')) : name}" files`);
       const size = envelope.header.size;
-      if (format !== 'mbox' && size > this.maxFileBytes) throw new ApiError(413, 'too_large', `file is ${size} bytes (limit ${this.maxFileBytes})`);
+      if (format !== 'mbox' && size > this.maxFileBytes) throw new PragError('too_large', `file is ${size} bytes (limit ${this.maxFileBytes})`);
       const usage = this.engine.meta.usage(owner);
       const { quota } = this.config;
-      if (usage.documents >= quota.documents) throw new ApiError(403, 'quota_exceeded', `you store ${usage.documents} documents, the most this service keeps per user`);
-      if (usage.bytes + size > quota.bytes) throw new ApiError(403, 'quota_exceeded', `this upload (${size} bytes) would take your storage past ${quota.bytes} bytes (${usage.bytes} used)`);
+      if (usage.documents >= quota.documents) throw new PragError('quota_exceeded', `you store ${usage.documents} documents, the most this service keeps per user`);
+      if (usage.bytes + size > quota.bytes) throw new PragError('quota_exceeded', `this upload (${size} bytes) would take your storage past ${quota.bytes} bytes (${usage.bytes} used)`);
       this.uploads.checkCapacity(size);
       for await (const _ of envelope.payload) { /* authenticated segment by segment as it is spooled */ }
       await spool.finish();
@@ -300,16 +300,16 @@ export class PragService {
 
   /** The parsed request and the exact payload bytes (which a receipt's request hash covers). */
   private async jsonWithBytes<T>(envelope: OpenedEnvelope, schema: z.ZodType<T>): Promise<{ value: T; bytes: Uint8Array }> {
-    if (envelope.header.size > MAX_JSON_REQUEST_BYTES) throw new ApiError(413, 'request_too_large', `requests are at most ${MAX_JSON_REQUEST_BYTES} bytes`);
+    if (envelope.header.size > MAX_JSON_REQUEST_BYTES) throw new PragError('request_too_large', `requests are at most ${MAX_JSON_REQUEST_BYTES} bytes`);
     const bytes = await envelope.readAll().catch(envelopeFailure);
     let value: unknown;
     try {
       value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
     } catch {
-      throw new ApiError(400, 'request_invalid', 'request payload is not UTF-8 JSON');
+      throw new PragError('request_invalid', 'request payload is not UTF-8 JSON');
     }
     const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new ApiError(400, 'request_invalid', firstIssue(parsed.error));
+    if (!parsed.success) throw new PragError('request_invalid', firstIssue(parsed.error));
     return { value: parsed.data, bytes };
   }
 
@@ -407,13 +407,13 @@ export class PragService {
 
   getConversation(body: AsyncIterable<Uint8Array>) {
     return this.request(body, REQUEST_TYPES.conversationGet, ConversationGetBody, ({ owner }, { id }): Conversation => {
-      return this.conversations.get(owner, id) ?? ((): never => { throw new ApiError(404, 'conversation_not_found', 'no such conversation among yours'); })();
+      return this.conversations.get(owner, id) ?? ((): never => { throw new PragError('conversation_not_found', 'no such conversation among yours'); })();
     });
   }
 
   deleteConversation(body: AsyncIterable<Uint8Array>) {
     return this.request(body, REQUEST_TYPES.conversationDelete, ConversationGetBody, ({ owner }, { id }) => {
-      if (!this.engine.meta.deleteConversation(owner, id)) throw new ApiError(404, 'conversation_not_found', 'no such conversation among yours');
+      if (!this.engine.meta.deleteConversation(owner, id)) throw new PragError('conversation_not_found', 'no such conversation among yours');
       return { deleted: id };
     });
   }
@@ -445,7 +445,7 @@ export class PragService {
   delete(body: AsyncIterable<Uint8Array>) {
     return this.request(body, REQUEST_TYPES.delete, DeleteBody, async ({ owner }, { doc_id }) => {
       const deleted = await this.engine.deleteDocument(owner, doc_id);
-      if (!deleted) throw new ApiError(404, 'document_not_found', 'no such document among yours');
+      if (!deleted) throw new PragError('document_not_found', 'no such document among yours');
       await this.maintenance.afterWrite();
       return { deleted };
     });
@@ -481,7 +481,7 @@ export class PragService {
   moveDocuments(body: AsyncIterable<Uint8Array>) {
     return this.request(body, REQUEST_TYPES.collectionMove, CollectionMoveBody, async ({ owner }, { doc_ids, to }) => {
       const missing = doc_ids.filter((id) => this.engine.meta.documentStates(owner, [id]).get(id) !== 'ready');
-      if (missing.length) throw new ApiError(404, 'document_not_found', `${missing.length} of the documents are not yours`);
+      if (missing.length) throw new PragError('document_not_found', `${missing.length} of the documents are not yours`);
       const moved = await this.engine.moveDocuments(owner, doc_ids, this.collections.resolve(owner, to, true));
       await this.maintenance.afterWrite();
       return { moved };
@@ -513,7 +513,7 @@ export class PragService {
   /** Deletes everything of the requester and destroys their data key (crypto-shredding). */
   forgetMe(body: AsyncIterable<Uint8Array>) {
     return this.request(body, REQUEST_TYPES.forgetMe, ForgetMeBody, async ({ identity, owner }, { confirm }) => {
-      if (confirm !== identity.address) throw new ApiError(400, 'confirmation_mismatch', 'confirm must be your own address');
+      if (confirm !== identity.address) throw new PragError('confirmation_mismatch', 'confirm must be your own address');
       const documents = this.engine.meta.documentIdsOf(owner).length;
       await this.uploads.forget(owner);
       await this.engine.forgetOwner(owner);

@@ -20,7 +20,7 @@ import { EnvelopeError, openEnvelope } from '../crypto/envelope.js';
 import type { Engine } from '../engine/engine.js';
 import type { Keyring } from '../store/keyring.js';
 import type { UploadRow } from '../store/meta.js';
-import { ApiError } from './errors.js';
+import { PragError } from '../errors.js';
 import type { Maintenance } from './maintenance.js';
 import type { Metrics } from './metrics.js';
 
@@ -103,7 +103,7 @@ export class UploadQueue {
   checkCapacity(size: number): void {
     const queued = this.jobs.length + (this.running ? 1 : 0);
     if (queued >= this.options.maxJobs || this.spooledBytes + size > this.options.maxBytes) {
-      throw new ApiError(429, 'ingest_busy', `the ingest queue is full (${queued} uploads waiting); retry shortly`, { 'retry-after': '10' });
+      throw new PragError('ingest_busy', `the ingest queue is full (${queued} uploads waiting); retry shortly`, { retryAfterS: 10 });
     }
   }
 
@@ -137,7 +137,7 @@ export class UploadQueue {
   /** Stops taking jobs; the running one is aborted by the service's drain and stays queued. */
   close(): void {
     this.closed = true;
-    for (const job of this.jobs.splice(0)) job.waiter?.reject(new ApiError(503, 'shutting_down', 'the service is shutting down; the upload is saved and will be ingested after the restart (see POST /v1/uploads)'));
+    for (const job of this.jobs.splice(0)) job.waiter?.reject(new PragError('shutting_down', 'the service is shutting down; the upload is saved and will be ingested after the restart (see POST /v1/uploads)'));
   }
 
   list(owner: string, limit: number): UploadStatus[] {
@@ -155,14 +155,14 @@ export class UploadQueue {
   async forget(owner: string): Promise<void> {
     const running = this.running;
     if (running?.job.row.owner === owner) {
-      running.cancel.abort(new ApiError(409, 'upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'));
+      running.cancel.abort(new PragError('upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'));
       await running.settled;
     }
     for (let i = this.jobs.length - 1; i >= 0; i--) {
       if (this.jobs[i]!.row.owner !== owner) continue;
       const [job] = this.jobs.splice(i, 1);
       this.release(job!);
-      job!.waiter?.reject(new ApiError(409, 'upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'));
+      job!.waiter?.reject(new PragError('upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'));
     }
   }
 
@@ -192,11 +192,11 @@ export class UploadQueue {
       this.finish(job, 'done', { result: reply });
       job.waiter?.resolve(reply);
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'shutting_down') {
-        job.waiter?.reject(new ApiError(503, 'shutting_down', 'the service is shutting down; the upload is saved and will be ingested after the restart (see POST /v1/uploads)'));
+      if (e instanceof PragError && e.code === 'shutting_down') {
+        job.waiter?.reject(new PragError('shutting_down', 'the service is shutting down; the upload is saved and will be ingested after the restart (see POST /v1/uploads)'));
       } else {
-        const error = e instanceof ApiError ? { code: e.code, message: e.message } : { code: 'internal', message: 'the upload could not be ingested' };
-        if (!(e instanceof ApiError)) this.deps.log.error({ error: (e as Error).name }, 'ingest failed');
+        const error = e instanceof PragError ? { code: e.code, message: e.message } : { code: 'internal', message: 'the upload could not be ingested' };
+        if (!(e instanceof PragError)) this.deps.log.error({ error: (e as Error).name }, 'ingest failed');
         this.finish(job, 'failed', { error });
         if (job.createdCollection && !this.deps.engine.meta.collectionCounts(job.row.owner).get(job.row.collection)) {
           this.deps.engine.meta.deleteCollection(job.row.owner, job.row.collection); // nothing stays of a failed upload
@@ -235,7 +235,7 @@ export class UploadQueue {
       };
       file = { path: name, size, readBytes: () => Promise.reject(new Error('mbox is streamed')), stream };
     } else {
-      if (size > maxFileBytes) throw new ApiError(413, 'too_large', `file is ${size} bytes (limit ${maxFileBytes})`);
+      if (size > maxFileBytes) throw new PragError('too_large', `file is ${size} bytes (limit ${maxFileBytes})`);
       const bytes = await envelope.readAll();
       file = { path: name, size, readBytes: async () => bytes, stream: async function* () { yield bytes; } };
     }

@@ -4,7 +4,7 @@
  * moving documents is a relabel.
  */
 import { randomBytes } from 'node:crypto';
-import { ApiError } from '../server/errors.js';
+import { PragError } from '../errors.js';
 import type { Keyring } from './keyring.js';
 import type { CollectionRow, MetaStore } from './meta.js';
 
@@ -29,12 +29,12 @@ export class Collections {
   resolve(owner: string, name: string, create: boolean): string {
     const found = this.find(owner, name);
     if (found) return found.id;
-    if (!create) throw new ApiError(404, 'collection_not_found', 'you have no collection of that name');
+    if (!create) throw new PragError('collection_not_found', 'you have no collection of that name');
     return this.create(owner, name);
   }
 
   create(owner: string, name: string): string {
-    if (this.find(owner, name)) throw new ApiError(409, 'collection_exists', 'you already have a collection of that name');
+    if (this.find(owner, name)) throw new PragError('collection_exists', 'you already have a collection of that name');
     const id = randomBytes(16).toString('hex');
     this.meta.insertCollection({
       owner, id, nameTag: this.tag(owner, name), name: this.keyring.forOwner(owner).seal(name.normalize('NFC'), `collection:${id}`), createdAt: Date.now(),
@@ -44,8 +44,8 @@ export class Collections {
 
   rename(owner: string, from: string, to: string): void {
     const row = this.find(owner, from);
-    if (!row) throw new ApiError(404, 'collection_not_found', 'you have no collection of that name');
-    if (this.find(owner, to)) throw new ApiError(409, 'collection_exists', 'you already have a collection of that name');
+    if (!row) throw new PragError('collection_not_found', 'you have no collection of that name');
+    if (this.find(owner, to)) throw new PragError('collection_exists', 'you already have a collection of that name');
     this.meta.renameCollection(owner, row.id, this.tag(owner, to), this.keyring.forOwner(owner).seal(to.normalize('NFC'), `collection:${row.id}`));
   }
 

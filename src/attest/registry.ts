@@ -3,7 +3,7 @@
  * template_name,vm_type,artifacts_ver,mrtd,rtmr0,rtmr1,rtmr2,rootfs_data,host_id)
  * → measurement policy entries.
  */
-import { MeasurementEntry } from '../../../schemas/attestation.js';
+import { MeasurementEntry } from '../../schemas/attestation.js';
 
 export function parseTdxRegistry(csv: string): MeasurementEntry[] {
   const lines = csv.split(/\r?\n/).filter((l) => l.trim());

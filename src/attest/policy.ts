@@ -9,8 +9,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { parseDocument } from 'yaml';
 import { AttestationPolicy, type MeasurementEntry, type TcbStatus } from '../../schemas/attestation.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '../crypto/bytes.js';
-import type { TdMeasurements } from './verify/quote.js';
-import { expectedRtmr3 } from './verify/rtmr.js';
+import type { TdMeasurements } from './quote.js';
+import { expectedRtmr3 } from './rtmr.js';
 
 /** The token deploy/docker-compose.yaml holds where the image reference goes. */
 export const IMAGE_TOKEN = 'PRAG_IMAGE_PINNED_BY_DIGEST';

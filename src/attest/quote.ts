@@ -5,8 +5,8 @@
  * by dcap-qvl itself.
  */
 import { Quote, verify, type Collateral } from '@phala/dcap-qvl';
-import type { TcbStatus } from '../../../schemas/attestation.js';
-import { bytesToHex } from '../../crypto/bytes.js';
+import type { TcbStatus } from '../../schemas/attestation.js';
+import { bytesToHex } from '../crypto/bytes.js';
 import { AttestationError } from './errors.js';
 
 export interface TdMeasurements {

@@ -7,7 +7,7 @@
  *    each entry SHA-384(LE32(0x08000001) ‖ ":" ‖ name ‖ ":" ‖ payload).
  */
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
-import { concatBytes, utf8ToBytes } from '../../crypto/bytes.js';
+import { concatBytes, utf8ToBytes } from '../crypto/bytes.js';
 
 const RTMR_BYTES = 48;
 const DSTACK_EVENT_TYPE = new Uint8Array([0x01, 0x00, 0x00, 0x08]); // 0x08000001 little-endian

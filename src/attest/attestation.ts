@@ -7,10 +7,10 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { Collateral } from '@phala/dcap-qvl';
-import { AttestationResponse, type AttestationPolicy, type Evidence, type KeyStatement, type MeasurementEntry, type TcbStatus } from '../../../schemas/attestation.js';
-import { bytesToHex, equalBytes, hexToBytes, utf8ToBytes } from '../../crypto/bytes.js';
-import { keyId } from '../../crypto/envelope.js';
-import { statementBytes, tdxReportData, verifyNonceSignature, verifyStatementSignature } from '../../crypto/statement.js';
+import { AttestationResponse, type AttestationPolicy, type Evidence, type KeyStatement, type MeasurementEntry, type TcbStatus } from '../../schemas/attestation.js';
+import { bytesToHex, equalBytes, hexToBytes, utf8ToBytes } from '../crypto/bytes.js';
+import { keyId } from '../crypto/envelope.js';
+import { statementBytes, tdxReportData, verifyNonceSignature, verifyStatementSignature } from '../crypto/statement.js';
 import { AttestationError } from './errors.js';
 import { verifyTdQuote, type TdMeasurements } from './quote.js';
 import { expectedRtmr3 } from './rtmr.js';
