@@ -33,7 +33,11 @@ export interface Chunk {
   tokens: number;
 }
 
-interface Span { start: number; end: number; tokens: number }
+interface Span {
+  start: number;
+  end: number;
+  tokens: number;
+}
 
 const SPLITTERS: RegExp[] = [
   /\n\s*\n/g, // paragraphs
@@ -101,7 +105,15 @@ const CHARS_PER_TOKEN_CEILING = 8;
  * A span is counted once: its count is handed down when a split leaves it whole,
  * and a span too long to possibly fit is split without counting it at all.
  */
-function units(text: string, start: number, end: number, max: number, counter: TokenCounter, level = 0, known?: number): Span[] {
+function units(
+  text: string,
+  start: number,
+  end: number,
+  max: number,
+  counter: TokenCounter,
+  level = 0,
+  known?: number,
+): Span[] {
   const [s, e] = trimSpan(text, start, end);
   if (e <= s) return [];
   const tokens = known ?? (e - s <= max * CHARS_PER_TOKEN_CEILING ? counter.count(text.slice(s, e)) : Infinity);
@@ -134,7 +146,12 @@ function tail(text: string, span: Span, max: number, counter: TokenCounter): Spa
  * first starts with about `overlapTokens` of the previous one: its trailing
  * units when they are small enough, otherwise the tail of its last unit.
  */
-function pack(text: string, spans: Span[], { maxTokens, overlapTokens }: ChunkerOptions, counter: TokenCounter): Span[] {
+function pack(
+  text: string,
+  spans: Span[],
+  { maxTokens, overlapTokens }: ChunkerOptions,
+  counter: TokenCounter,
+): Span[] {
   const chunks: Span[] = [];
   let i = 0;
   let lead: Span | undefined;
@@ -143,7 +160,10 @@ function pack(text: string, spans: Span[], { maxTokens, overlapTokens }: Chunker
     let sum = lead?.tokens ?? 0;
     while (j < spans.length && sum + spans[j]!.tokens <= maxTokens) sum += spans[j++]!.tokens;
     if (j === i) {
-      if (lead) { lead = undefined; continue; } // the overlap does not fit beside the next unit: drop it
+      if (lead) {
+        lead = undefined;
+        continue;
+      } // the overlap does not fit beside the next unit: drop it
       j = i + 1;
     }
     const start = lead?.start ?? spans[i]!.start;
@@ -153,7 +173,10 @@ function pack(text: string, spans: Span[], { maxTokens, overlapTokens }: Chunker
       j--;
       tokens = counter.count(text.slice(start, spans[j - 1]!.end));
     }
-    if (tokens > maxTokens && lead) { lead = undefined; continue; }
+    if (tokens > maxTokens && lead) {
+      lead = undefined;
+      continue;
+    }
     chunks.push({ start, end: spans[j - 1]!.end, tokens });
     if (j >= spans.length) break;
     let back = j;
@@ -170,7 +193,11 @@ function pack(text: string, spans: Span[], { maxTokens, overlapTokens }: Chunker
   return chunks;
 }
 
-export function chunkDocument(doc: Pick<ParsedDocument, 'sections'>, counter: TokenCounter, options: ChunkerOptions): Chunk[] {
+export function chunkDocument(
+  doc: Pick<ParsedDocument, 'sections'>,
+  counter: TokenCounter,
+  options: ChunkerOptions,
+): Chunk[] {
   if (options.maxTokens < 8) throw new Error('maxTokens must be at least 8');
   const out: Chunk[] = [];
   doc.sections.forEach((section, index) => {

@@ -2,7 +2,10 @@ import type { ParseErrorCode } from '../schemas/document.js';
 
 /** A per-file failure: reported, never fatal to the batch. */
 export class ParseError extends Error {
-  constructor(readonly code: ParseErrorCode, message: string) {
+  constructor(
+    readonly code: ParseErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'ParseError';
   }

@@ -32,8 +32,7 @@ export interface SourceFile {
 }
 
 export type ParseOutcome =
-  | { ok: true; doc: ParsedDocument }
-  | { ok: false; source: string; code: ParseErrorCode; message: string };
+  { ok: true; doc: ParsedDocument } | { ok: false; source: string; code: ParseErrorCode; message: string };
 
 export interface ParseOptions {
   /** Largest file read whole (everything but mbox, which streams). */
@@ -45,19 +44,38 @@ export interface ParseOptions {
 }
 
 const PARSERS: Record<Format, FormatParser> = {
-  txt: parseText, md: parseMarkdown, html: parseHtml, pdf: parsePdf, docx: parseDocx, eml: parseEmail,
-  csv: parseCsv, fhir: parseFhir, ccda: parseCcda, ofx: parseOfx,
+  txt: parseText,
+  md: parseMarkdown,
+  html: parseHtml,
+  pdf: parsePdf,
+  docx: parseDocx,
+  eml: parseEmail,
+  csv: parseCsv,
+  fhir: parseFhir,
+  ccda: parseCcda,
+  ofx: parseOfx,
 };
 
 const BY_EXTENSION: Record<string, Format | 'mbox'> = {
-  '.txt': 'txt', '.text': 'txt', '.log': 'txt',
-  '.md': 'md', '.markdown': 'md',
-  '.html': 'html', '.htm': 'html', '.xhtml': 'html',
-  '.pdf': 'pdf', '.docx': 'docx',
-  '.eml': 'eml', '.mbox': 'mbox', '.mbx': 'mbox',
-  '.csv': 'csv', '.tsv': 'csv',
-  '.json': 'fhir', '.xml': 'ccda',
-  '.ofx': 'ofx', '.qfx': 'ofx',
+  '.txt': 'txt',
+  '.text': 'txt',
+  '.log': 'txt',
+  '.md': 'md',
+  '.markdown': 'md',
+  '.html': 'html',
+  '.htm': 'html',
+  '.xhtml': 'html',
+  '.pdf': 'pdf',
+  '.docx': 'docx',
+  '.eml': 'eml',
+  '.mbox': 'mbox',
+  '.mbx': 'mbox',
+  '.csv': 'csv',
+  '.tsv': 'csv',
+  '.json': 'fhir',
+  '.xml': 'ccda',
+  '.ofx': 'ofx',
+  '.qfx': 'ofx',
 };
 
 const BINARY_FORMATS: ReadonlySet<Format> = new Set(['pdf', 'docx']);
@@ -79,15 +97,27 @@ function sniff(bytes: Uint8Array): 'pdf' | 'zip' | 'binary' | 'text' {
 function checkMatches(format: Format, bytes: Uint8Array): void {
   if (BINARY_FORMATS.has(format)) return; // their parsers check their own magic
   const kind = sniff(bytes);
-  if (kind !== 'text') throw new ParseError('format_mismatch', `content is ${kind === 'binary' ? 'binary data' : `a ${kind.toUpperCase()} file`}, not ${format}`);
+  if (kind !== 'text')
+    throw new ParseError(
+      'format_mismatch',
+      `content is ${kind === 'binary' ? 'binary data' : `a ${kind.toUpperCase()} file`}, not ${format}`,
+    );
 }
 
 function finish(body: ParsedBody, id: string, source: string, size: number, parentId?: string): ParsedDocument {
   const sections = body.sections.filter((s) => s.text.trim().length > 0);
   if (!sections.length) throw new ParseError('no_text', 'no extractable text');
   return ParsedDocument.parse({
-    id, parentId, source, title: body.title.trim().slice(0, 500) || source,
-    mediaType: body.mediaType, format: body.format, date: body.date, meta: body.meta, sections, size,
+    id,
+    parentId,
+    source,
+    title: body.title.trim().slice(0, 500) || source,
+    mediaType: body.mediaType,
+    format: body.format,
+    date: body.date,
+    meta: body.meta,
+    sections,
+    size,
   });
 }
 
@@ -114,7 +144,13 @@ export function parseBytes(job: ParseJob): AsyncIterable<ParseOutcome> {
 }
 
 async function* parseNested(
-  bytes: Uint8Array, name: string, source: string, format: Format, depth: number, opts: Required<ParseOptions>, parentId?: string,
+  bytes: Uint8Array,
+  name: string,
+  source: string,
+  format: Format,
+  depth: number,
+  opts: Required<ParseOptions>,
+  parentId?: string,
 ): AsyncGenerator<ParseOutcome> {
   let body: ParsedBody;
   const id = sha256Hex(bytes);
@@ -139,25 +175,44 @@ async function* parseNested(
   }
 }
 
-const DEFAULTS: Required<ParseOptions> = { maxFileBytes: 256 * 1024 * 1024, maxMessageBytes: 64 * 1024 * 1024, maxDepth: 3 };
+const DEFAULTS: Required<ParseOptions> = {
+  maxFileBytes: 256 * 1024 * 1024,
+  maxMessageBytes: 64 * 1024 * 1024,
+  maxDepth: 3,
+};
 
 /**
  * Parses one file. Never throws for bad content: every failure is an outcome
  * with a code, and one message of an mbox failing does not stop the rest.
  * Only a source that aborts (SourceAborted) stops it.
  */
-export async function* parseSource(file: SourceFile, options: ParseOptions = {}, parse: BytesParser = parseBytes): AsyncGenerator<ParseOutcome> {
+export async function* parseSource(
+  file: SourceFile,
+  options: ParseOptions = {},
+  parse: BytesParser = parseBytes,
+): AsyncGenerator<ParseOutcome> {
   const opts = { ...DEFAULTS, ...options };
   const name = file.path.split(/[\\/]/).pop() ?? file.path;
   const format = formatOf(name);
   if (file.size === 0) return yield fail(file.path, new ParseError('empty', 'file is empty'));
-  if (!format) return yield fail(file.path, new ParseError('unsupported_format', `no parser for ${extname(name) || 'files without an extension'}`));
+  if (!format)
+    return yield fail(
+      file.path,
+      new ParseError('unsupported_format', `no parser for ${extname(name) || 'files without an extension'}`),
+    );
   if (format === 'mbox') {
     try {
       for await (const item of splitMbox(file.stream(), { maxMessageBytes: opts.maxMessageBytes })) {
         const source = `${file.path}#${item.index + 1}`;
         if ('error' in item) yield fail(source, item.error);
-        else yield* parse({ bytes: item.bytes, name: `message-${item.index + 1}.eml`, source, format: 'eml', options: opts });
+        else
+          yield* parse({
+            bytes: item.bytes,
+            name: `message-${item.index + 1}.eml`,
+            source,
+            format: 'eml',
+            options: opts,
+          });
       }
     } catch (err) {
       if (err instanceof SourceAborted) throw err;
@@ -165,7 +220,11 @@ export async function* parseSource(file: SourceFile, options: ParseOptions = {},
     }
     return;
   }
-  if (file.size > opts.maxFileBytes) return yield fail(file.path, new ParseError('too_large', `file is ${file.size} bytes (limit ${opts.maxFileBytes})`));
+  if (file.size > opts.maxFileBytes)
+    return yield fail(
+      file.path,
+      new ParseError('too_large', `file is ${file.size} bytes (limit ${opts.maxFileBytes})`),
+    );
   let bytes: Uint8Array;
   try {
     bytes = await file.readBytes();

@@ -5,9 +5,7 @@
  */
 import { ParseError } from './errors.js';
 
-export type MboxItem =
-  | { index: number; bytes: Uint8Array }
-  | { index: number; error: ParseError };
+export type MboxItem = { index: number; bytes: Uint8Array } | { index: number; error: ParseError };
 
 const NL = 0x0a;
 const FROM_ = Buffer.from('From ');
@@ -47,7 +45,8 @@ export async function* splitMbox(
     } else {
       let msg = Buffer.concat(parts, size);
       // The line break before the next separator belongs to the format, not the message.
-      if (msg.length && msg[msg.length - 1] === NL) msg = msg.subarray(0, msg.length - (msg[msg.length - 2] === 0x0d ? 2 : 1));
+      if (msg.length && msg[msg.length - 1] === NL)
+        msg = msg.subarray(0, msg.length - (msg[msg.length - 2] === 0x0d ? 2 : 1));
       yield { index, bytes: unescape(msg) };
     }
     index++;

@@ -51,7 +51,23 @@ export function childrenNamed(node: XNode | undefined, tag: string): XNode[] {
 }
 
 /** Narrative block elements (CDA narrative block, XHTML) that end a line. */
-const BLOCK = new Set(['paragraph', 'p', 'br', 'item', 'li', 'tr', 'caption', 'list', 'ul', 'ol', 'table', 'thead', 'tbody', 'div', 'title']);
+const BLOCK = new Set([
+  'paragraph',
+  'p',
+  'br',
+  'item',
+  'li',
+  'tr',
+  'caption',
+  'list',
+  'ul',
+  'ol',
+  'table',
+  'thead',
+  'tbody',
+  'div',
+  'title',
+]);
 const CELL = new Set(['td', 'th']);
 
 /** The readable text of a subtree: table rows as `cell | cell`, list items and paragraphs on lines. */

@@ -8,21 +8,29 @@ import { z } from 'zod';
 import { CollectionName, SearchHit, SearchRequest } from './search.js';
 
 /** SNIP-24 query permit (SecretFoundation/SNIPs SNIP-24.md), as signed by a Secret wallet. */
-export const Permit = z.object({
-  params: z.object({
-    permit_name: z.string().min(1).max(128),
-    allowed_tokens: z.array(z.string().min(1).max(128)).min(1).max(16),
-    chain_id: z.string().min(1).max(64),
-    permissions: z.array(z.string().min(1).max(32)).min(1).max(8),
-  }).strict(),
-  signature: z.object({
-    pub_key: z.object({
-      type: z.literal('tendermint/PubKeySecp256k1'),
-      value: z.base64(),
-    }).strict(),
-    signature: z.base64(),
-  }).strict(),
-}).strict();
+export const Permit = z
+  .object({
+    params: z
+      .object({
+        permit_name: z.string().min(1).max(128),
+        allowed_tokens: z.array(z.string().min(1).max(128)).min(1).max(16),
+        chain_id: z.string().min(1).max(64),
+        permissions: z.array(z.string().min(1).max(32)).min(1).max(8),
+      })
+      .strict(),
+    signature: z
+      .object({
+        pub_key: z
+          .object({
+            type: z.literal('tendermint/PubKeySecp256k1'),
+            value: z.base64(),
+          })
+          .strict(),
+        signature: z.base64(),
+      })
+      .strict(),
+  })
+  .strict();
 export type Permit = z.infer<typeof Permit>;
 
 /** PRAG's permit names: "prag-" then 1-59 letters, digits, dots, dashes or underscores. */
@@ -37,13 +45,15 @@ export const REPLY_MEDIA_TYPE = 'application/vnd.prag.reply';
 /** Freshness window for a request's timestamp. */
 export const REQUEST_MAX_AGE_MS = 5 * 60 * 1000;
 
-export const RequestMeta = z.object({
-  permit: Permit,
-  /** Client clock, ms since the epoch. */
-  ts: z.number().int().nonnegative(),
-  /** 16 random bytes, hex: with `ts`, makes every request unique so a replay is refused. */
-  nonce: z.string().regex(/^[0-9a-f]{32}$/, 'request nonce must be 16 bytes of lower-case hex'),
-}).strict();
+export const RequestMeta = z
+  .object({
+    permit: Permit,
+    /** Client clock, ms since the epoch. */
+    ts: z.number().int().nonnegative(),
+    /** 16 random bytes, hex: with `ts`, makes every request unique so a replay is refused. */
+    nonce: z.string().regex(/^[0-9a-f]{32}$/, 'request nonce must be 16 bytes of lower-case hex'),
+  })
+  .strict();
 export type RequestMeta = z.infer<typeof RequestMeta>;
 
 export const UploadMeta = RequestMeta.extend({
@@ -84,19 +94,27 @@ export const DeleteBody = z.object({ doc_id: DocumentId }).strict();
 export const EmptyBody = z.object({}).strict();
 export const CollectionCreateBody = z.object({ name: CollectionName }).strict();
 export const CollectionRenameBody = z.object({ from: CollectionName, to: CollectionName }).strict();
-export const CollectionMoveBody = z.object({ doc_ids: z.array(DocumentId).min(1).max(1000), to: CollectionName }).strict();
+export const CollectionMoveBody = z
+  .object({ doc_ids: z.array(DocumentId).min(1).max(1000), to: CollectionName })
+  .strict();
 /** `with` is checked as a bech32 secret1… address by the service (grantee_invalid). */
-export const ShareGrantBody = z.object({
-  with: z.string().max(128),
-  collection: CollectionName.optional(),
-  doc_ids: z.array(DocumentId).min(1).max(1000).optional(),
-  expires_at: z.iso.datetime({ offset: true }).optional(),
-}).strict();
+export const ShareGrantBody = z
+  .object({
+    with: z.string().max(128),
+    collection: CollectionName.optional(),
+    doc_ids: z.array(DocumentId).min(1).max(1000).optional(),
+    expires_at: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
 export const ShareRevokeBody = z.object({ with: z.string().max(128), collection: CollectionName.optional() }).strict();
-export const AuditBody = z.object({ since: z.iso.datetime({ offset: true }).optional(), limit: z.number().int().min(1).max(1000).default(100) }).strict();
+export const AuditBody = z
+  .object({ since: z.iso.datetime({ offset: true }).optional(), limit: z.number().int().min(1).max(1000).default(100) })
+  .strict();
 /** Forget-me must name the requester's own address: a typo cannot erase anyone. */
 export const ForgetMeBody = z.object({ confirm: z.string().max(128) }).strict();
-export const RevokePermitBody = z.object({ permit_name: z.string().regex(PRAG_PERMIT_NAME, 'not a PRAG permit name') }).strict();
+export const RevokePermitBody = z
+  .object({ permit_name: z.string().regex(PRAG_PERMIT_NAME, 'not a PRAG permit name') })
+  .strict();
 
 export const UploadReply = z.object({
   /** The queue's id for this upload (`POST /v1/uploads` reports it after a restart). */

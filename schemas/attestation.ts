@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 
-const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes as lower-case hex`);
+const hex = (bytes: number) =>
+  z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes as lower-case hex`);
 const hexAny = z.string().regex(/^(?:[0-9a-f]{2})+$/, 'expected lower-case hex');
 
 export const TEE_PROVIDERS = ['secretvm', 'tdx', 'dev'] as const;
@@ -18,28 +19,39 @@ export const NONCE_CONTEXT = 'prag-attestation-nonce-v1\n';
 
 export const NONCE_MIN_BYTES = 16;
 export const NONCE_MAX_BYTES = 64;
-export const Nonce = z.string().regex(/^(?:[0-9a-f]{2}){16,64}$/, `nonce must be ${NONCE_MIN_BYTES}-${NONCE_MAX_BYTES} bytes of lower-case hex`);
+export const Nonce = z
+  .string()
+  .regex(/^(?:[0-9a-f]{2}){16,64}$/, `nonce must be ${NONCE_MIN_BYTES}-${NONCE_MAX_BYTES} bytes of lower-case hex`);
 
-export const ServiceId = z.string().regex(/^[a-z0-9][a-z0-9._:-]{2,63}$/, 'service ids are 3-64 lower-case letters, digits, dots, colons, dashes or underscores');
+export const ServiceId = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9._:-]{2,63}$/,
+    'service ids are 3-64 lower-case letters, digits, dots, colons, dashes or underscores',
+  );
 
 /** Binds the service's keys to its identity; signed by its Ed25519 key, and bound to the TEE by the evidence. */
-export const KeyStatement = z.object({
-  v: z.literal(1),
-  service_id: ServiceId,
-  provider: TeeProviderName,
-  /** X25519 public key clients encrypt to. */
-  x25519: hex(32),
-  /** Its envelope key id (schemas/envelope-v1.md). */
-  kid: hex(16),
-  /** Ed25519 public key that signs statements, nonces and (later) answer receipts. */
-  ed25519: hex(32),
-  /** `derived` from the KMS master key (stable across restarts) or `generated` at start. */
-  key_origin: z.enum(['derived', 'generated']),
-  created_at: z.iso.datetime(),
-}).strict();
+export const KeyStatement = z
+  .object({
+    v: z.literal(1),
+    service_id: ServiceId,
+    provider: TeeProviderName,
+    /** X25519 public key clients encrypt to. */
+    x25519: hex(32),
+    /** Its envelope key id (schemas/envelope-v1.md). */
+    kid: hex(16),
+    /** Ed25519 public key that signs statements, nonces and (later) answer receipts. */
+    ed25519: hex(32),
+    /** `derived` from the KMS master key (stable across restarts) or `generated` at start. */
+    key_origin: z.enum(['derived', 'generated']),
+    created_at: z.iso.datetime(),
+  })
+  .strict();
 export type KeyStatement = z.infer<typeof KeyStatement>;
 
-export const DevEvidence = z.object({ provider: z.literal('dev'), insecure: z.literal(true), warning: z.string() }).strict();
+export const DevEvidence = z
+  .object({ provider: z.literal('dev'), insecure: z.literal(true), warning: z.string() })
+  .strict();
 
 /** Generic TDX guest: a fresh quote whose report_data = SHA-512(statement bytes ‖ nonce bytes). */
 export const TdxEvidence = z.object({ provider: z.literal('tdx'), quote: hexAny }).strict();
@@ -49,63 +61,80 @@ export const TdxEvidence = z.object({ provider: z.literal('tdx'), quote: hexAny 
  * report_data[0:32] = that key, signs the statement bytes; the compose the VM
  * serves is the RTMR3 replay input.
  */
-export const SecretVmEvidence = z.object({
-  provider: z.literal('secretvm'),
-  quote: hexAny,
-  vm_public_key: hex(32),
-  vm_signature: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64'),
-  docker_compose: z.string().max(1024 * 1024),
-}).strict();
+export const SecretVmEvidence = z
+  .object({
+    provider: z.literal('secretvm'),
+    quote: hexAny,
+    vm_public_key: hex(32),
+    vm_signature: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64'),
+    docker_compose: z.string().max(1024 * 1024),
+  })
+  .strict();
 
 export const Evidence = z.discriminatedUnion('provider', [DevEvidence, TdxEvidence, SecretVmEvidence]);
 export type Evidence = z.infer<typeof Evidence>;
 
-export const AttestationResponse = z.object({
-  statement: KeyStatement,
-  statement_signature: hex(64),
-  nonce: Nonce,
-  nonce_signature: hex(64),
-  evidence: Evidence,
-}).strict();
+export const AttestationResponse = z
+  .object({
+    statement: KeyStatement,
+    statement_signature: hex(64),
+    nonce: Nonce,
+    nonce_signature: hex(64),
+    evidence: Evidence,
+  })
+  .strict();
 export type AttestationResponse = z.infer<typeof AttestationResponse>;
 
 export const TCB_STATUSES = [
-  'UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded', 'ConfigurationAndSWHardeningNeeded',
-  'OutOfDate', 'OutOfDateConfigurationNeeded', 'Revoked', 'Unknown',
+  'UpToDate',
+  'SWHardeningNeeded',
+  'ConfigurationNeeded',
+  'ConfigurationAndSWHardeningNeeded',
+  'OutOfDate',
+  'OutOfDateConfigurationNeeded',
+  'Revoked',
+  'Unknown',
 ] as const;
 export const TcbStatus = z.enum(TCB_STATUSES);
 export type TcbStatus = z.infer<typeof TcbStatus>;
 
 /** One accepted platform: firmware, its configuration, kernel and initramfs, and the rootfs that RTMR3 replays. */
-export const MeasurementEntry = z.object({
-  label: z.string().max(200).optional(),
-  mrtd: hex(48),
-  rtmr0: hex(48),
-  rtmr1: hex(48),
-  rtmr2: hex(48),
-  /** SecretVM: the rootfs hash (tdx.csv `rootfs_data`) extended into RTMR3 after the compose hash. */
-  rootfs_data: hex(32).optional(),
-  /** Generic TDX: the expected RTMR3 itself. */
-  rtmr3: hex(48).optional(),
-}).strict();
+export const MeasurementEntry = z
+  .object({
+    label: z.string().max(200).optional(),
+    mrtd: hex(48),
+    rtmr0: hex(48),
+    rtmr1: hex(48),
+    rtmr2: hex(48),
+    /** SecretVM: the rootfs hash (tdx.csv `rootfs_data`) extended into RTMR3 after the compose hash. */
+    rootfs_data: hex(32).optional(),
+    /** Generic TDX: the expected RTMR3 itself. */
+    rtmr3: hex(48).optional(),
+  })
+  .strict();
 export type MeasurementEntry = z.infer<typeof MeasurementEntry>;
 
 /** What a client accepts. `deploy/measure` writes one for a compose file. */
-export const AttestationPolicy = z.object({
-  v: z.literal(1),
-  /** TCB statuses accepted from quote verification (Revoked is never accepted). */
-  tcb_status: z.array(TcbStatus.exclude(['Revoked'])).min(1).default(['UpToDate']),
-  measurements: z.array(MeasurementEntry).min(1),
-  /** SHA-256 of each accepted docker-compose (exact bytes). Required for SecretVM evidence. */
-  compose_sha256: z.array(hex(32)).default([]),
-  /** RTMR3 event scheme: SecretVM's attest-tool (KMS "contract") or dstack (KMS "dstack", with the app id). */
-  rtmr3_scheme: z.enum(['attest-tool', 'dstack']).default('attest-tool'),
-  dstack_app_id: hexAny.optional(),
-  /** SecretVM: SHA-256 of the extra-files archive (docker-files.tar, unpacked into usr/), extended into RTMR3 after the rootfs. */
-  docker_files_sha256: hex(32).optional(),
-  /** Only this service id is accepted, when set. */
-  service_id: ServiceId.optional(),
-  /** Collateral source (a PCCS or Intel PCS). */
-  pccs_url: z.url().optional(),
-}).strict();
+export const AttestationPolicy = z
+  .object({
+    v: z.literal(1),
+    /** TCB statuses accepted from quote verification (Revoked is never accepted). */
+    tcb_status: z
+      .array(TcbStatus.exclude(['Revoked']))
+      .min(1)
+      .default(['UpToDate']),
+    measurements: z.array(MeasurementEntry).min(1),
+    /** SHA-256 of each accepted docker-compose (exact bytes). Required for SecretVM evidence. */
+    compose_sha256: z.array(hex(32)).default([]),
+    /** RTMR3 event scheme: SecretVM's attest-tool (KMS "contract") or dstack (KMS "dstack", with the app id). */
+    rtmr3_scheme: z.enum(['attest-tool', 'dstack']).default('attest-tool'),
+    dstack_app_id: hexAny.optional(),
+    /** SecretVM: SHA-256 of the extra-files archive (docker-files.tar, unpacked into usr/), extended into RTMR3 after the rootfs. */
+    docker_files_sha256: hex(32).optional(),
+    /** Only this service id is accepted, when set. */
+    service_id: ServiceId.optional(),
+    /** Collateral source (a PCCS or Intel PCS). */
+    pccs_url: z.url().optional(),
+  })
+  .strict();
 export type AttestationPolicy = z.infer<typeof AttestationPolicy>;

@@ -15,44 +15,52 @@ export const indexMeta = sqliteTable('index_meta', {
 export const DOCUMENT_STATES = ['pending', 'ready', 'deleting'] as const;
 export type DocumentState = (typeof DOCUMENT_STATES)[number];
 
-export const documents = sqliteTable('documents', {
-  owner: text('owner').notNull(),
-  id: text('id').notNull(),
-  collection: text('collection').notNull(),
-  parentId: text('parent_id'),
-  title: text('title').notNull(),
-  source: text('source').notNull(),
-  mediaType: text('media_type').notNull(),
-  format: text('format').notNull(),
-  /** The document's own date, ms since the epoch. */
-  date: integer('date'),
-  /** Format metadata (schemas/document.ts DocumentMeta) as JSON. */
-  meta: text('meta', { mode: 'json' }).notNull(),
-  chunkCount: integer('chunk_count').notNull(),
-  /** Bytes of the document's own source, for storage quotas. */
-  bytes: integer('bytes').notNull().default(0),
-  state: text('state', { enum: DOCUMENT_STATES }).notNull(),
-  jobId: text('job_id'),
-  createdAt: integer('created_at').notNull(),
-}, (t) => [
-  primaryKey({ columns: [t.owner, t.id] }),
-  index('documents_owner_collection').on(t.owner, t.collection),
-  index('documents_state').on(t.state),
-]);
+export const documents = sqliteTable(
+  'documents',
+  {
+    owner: text('owner').notNull(),
+    id: text('id').notNull(),
+    collection: text('collection').notNull(),
+    parentId: text('parent_id'),
+    title: text('title').notNull(),
+    source: text('source').notNull(),
+    mediaType: text('media_type').notNull(),
+    format: text('format').notNull(),
+    /** The document's own date, ms since the epoch. */
+    date: integer('date'),
+    /** Format metadata (schemas/document.ts DocumentMeta) as JSON. */
+    meta: text('meta', { mode: 'json' }).notNull(),
+    chunkCount: integer('chunk_count').notNull(),
+    /** Bytes of the document's own source, for storage quotas. */
+    bytes: integer('bytes').notNull().default(0),
+    state: text('state', { enum: DOCUMENT_STATES }).notNull(),
+    jobId: text('job_id'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.owner, t.id] }),
+    index('documents_owner_collection').on(t.owner, t.collection),
+    index('documents_state').on(t.state),
+  ],
+);
 
 /** Chunk ↔ document mapping with the pointers a citation needs. Text lives with the vectors. */
-export const chunks = sqliteTable('chunks', {
-  id: text('id').primaryKey(),
-  owner: text('owner').notNull(),
-  docId: text('doc_id').notNull(),
-  ordinal: integer('ordinal').notNull(),
-  section: integer('section').notNull(),
-  heading: text('heading'),
-  page: integer('page'),
-  charStart: integer('char_start').notNull(),
-  charEnd: integer('char_end').notNull(),
-  tokens: integer('tokens').notNull(),
-}, (t) => [index('chunks_owner_doc').on(t.owner, t.docId)]);
+export const chunks = sqliteTable(
+  'chunks',
+  {
+    id: text('id').primaryKey(),
+    owner: text('owner').notNull(),
+    docId: text('doc_id').notNull(),
+    ordinal: integer('ordinal').notNull(),
+    section: integer('section').notNull(),
+    heading: text('heading'),
+    page: integer('page'),
+    charStart: integer('char_start').notNull(),
+    charEnd: integer('char_end').notNull(),
+    tokens: integer('tokens').notNull(),
+  },
+  (t) => [index('chunks_owner_doc').on(t.owner, t.docId)],
+);
 
 export const JOB_STATES = ['running', 'completed', 'interrupted'] as const;
 
@@ -77,11 +85,15 @@ export const ownerKeys = sqliteTable('owner_keys', {
 });
 
 /** Permits their owners revoked (by name), checked on every request. `owner` is the stored owner id. */
-export const revokedPermits = sqliteTable('revoked_permits', {
-  owner: text('owner').notNull(),
-  permitName: text('permit_name').notNull(),
-  revokedAt: integer('revoked_at').notNull(),
-}, (t) => [primaryKey({ columns: [t.owner, t.permitName] })]);
+export const revokedPermits = sqliteTable(
+  'revoked_permits',
+  {
+    owner: text('owner').notNull(),
+    permitName: text('permit_name').notNull(),
+    revokedAt: integer('revoked_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.owner, t.permitName] })],
+);
 
 /**
  * Collections: the unit a user organizes and shares. Stores label chunks with
@@ -89,13 +101,17 @@ export const revokedPermits = sqliteTable('revoked_permits', {
  * the owner's deterministic seal of the name (lookup by name); `name` is
  * sealed for display.
  */
-export const collections = sqliteTable('collections', {
-  owner: text('owner').notNull(),
-  id: text('id').notNull(),
-  nameTag: text('name_tag').notNull(),
-  name: text('name').notNull(),
-  createdAt: integer('created_at').notNull(),
-}, (t) => [primaryKey({ columns: [t.owner, t.id] }), uniqueIndex('collections_owner_name').on(t.owner, t.nameTag)]);
+export const collections = sqliteTable(
+  'collections',
+  {
+    owner: text('owner').notNull(),
+    id: text('id').notNull(),
+    nameTag: text('name_tag').notNull(),
+    name: text('name').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.owner, t.id] }), uniqueIndex('collections_owner_name').on(t.owner, t.nameTag)],
+);
 
 /**
  * Share grants: `owner` lets `grantee` (both stored owner ids) read one
@@ -103,38 +119,50 @@ export const collections = sqliteTable('collections', {
  * of the grant (the other's address, the collection's name) is sealed twice:
  * under the owner's key and under the grantee's.
  */
-export const grants = sqliteTable('grants', {
-  id: text('id').primaryKey(),
-  owner: text('owner').notNull(),
-  grantee: text('grantee').notNull(),
-  collectionId: text('collection_id'),
-  /** JSON array of document ids, for a grant of documents rather than a collection. */
-  docIds: text('doc_ids', { mode: 'json' }).$type<string[]>(),
-  expiresAt: integer('expires_at'),
-  createdAt: integer('created_at').notNull(),
-  ownerView: text('owner_view').notNull(),
-  granteeView: text('grantee_view').notNull(),
-}, (t) => [index('grants_grantee').on(t.grantee), index('grants_owner').on(t.owner)]);
+export const grants = sqliteTable(
+  'grants',
+  {
+    id: text('id').primaryKey(),
+    owner: text('owner').notNull(),
+    grantee: text('grantee').notNull(),
+    collectionId: text('collection_id'),
+    /** JSON array of document ids, for a grant of documents rather than a collection. */
+    docIds: text('doc_ids', { mode: 'json' }).$type<string[]>(),
+    expiresAt: integer('expires_at'),
+    createdAt: integer('created_at').notNull(),
+    ownerView: text('owner_view').notNull(),
+    granteeView: text('grantee_view').notNull(),
+  },
+  (t) => [index('grants_grantee').on(t.grantee), index('grants_owner').on(t.owner)],
+);
 
 /** Owner access log: one sealed entry per retrieval that returned the owner's chunks. */
-export const accessLog = sqliteTable('access_log', {
-  seq: integer('seq').primaryKey({ autoIncrement: true }),
-  owner: text('owner').notNull(),
-  at: integer('at').notNull(),
-  entry: text('entry').notNull(),
-}, (t) => [index('access_log_owner_at').on(t.owner, t.at)]);
+export const accessLog = sqliteTable(
+  'access_log',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    owner: text('owner').notNull(),
+    at: integer('at').notNull(),
+    entry: text('entry').notNull(),
+  },
+  (t) => [index('access_log_owner_at').on(t.owner, t.at)],
+);
 
 /**
  * Conversations a user chose to keep: the whole exchange sealed under the
  * owner's key; only the owner id and times are in the clear.
  */
-export const conversations = sqliteTable('conversations', {
-  owner: text('owner').notNull(),
-  id: text('id').notNull(),
-  body: text('body').notNull(),
-  createdAt: integer('created_at').notNull(),
-  updatedAt: integer('updated_at').notNull(),
-}, (t) => [primaryKey({ columns: [t.owner, t.id] })]);
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    owner: text('owner').notNull(),
+    id: text('id').notNull(),
+    body: text('body').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.owner, t.id] })],
+);
 
 export const UPLOAD_STATES = ['queued', 'done', 'failed'] as const;
 export type UploadState = (typeof UPLOAD_STATES)[number];
@@ -144,14 +172,18 @@ export type UploadState = (typeof UPLOAD_STATES)[number];
  * service key, as it arrived) and recorded here before it is ingested, so a
  * restart resumes it. The name and the result are sealed under the owner's key.
  */
-export const uploads = sqliteTable('uploads', {
-  id: text('id').primaryKey(),
-  owner: text('owner').notNull(),
-  collection: text('collection').notNull(),
-  name: text('name').notNull(),
-  size: integer('size').notNull(),
-  state: text('state', { enum: UPLOAD_STATES }).notNull(),
-  result: text('result'),
-  createdAt: integer('created_at').notNull(),
-  finishedAt: integer('finished_at'),
-}, (t) => [index('uploads_owner').on(t.owner), index('uploads_state').on(t.state)]);
+export const uploads = sqliteTable(
+  'uploads',
+  {
+    id: text('id').primaryKey(),
+    owner: text('owner').notNull(),
+    collection: text('collection').notNull(),
+    name: text('name').notNull(),
+    size: integer('size').notNull(),
+    state: text('state', { enum: UPLOAD_STATES }).notNull(),
+    result: text('result'),
+    createdAt: integer('created_at').notNull(),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('uploads_owner').on(t.owner), index('uploads_state').on(t.state)],
+);

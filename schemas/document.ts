@@ -5,9 +5,7 @@
  */
 import { z } from 'zod';
 
-export const FORMATS = [
-  'txt', 'md', 'html', 'pdf', 'docx', 'eml', 'csv', 'fhir', 'ccda', 'ofx',
-] as const;
+export const FORMATS = ['txt', 'md', 'html', 'pdf', 'docx', 'eml', 'csv', 'fhir', 'ccda', 'ofx'] as const;
 export const Format = z.enum(FORMATS);
 export type Format = z.infer<typeof Format>;
 
@@ -29,7 +27,11 @@ export const EmailMeta = z.object({
   inReplyTo: z.string().optional(),
   attachments: z.array(z.object({ filename: z.string().optional(), contentType: z.string(), size: z.number() })),
 });
-export const PdfMeta = z.object({ kind: z.literal('pdf'), pages: z.number().int().nonnegative(), author: z.string().optional() });
+export const PdfMeta = z.object({
+  kind: z.literal('pdf'),
+  pages: z.number().int().nonnegative(),
+  author: z.string().optional(),
+});
 export const StatementMeta = z.object({
   kind: z.literal('statement'),
   account: z.string().optional(),
@@ -40,7 +42,12 @@ export const StatementMeta = z.object({
   transactions: z.number().int().nonnegative(),
   balance: z.string().optional(),
 });
-export const TableMeta = z.object({ kind: z.literal('table'), columns: z.array(z.string()), rows: z.number().int().nonnegative(), delimiter: z.string() });
+export const TableMeta = z.object({
+  kind: z.literal('table'),
+  columns: z.array(z.string()),
+  rows: z.number().int().nonnegative(),
+  delimiter: z.string(),
+});
 export const ClinicalMeta = z.object({
   kind: z.literal('clinical'),
   standard: z.enum(['fhir-r4', 'c-cda']),
@@ -48,14 +55,24 @@ export const ClinicalMeta = z.object({
   resourceCounts: z.record(z.string(), z.number()).optional(),
 });
 export const PlainMeta = z.object({ kind: z.literal('plain') });
-export const DocumentMeta = z.discriminatedUnion('kind', [EmailMeta, PdfMeta, StatementMeta, TableMeta, ClinicalMeta, PlainMeta]);
+export const DocumentMeta = z.discriminatedUnion('kind', [
+  EmailMeta,
+  PdfMeta,
+  StatementMeta,
+  TableMeta,
+  ClinicalMeta,
+  PlainMeta,
+]);
 export type DocumentMeta = z.infer<typeof DocumentMeta>;
 
 export const ParsedDocument = z.object({
   /** sha256 (hex) of the document's own bytes: the same bytes are the same document. */
   id: z.string().regex(/^[0-9a-f]{64}$/),
   /** For an email attachment: the message it came in. */
-  parentId: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  parentId: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   title: z.string(),
   /** Where it came from: a path, `archive.mbox#12`, `mail.eml/attachment.pdf`. */
   source: z.string(),
@@ -72,7 +89,15 @@ export type ParsedDocument = z.infer<typeof ParsedDocument>;
 
 /** Why a file was not ingested; `code` is stable and machine-readable. */
 export const PARSE_ERROR_CODES = [
-  'empty', 'too_large', 'unsupported_format', 'format_mismatch', 'corrupt', 'no_text', 'binary_content', 'too_deep',
-  'parse_timeout', 'parse_resource_limit',
+  'empty',
+  'too_large',
+  'unsupported_format',
+  'format_mismatch',
+  'corrupt',
+  'no_text',
+  'binary_content',
+  'too_deep',
+  'parse_timeout',
+  'parse_resource_limit',
 ] as const;
 export type ParseErrorCode = (typeof PARSE_ERROR_CODES)[number];

@@ -24,16 +24,18 @@ export const HKDF_INFO = 'prag-envelope-v1';
 export const KEY_ID_LABEL = 'prag-kid-v1';
 export const REPLY_AAD = 'prag-reply-v1';
 
-export const EnvelopeHeader = z.object({
-  /** MIME type of the payload. */
-  type: z.string().min(1).max(128),
-  /** File name for uploads; empty for requests. */
-  name: z.string().max(255),
-  /** Exact payload plaintext length in bytes. */
-  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  /** Application data bound to the payload: PRAG puts the request's permit and freshness fields here. */
-  meta: z.record(z.string(), z.unknown()).default({}),
-}).strict();
+export const EnvelopeHeader = z
+  .object({
+    /** MIME type of the payload. */
+    type: z.string().min(1).max(128),
+    /** File name for uploads; empty for requests. */
+    name: z.string().max(255),
+    /** Exact payload plaintext length in bytes. */
+    size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    /** Application data bound to the payload: PRAG puts the request's permit and freshness fields here. */
+    meta: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
 export type EnvelopeHeader = z.input<typeof EnvelopeHeader>;
 
 export const ENVELOPE_ERROR_CODES = [

@@ -43,7 +43,9 @@ export interface Config {
 /** The only model folder in `dir` (a folder holding config.json), if there is exactly one. */
 function soleModel(dir: string): string | undefined {
   if (!existsSync(dir)) return undefined;
-  const models = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'config.json')));
+  const models = readdirSync(dir, { withFileTypes: true }).filter(
+    (d) => d.isDirectory() && existsSync(join(dir, d.name, 'config.json')),
+  );
   return models.length === 1 ? models[0]!.name : undefined;
 }
 

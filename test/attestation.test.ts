@@ -5,7 +5,13 @@ import { describe, expect, test, beforeAll, afterAll } from 'vitest';
 import type { Collateral } from '@phala/dcap-qvl';
 import { AttestationPolicy, type Evidence } from '../schemas/attestation.js';
 import { collateralSource } from '../src/attest/collateral.js';
-import { checkSecretVmBinding, checkSecretVmWorkload, matchMeasurements, verifyAttestation, type VerifyOptions } from '../src/attest/attestation.js';
+import {
+  checkSecretVmBinding,
+  checkSecretVmWorkload,
+  matchMeasurements,
+  verifyAttestation,
+  type VerifyOptions,
+} from '../src/attest/attestation.js';
 import { parseTdQuote, verifyTdQuote } from '../src/attest/quote.js';
 import { parseTdxRegistry } from '../src/attest/registry.js';
 import { expectedRtmr3 } from '../src/attest/rtmr.js';
@@ -15,7 +21,12 @@ import { signNonce, signStatement, statementBytes } from '../src/crypto/statemen
 import { fixture, tempDir } from './helpers/index.js';
 import { startFakePccs, type FakePccs } from './helpers/fake-pccs.js';
 
-const hexFile = (...p: string[]) => hexToBytes(readFileSync(fixture(...p), 'utf8').trim().toLowerCase());
+const hexFile = (...p: string[]) =>
+  hexToBytes(
+    readFileSync(fixture(...p), 'utf8')
+      .trim()
+      .toLowerCase(),
+  );
 const TDX_QUOTE = new Uint8Array(readFileSync(fixture('tdx', 'tdx_quote')));
 const TDX_COLLATERAL = JSON.parse(readFileSync(fixture('tdx', 'tdx_quote_collateral.json'), 'utf8')) as Collateral;
 const TDX_TIME = 1752919234_000; // tdx/EXPECTED.md: inside the collateral's validity window
@@ -28,29 +39,44 @@ const REGISTRY = parseTdxRegistry(readFileSync(fixture('secretvm', 'tdx.csv'), '
 
 const TDX_POLICY = AttestationPolicy.parse({
   v: 1,
-  measurements: [{
-    label: 'dcap-qvl sample',
-    mrtd: '91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7',
-    rtmr0: '44c0197b39157fdd7a4dcc44767f9d6b0bb3977c7a8e347b8492f827fe9d9e5c48aca29b220b80b6a540cf994b9bc9c0',
-    rtmr1: '0084452c01668329d4bc06acdf58a7205c26743304509973949e5619bf81a6a7aea8c323c173019b3093d54e579e9378',
-    rtmr2: 'd833feef2cd945148aa38ead2c53e9b7f138190aaaebfc551dccd829fc207aa3ba80b70870d7330733642e01d48c3132',
-    rtmr3: '0'.repeat(96),
-  }],
+  measurements: [
+    {
+      label: 'dcap-qvl sample',
+      mrtd: '91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7',
+      rtmr0: '44c0197b39157fdd7a4dcc44767f9d6b0bb3977c7a8e347b8492f827fe9d9e5c48aca29b220b80b6a540cf994b9bc9c0',
+      rtmr1: '0084452c01668329d4bc06acdf58a7205c26743304509973949e5619bf81a6a7aea8c323c173019b3093d54e579e9378',
+      rtmr2: 'd833feef2cd945148aa38ead2c53e9b7f138190aaaebfc551dccd829fc207aa3ba80b70870d7330733642e01d48c3132',
+      rtmr3: '0'.repeat(96),
+    },
+  ],
 });
-const SVM_POLICY = AttestationPolicy.parse({ v: 1, measurements: REGISTRY, compose_sha256: ['d5f25b585a1d1972c6d65d1e04dc630a019bcb6ef6f1bb11eb4f8fe453e21961'] });
+const SVM_POLICY = AttestationPolicy.parse({
+  v: 1,
+  measurements: REGISTRY,
+  compose_sha256: ['d5f25b585a1d1972c6d65d1e04dc630a019bcb6ef6f1bb11eb4f8fe453e21961'],
+});
 
 /** A service's side of an attestation: keys, a signed statement, a signed nonce, the given evidence. */
 function attest(evidence: Evidence, nonce: Uint8Array, edit: (s: Record<string, unknown>) => void = () => undefined) {
   const xs = x25519.utils.randomSecretKey();
   const es = ed25519.utils.randomSecretKey();
   const statement: Record<string, unknown> = {
-    v: 1, service_id: 'prag-test', provider: evidence.provider, x25519: bytesToHex(x25519.getPublicKey(xs)), kid: bytesToHex(keyId(x25519.getPublicKey(xs))),
-    ed25519: bytesToHex(ed25519.getPublicKey(es)), key_origin: 'generated', created_at: '2026-11-21T00:00:00.000Z',
+    v: 1,
+    service_id: 'prag-test',
+    provider: evidence.provider,
+    x25519: bytesToHex(x25519.getPublicKey(xs)),
+    kid: bytesToHex(keyId(x25519.getPublicKey(xs))),
+    ed25519: bytesToHex(ed25519.getPublicKey(es)),
+    key_origin: 'generated',
+    created_at: '2026-11-21T00:00:00.000Z',
   };
   const bytes = statementBytes(statement as never);
   const response = {
-    statement, statement_signature: bytesToHex(signStatement(bytes, es)), nonce: bytesToHex(nonce),
-    nonce_signature: bytesToHex(signNonce(bytes, nonce, es)), evidence,
+    statement,
+    statement_signature: bytesToHex(signStatement(bytes, es)),
+    nonce: bytesToHex(nonce),
+    nonce_signature: bytesToHex(signNonce(bytes, nonce, es)),
+    evidence,
   };
   edit(statement);
   return response;
@@ -65,7 +91,11 @@ const failedCheck = async (raw: unknown, opts: Partial<VerifyOptions>) => {
   }
   return 'verified';
 };
-const flip = (bytes: Uint8Array, at: number) => { const b = bytes.slice(); b[at]! ^= 1; return b; };
+const flip = (bytes: Uint8Array, at: number) => {
+  const b = bytes.slice();
+  b[at]! ^= 1;
+  return b;
+};
 
 let pccs: FakePccs;
 let kmsPccs: FakePccs;
@@ -90,13 +120,38 @@ describe('client verifier: statement, nonce, dev evidence', () => {
 
   test('a changed statement, signature, nonce or key id fails the check that covers it', async () => {
     const opts = { allowInsecureDev: true };
-    expect(await failedCheck(attest(dev, nonce, (s) => { s.created_at = '2026-11-22T00:00:00.000Z'; }), opts)).toBe('statement_signature');
-    expect(await failedCheck(attest(dev, nonce, (s) => { s.service_id = 'prag-evil'; }), opts)).toBe('statement_signature');
+    expect(
+      await failedCheck(
+        attest(dev, nonce, (s) => {
+          s.created_at = '2026-11-22T00:00:00.000Z';
+        }),
+        opts,
+      ),
+    ).toBe('statement_signature');
+    expect(
+      await failedCheck(
+        attest(dev, nonce, (s) => {
+          s.service_id = 'prag-evil';
+        }),
+        opts,
+      ),
+    ).toBe('statement_signature');
     const r = attest(dev, nonce);
-    expect(await failedCheck({ ...r, statement_signature: bytesToHex(flip(hexToBytes(r.statement_signature), 3)) }, opts)).toBe('statement_signature');
-    expect(await failedCheck({ ...r, nonce_signature: bytesToHex(flip(hexToBytes(r.nonce_signature), 3)) }, opts)).toBe('nonce_signature');
+    expect(
+      await failedCheck({ ...r, statement_signature: bytesToHex(flip(hexToBytes(r.statement_signature), 3)) }, opts),
+    ).toBe('statement_signature');
+    expect(await failedCheck({ ...r, nonce_signature: bytesToHex(flip(hexToBytes(r.nonce_signature), 3)) }, opts)).toBe(
+      'nonce_signature',
+    );
     expect(await failedCheck(r, { ...opts, nonce: flip(nonce, 0) })).toBe('nonce');
-    expect(await failedCheck(attest(dev, nonce, (s) => { s.kid = '00'.repeat(16); }), opts)).toBe('key_id');
+    expect(
+      await failedCheck(
+        attest(dev, nonce, (s) => {
+          s.kid = '00'.repeat(16);
+        }),
+        opts,
+      ),
+    ).toBe('key_id');
     expect(await failedCheck({ ...r, evidence: { provider: 'tdx', quote: '00' } }, opts)).toBe('response');
     expect(await failedCheck({ ...r, statement: { ...r.statement, extra: 1 } }, opts)).toBe('response');
     expect(await failedCheck(r, { ...opts, policy: { ...TDX_POLICY, service_id: 'prag-pinned' } })).toBe('service_id');
@@ -105,9 +160,13 @@ describe('client verifier: statement, nonce, dev evidence', () => {
 
 describe('client verifier: TDX quotes (real vectors, ../shared/fixtures/tdx)', () => {
   const tdx = (quote = TDX_QUOTE): Evidence => ({ provider: 'tdx', quote: bytesToHex(quote) });
-  const opts = (now = TDX_TIME): Partial<VerifyOptions> => ({ policy: TDX_POLICY, now: () => now, collateral: collateralSource({ pccsUrl: pccs.url }) });
+  const opts = (now = TDX_TIME): Partial<VerifyOptions> => ({
+    policy: TDX_POLICY,
+    now: () => now,
+    collateral: collateralSource({ pccsUrl: pccs.url }),
+  });
 
-  test('the real quote passes quote, TCB and measurement checks at the collateral\'s time, then fails the key binding', async () => {
+  test("the real quote passes quote, TCB and measurement checks at the collateral's time, then fails the key binding", async () => {
     // The sample's report_data is not SHA-512 of our statement: the first check that cannot pass is the binding.
     expect(await failedCheck(attest(tdx(), nonce), opts())).toBe('binding');
   });
@@ -117,32 +176,63 @@ describe('client verifier: TDX quotes (real vectors, ../shared/fixtures/tdx)', (
     expect(await failedCheck(attest(tdx(flip(TDX_QUOTE, 184)), nonce), opts())).toBe('quote'); // MRTD
     expect(await failedCheck(attest(tdx(), nonce), opts(1752920164_000))).toBe('quote'); // TCB info expired
     expect(await failedCheck(attest(tdx(), nonce), opts(Date.now()))).toBe('quote');
-    const elsewhere = { ...opts(), policy: { ...TDX_POLICY, measurements: [{ ...TDX_POLICY.measurements[0]!, rtmr1: '11'.repeat(48) }] } };
+    const elsewhere = {
+      ...opts(),
+      policy: { ...TDX_POLICY, measurements: [{ ...TDX_POLICY.measurements[0]!, rtmr1: '11'.repeat(48) }] },
+    };
     expect(await failedCheck(attest(tdx(), nonce), elsewhere)).toBe('measurements');
     const strict = { ...opts(), policy: { ...TDX_POLICY, tcb_status: ['SWHardeningNeeded' as const] } };
     expect(await failedCheck(attest(tdx(), nonce), strict)).toBe('tcb_status');
-    const pinned = { ...opts(), policy: { ...TDX_POLICY, measurements: [{ ...TDX_POLICY.measurements[0]!, rtmr3: '22'.repeat(48) }] } };
+    const pinned = {
+      ...opts(),
+      policy: { ...TDX_POLICY, measurements: [{ ...TDX_POLICY.measurements[0]!, rtmr3: '22'.repeat(48) }] },
+    };
     expect(await failedCheck(attest(tdx(), nonce), pinned)).toBe('rtmr3');
     expect(await failedCheck(attest(tdx(), nonce), { ...opts(), policy: undefined })).toBe('policy');
   });
 
   test.each([
-    ['tdx/tdx_quote_2.hex', 'tdx/tdx_quote_2_collateral.json', 1757462400, 'f06dfda6dce1cf904d4e2bab1dc370634cf95cefa2ceb2de2eee127c9382698090d7a4a13e14c536ec6c9c3c8fa87077', '287a9242edd8c8429913ec66f44af611b820cf9b574f303a6caeddeb4c9826311aef6e518aaf4a17f55a81154592b7b3'],
-    ['secretvm/kms_bootstrap_quote_2025.hex', 'secretvm/kms_collateral_2025.json', 1749427442, 'ba87a347454466680bfd267446df89d8117c04ea9f28234dd3d84e1a8a957d5adaf02d4aa88433b559fb13bd40f0109e', 'a79b158091fa46472c94aaeaeb848c3611ab4fc54f1cd7da5f42f456feb3e4f3f757177181871b869b86d4da6144e432'],
-    ['secretvm/attest_rest_cpu_quote_2025.hex', 'secretvm/kms_collateral_2025.json', 1749427442, 'a3bf407796ee138c5bba47ee9ca78f2c7d39170f18e02d9232776e6f21d253bfcb7fdb056199e16d38ae3a87890b0640', '0'.repeat(96)],
-  ])('%s verifies UpToDate at its collateral\'s time with the expected MRTD and RTMR3', (quoteFile, collateralFile, nowSecs, mrtd, rtmr3) => {
-    const quote = hexFile(...(quoteFile as string).split('/'));
-    const collateral = JSON.parse(readFileSync(fixture(...(collateralFile as string).split('/')), 'utf8')) as Collateral;
-    const verified = verifyTdQuote(quote, collateral, nowSecs as number);
-    expect(verified).toMatchObject({ status: 'UpToDate', advisoryIds: [], td: { mrtd, rtmr3 } });
-  });
+    [
+      'tdx/tdx_quote_2.hex',
+      'tdx/tdx_quote_2_collateral.json',
+      1757462400,
+      'f06dfda6dce1cf904d4e2bab1dc370634cf95cefa2ceb2de2eee127c9382698090d7a4a13e14c536ec6c9c3c8fa87077',
+      '287a9242edd8c8429913ec66f44af611b820cf9b574f303a6caeddeb4c9826311aef6e518aaf4a17f55a81154592b7b3',
+    ],
+    [
+      'secretvm/kms_bootstrap_quote_2025.hex',
+      'secretvm/kms_collateral_2025.json',
+      1749427442,
+      'ba87a347454466680bfd267446df89d8117c04ea9f28234dd3d84e1a8a957d5adaf02d4aa88433b559fb13bd40f0109e',
+      'a79b158091fa46472c94aaeaeb848c3611ab4fc54f1cd7da5f42f456feb3e4f3f757177181871b869b86d4da6144e432',
+    ],
+    [
+      'secretvm/attest_rest_cpu_quote_2025.hex',
+      'secretvm/kms_collateral_2025.json',
+      1749427442,
+      'a3bf407796ee138c5bba47ee9ca78f2c7d39170f18e02d9232776e6f21d253bfcb7fdb056199e16d38ae3a87890b0640',
+      '0'.repeat(96),
+    ],
+  ])(
+    "%s verifies UpToDate at its collateral's time with the expected MRTD and RTMR3",
+    (quoteFile, collateralFile, nowSecs, mrtd, rtmr3) => {
+      const quote = hexFile(...(quoteFile as string).split('/'));
+      const collateral = JSON.parse(
+        readFileSync(fixture(...(collateralFile as string).split('/')), 'utf8'),
+      ) as Collateral;
+      const verified = verifyTdQuote(quote, collateral, nowSecs as number);
+      expect(verified).toMatchObject({ status: 'UpToDate', advisoryIds: [], td: { mrtd, rtmr3 } });
+    },
+  );
 
   test('an SGX quote and a TDX quote below every TCB level are refused', () => {
     const sgx = new Uint8Array(readFileSync(fixture('tdx', 'sgx_quote')));
     const sgxCollateral = JSON.parse(readFileSync(fixture('tdx', 'sgx_quote_collateral.json'), 'utf8')) as Collateral;
     expect(() => verifyTdQuote(sgx, sgxCollateral, 1752919277)).toThrow(/not from a TDX trust domain/);
     const outdated = new Uint8Array(readFileSync(fixture('tdx', 'tdx_quote_outdated')));
-    const outdatedCollateral = JSON.parse(readFileSync(fixture('tdx', 'tdx_quote_outdated_collateral.json'), 'utf8')) as Collateral;
+    const outdatedCollateral = JSON.parse(
+      readFileSync(fixture('tdx', 'tdx_quote_outdated_collateral.json'), 'utf8'),
+    ) as Collateral;
     expect(() => verifyTdQuote(outdated, outdatedCollateral, 1774003274)).toThrow(/No matching TCB level found/);
     expect(() => verifyTdQuote(TDX_QUOTE, sgxCollateral, 1752919234)).toThrow(/"quote"/);
   });
@@ -190,11 +280,28 @@ describe('client verifier: SecretVM (real vectors, ../shared/fixtures/secretvm)'
   test('dstack-scheme RTMR3 ground truth for small/v0.0.34 (secretvm/EXPECTED.md §C)', () => {
     const compose = readFileSync(fixture('secretvm', 'v0034_dstack_docker-compose.yaml'));
     const cases = [
-      ['6c4ed58ae19edcc3b90a7d7bd9087aee951d1ecc', '6a441f52179d66d4b82d8113a99892b1287a01ded04b2f47019750f824071cc0', 'bd88eccd83e76e65edc863ad771edd4d1bf388c5c655979774aa476dfedf611df4b05e78cb9dacbfe655dd0ed4a11313'],
-      ['020e04828a82f7e5466c47279120e1a8d087848a', 'b28b457b468cd058be0732208d2edc79e41f42fd4a0d25353aacacf016b6dc4e', '7f3c3d4872dcea04729f51573cd30787b02efda396b8264d87082b6f9c8716423738f0038aeecb3e98f2c439664bbc08'],
+      [
+        '6c4ed58ae19edcc3b90a7d7bd9087aee951d1ecc',
+        '6a441f52179d66d4b82d8113a99892b1287a01ded04b2f47019750f824071cc0',
+        'bd88eccd83e76e65edc863ad771edd4d1bf388c5c655979774aa476dfedf611df4b05e78cb9dacbfe655dd0ed4a11313',
+      ],
+      [
+        '020e04828a82f7e5466c47279120e1a8d087848a',
+        'b28b457b468cd058be0732208d2edc79e41f42fd4a0d25353aacacf016b6dc4e',
+        '7f3c3d4872dcea04729f51573cd30787b02efda396b8264d87082b6f9c8716423738f0038aeecb3e98f2c439664bbc08',
+      ],
     ];
     for (const [appId, rootfs, rtmr3] of cases) {
-      expect(bytesToHex(expectedRtmr3({ compose, rootfsData: hexToBytes(rootfs!), scheme: 'dstack', dstackAppId: hexToBytes(appId!) }))).toBe(rtmr3);
+      expect(
+        bytesToHex(
+          expectedRtmr3({
+            compose,
+            rootfsData: hexToBytes(rootfs!),
+            scheme: 'dstack',
+            dstackAppId: hexToBytes(appId!),
+          }),
+        ),
+      ).toBe(rtmr3);
     }
   });
 
@@ -202,8 +309,11 @@ describe('client verifier: SecretVM (real vectors, ../shared/fixtures/secretvm)'
     const vmKey = ed25519.utils.randomSecretKey();
     const statement = utf8ToBytes('{"v":1}');
     const evidence = {
-      provider: 'secretvm' as const, quote: '00', vm_public_key: bytesToHex(ed25519.getPublicKey(vmKey)),
-      vm_signature: Buffer.from(ed25519.sign(statement, vmKey)).toString('base64'), docker_compose: '',
+      provider: 'secretvm' as const,
+      quote: '00',
+      vm_public_key: bytesToHex(ed25519.getPublicKey(vmKey)),
+      vm_signature: Buffer.from(ed25519.sign(statement, vmKey)).toString('base64'),
+      docker_compose: '',
     };
     const reportData = new Uint8Array(64);
     reportData.set(ed25519.getPublicKey(vmKey));
@@ -213,19 +323,41 @@ describe('client verifier: SecretVM (real vectors, ../shared/fixtures/secretvm)'
   });
 
   test('the real SecretVM quote cannot be verified with the only collateral there is (older than its PCK certificate)', async () => {
-    const evidence: Evidence = { provider: 'secretvm', quote: bytesToHex(SVM_QUOTE), vm_public_key: '00'.repeat(32), vm_signature: 'AA==', docker_compose: SVM_COMPOSE.toString('utf8') };
+    const evidence: Evidence = {
+      provider: 'secretvm',
+      quote: bytesToHex(SVM_QUOTE),
+      vm_public_key: '00'.repeat(32),
+      vm_signature: 'AA==',
+      docker_compose: SVM_COMPOSE.toString('utf8'),
+    };
     const opts = { policy: SVM_POLICY, collateral: collateralSource({ pccsUrl: kmsPccs.url }) };
     expect(await failedCheck(attest(evidence, nonce), { ...opts, now: () => KMS_TIME })).toBe('quote');
     expect(await failedCheck(attest(evidence, nonce), { ...opts, now: () => Date.now() })).toBe('quote');
   });
 
-  test('a real SecretVM KMS quote verifies at its collateral\'s time, and a compose that does not produce its RTMR3 is refused', async () => {
+  test("a real SecretVM KMS quote verifies at its collateral's time, and a compose that does not produce its RTMR3 is refused", async () => {
     const td = parseTdQuote(KMS_QUOTE);
     const policy = AttestationPolicy.parse({
-      v: 1, measurements: [{ label: 'kms 2025', mrtd: td.mrtd, rtmr0: td.rtmr0, rtmr1: td.rtmr1, rtmr2: td.rtmr2, rootfs_data: '00'.repeat(32) }],
+      v: 1,
+      measurements: [
+        {
+          label: 'kms 2025',
+          mrtd: td.mrtd,
+          rtmr0: td.rtmr0,
+          rtmr1: td.rtmr1,
+          rtmr2: td.rtmr2,
+          rootfs_data: '00'.repeat(32),
+        },
+      ],
       compose_sha256: ['d5f25b585a1d1972c6d65d1e04dc630a019bcb6ef6f1bb11eb4f8fe453e21961'],
     });
-    const evidence: Evidence = { provider: 'secretvm', quote: bytesToHex(KMS_QUOTE), vm_public_key: '00'.repeat(32), vm_signature: 'AA==', docker_compose: SVM_COMPOSE.toString('utf8') };
+    const evidence: Evidence = {
+      provider: 'secretvm',
+      quote: bytesToHex(KMS_QUOTE),
+      vm_public_key: '00'.repeat(32),
+      vm_signature: 'AA==',
+      docker_compose: SVM_COMPOSE.toString('utf8'),
+    };
     const opts = { policy, collateral: collateralSource({ pccsUrl: kmsPccs.url }) };
     expect(await failedCheck(attest(evidence, nonce), { ...opts, now: () => KMS_TIME })).toBe('rtmr3');
     expect(await failedCheck(attest(evidence, nonce), { ...opts, now: () => TDX_TIME })).toBe('quote'); // expired

@@ -8,7 +8,8 @@ beforeAll(async () => {
   model = await testEmbedder();
 });
 
-const sentence = (i: number) => `Sentence number ${i} talks about invoices, refunds and the ${i % 7 === 0 ? 'pharmacy' : 'grocery'} bill.`;
+const sentence = (i: number) =>
+  `Sentence number ${i} talks about invoices, refunds and the ${i % 7 === 0 ? 'pharmacy' : 'grocery'} bill.`;
 
 function expectWellFormed(sections: { text: string }[], chunks: Chunk[], max: number) {
   chunks.forEach((c, i) => {
@@ -48,7 +49,12 @@ describe('chunker', () => {
   });
 
   it('never crosses a section; carries page and heading pointers', () => {
-    const doc = { sections: [{ page: 1, text: 'Short first page.' }, { page: 2, heading: 'Results', text: 'Second page text about cholesterol.' }] };
+    const doc = {
+      sections: [
+        { page: 1, text: 'Short first page.' },
+        { page: 2, heading: 'Results', text: 'Second page text about cholesterol.' },
+      ],
+    };
     const chunks = chunkDocument(doc, model, { maxTokens: 100, overlapTokens: 15 });
     expect(chunks.map((c) => [c.section, c.page, c.heading, c.text])).toEqual([
       [0, 1, undefined, 'Short first page.'],

@@ -11,16 +11,27 @@ const run = promisify(execFile);
 const PRAG = new URL('../bin/prag.js', import.meta.url).pathname;
 const env = () => ({ ...process.env, PRAG_CACHE_DIR: work.path });
 const prag = (...args: string[]) => run(process.execPath, [PRAG, ...args], { env: env(), maxBuffer: 16 * 1024 * 1024 });
-const failure = (p: Promise<unknown>) => p.then(() => 'succeeded', (e: { stderr: string }) => e.stderr.trim());
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => 'succeeded',
+    (e: { stderr: string }) => e.stderr.trim(),
+  );
 
 /** Runs prag with `input` on stdin. */
-function pragWithInput(input: string, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number | null }> {
+function pragWithInput(
+  input: string,
+  ...args: string[]
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PRAG, ...args], { env: env() });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += String(d); });
-    child.stderr.on('data', (d) => { stderr += String(d); });
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ stdout, stderr, code }));
     child.stdin.end(input);
@@ -37,7 +48,10 @@ beforeAll(async () => {
   const id = join(work.path, 'me.json');
   await prag('keygen', '--out', id);
   common = ['--url', svc.url, '--identity', id, '--allow-insecure-dev'];
-  writeFileSync(join(work.path, 'policy.md'), '# Home insurance\nThe home insurance policy covers water damage up to 20,000 EUR. The excess is 250 EUR per claim.');
+  writeFileSync(
+    join(work.path, 'policy.md'),
+    '# Home insurance\nThe home insurance policy covers water damage up to 20,000 EUR. The excess is 250 EUR per claim.',
+  );
   await prag('upload', ...common, '--collection', 'insurance', join(work.path, 'policy.md'));
 });
 
@@ -53,22 +67,38 @@ describe('prag ask / chat / verify-receipt', () => {
     expect(Object.keys(answer).sort()).toEqual(['answer', 'citations', 'llm', 'receipt']);
     expect(answer.answer).toContain('250 EUR');
     expect(answer.citations[0]).toMatchObject({ n: 1, title: 'Home insurance', collection: 'insurance' });
-    expect(answer.llm).toEqual({ provider: 'extractive', model: 'extractive', attestation: { mode: 'off', status: 'not_applicable' } });
+    expect(answer.llm).toEqual({
+      provider: 'extractive',
+      model: 'extractive',
+      attestation: { mode: 'off', status: 'not_applicable' },
+    });
 
     const file = join(work.path, 'answer.json');
     writeFileSync(file, JSON.stringify(answer));
     const ok = await prag('verify-receipt', '--url', svc.url, '--allow-insecure-dev', file);
-    expect(ok.stdout).toMatch(/^receipt valid: signed by prag-[0-9a-f]+ .*extractive\/extractive; 1 cited passage; worker attestation not_applicable/);
+    expect(ok.stdout).toMatch(
+      /^receipt valid: signed by prag-[0-9a-f]+ .*extractive\/extractive; 1 cited passage; worker attestation not_applicable/,
+    );
     expect(await failure(prag('verify-receipt', '--url', svc.url, file))).toMatch(/dev_evidence/); // the key is only trusted once attested
 
     writeFileSync(file, JSON.stringify({ ...answer, answer: answer.answer.replace('250', '350') }));
-    expect(await failure(prag('verify-receipt', '--url', svc.url, '--allow-insecure-dev', file))).toMatch(/receipt check "answer" failed/);
+    expect(await failure(prag('verify-receipt', '--url', svc.url, '--allow-insecure-dev', file))).toMatch(
+      /receipt check "answer" failed/,
+    );
     writeFileSync(file, JSON.stringify({ ...answer, citations: [] }));
-    expect(await failure(prag('verify-receipt', '--url', svc.url, '--allow-insecure-dev', file))).toMatch(/receipt check "citations" failed/);
+    expect(await failure(prag('verify-receipt', '--url', svc.url, '--allow-insecure-dev', file))).toMatch(
+      /receipt check "citations" failed/,
+    );
   });
 
   it('ask streams the answer, then its sources', async () => {
-    const { stdout, stderr } = await prag('ask', ...common, '--collection', 'insurance', 'Does the policy cover water damage?');
+    const { stdout, stderr } = await prag(
+      'ask',
+      ...common,
+      '--collection',
+      'insurance',
+      'Does the policy cover water damage?',
+    );
     expect(stdout).toMatch(/water damage up to 20,000 EUR\.? \[1\]/);
     expect(stdout).toContain('Sources:\n  [1] Home insurance — insurance');
     expect(stderr).toContain('answered by extractive/extractive');

@@ -8,8 +8,16 @@ import { startTestService, type TestService } from './helpers/service.js';
 
 const run = promisify(execFile);
 const PRAG = new URL('../bin/prag.js', import.meta.url).pathname;
-const prag = (...args: string[]) => run(process.execPath, [PRAG, ...args], { env: { ...process.env, PRAG_CACHE_DIR: work.path }, maxBuffer: 16 * 1024 * 1024 });
-const failure = (p: Promise<unknown>) => p.then(() => 'succeeded', (e: { stderr: string }) => e.stderr.trim());
+const prag = (...args: string[]) =>
+  run(process.execPath, [PRAG, ...args], {
+    env: { ...process.env, PRAG_CACHE_DIR: work.path },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => 'succeeded',
+    (e: { stderr: string }) => e.stderr.trim(),
+  );
 
 const data = tempDir();
 const work = tempDir();
@@ -36,9 +44,23 @@ describe('prag CLI (client of a service)', () => {
     expect(attested).toMatchObject({ ok: true, insecure: true, statement: { provider: 'dev', key_origin: 'derived' } });
 
     const common = ['--url', svc.url, '--identity', id, '--allow-insecure-dev'];
-    expect(await failure(prag('upload', '--url', svc.url, '--identity', id, fixture('medical')))).toMatch(/dev_evidence/); // verifies before sending
+    expect(await failure(prag('upload', '--url', svc.url, '--identity', id, fixture('medical')))).toMatch(
+      /dev_evidence/,
+    ); // verifies before sending
     writeFileSync(join(work.path, 'plan.md'), '# Care plan\nPhysiotherapy twice a week for the left knee until March.');
-    const uploaded = JSON.parse((await prag('upload', ...common, '--collection', 'health', '--json', join(work.path, 'plan.md'), fixture('email', 'node-mbox_test-4-message.mbox'))).stdout);
+    const uploaded = JSON.parse(
+      (
+        await prag(
+          'upload',
+          ...common,
+          '--collection',
+          'health',
+          '--json',
+          join(work.path, 'plan.md'),
+          fixture('email', 'node-mbox_test-4-message.mbox'),
+        )
+      ).stdout,
+    );
     expect(uploaded).toHaveLength(2);
     expect(uploaded[0]).toMatchObject({ chunks: 1, failed: [] });
     expect(uploaded[1].doc_ids).toHaveLength(4);
@@ -51,7 +73,9 @@ describe('prag CLI (client of a service)', () => {
     expect(docs).toHaveLength(5);
     expect(docs.every((d: { collection: string }) => d.collection === 'health')).toBe(true);
 
-    expect(JSON.parse((await prag('delete', ...common, '--json', uploaded[0].doc_ids[0])).stdout)).toEqual({ deleted: 1 });
+    expect(JSON.parse((await prag('delete', ...common, '--json', uploaded[0].doc_ids[0])).stdout)).toEqual({
+      deleted: 1,
+    });
     expect(await failure(prag('delete', ...common, uploaded[0].doc_ids[0]))).toMatch(/document_not_found/);
 
     await prag('revoke-permit', ...common, '--permit-name', 'prag-admin', '--name', 'prag-cli');
@@ -67,10 +91,14 @@ describe('prag CLI (client of a service)', () => {
     const as = (id: string) => ['--url', svc.url, '--identity', id, '--allow-insecure-dev'];
     writeFileSync(join(work.path, 'ecg.txt'), 'ECG shows sinus rhythm, heart rate 64, no ST changes.');
     await prag('upload', ...as(owner), '--collection', 'cardiology', join(work.path, 'ecg.txt'));
-    expect(JSON.parse((await prag('collections', 'list', ...as(owner), '--json')).stdout)).toMatchObject([{ name: 'cardiology', documents: 1 }]);
+    expect(JSON.parse((await prag('collections', 'list', ...as(owner), '--json')).stdout)).toMatchObject([
+      { name: 'cardiology', documents: 1 },
+    ]);
 
     await prag('share', ...as(owner), '--with', doctorAddress, '--collection', 'cardiology', '--expires', '30d');
-    expect(await failure(prag('share', ...as(owner), '--with', 'secret1nope', '--collection', 'cardiology'))).toMatch(/grantee_invalid/);
+    expect(await failure(prag('share', ...as(owner), '--with', 'secret1nope', '--collection', 'cardiology'))).toMatch(
+      /grantee_invalid/,
+    );
     const shares = JSON.parse((await prag('shares', ...as(doctor), '--json')).stdout);
     expect(shares.received).toMatchObject([{ with: ownerAddress, collection: 'cardiology', active: true }]);
     const hits = JSON.parse((await prag('search', ...as(doctor), '--json', 'sinus rhythm heart rate')).stdout);

@@ -5,11 +5,18 @@ import { SHARED } from './helpers/index.js';
 describe('config', () => {
   it('has defaults for everything', () => {
     const c = loadConfig({ PRAG_MODEL_DIR: `${SHARED}/models` });
-    expect(c).toMatchObject({ model: 'universal-sentence-encoder-lite', chunkTokens: 256, embedBatch: 32, ann: { annThreshold: 25_000, nprobes: 32, refineFactor: 12 } });
+    expect(c).toMatchObject({
+      model: 'universal-sentence-encoder-lite',
+      chunkTokens: 256,
+      embedBatch: 32,
+      ann: { annThreshold: 25_000, nprobes: 32, refineFactor: 12 },
+    });
   });
 
   it('an explicit model directory that does not exist is an error, not a silent download', () => {
-    expect(() => loadConfig({ PRAG_MODEL_DIR: '/nonexistent/models' })).toThrow('PRAG_MODEL_DIR /nonexistent/models does not exist');
+    expect(() => loadConfig({ PRAG_MODEL_DIR: '/nonexistent/models' })).toThrow(
+      'PRAG_MODEL_DIR /nonexistent/models does not exist',
+    );
   });
 
   it('rejects malformed numbers', () => {

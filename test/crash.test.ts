@@ -11,9 +11,16 @@ const dirs: Array<{ cleanup(): void }> = [];
 afterAll(() => dirs.forEach((d) => d.cleanup()));
 
 /** Runs the ingest child and SIGKILLs it after `killAfterCommits` group commits plus `delayMs`. */
-function runAndKill(dataDir: string, killAfterCommits: number, delayMs: number): Promise<{ killed: boolean; commits: number }> {
+function runAndKill(
+  dataDir: string,
+  killAfterCommits: number,
+  delayMs: number,
+): Promise<{ killed: boolean; commits: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+    });
     let commits = 0;
     let armed = false;
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -30,41 +37,53 @@ function runAndKill(dataDir: string, killAfterCommits: number, delayMs: number):
 
 describe('crash atomicity', () => {
   // Kill points: from start-up on, at varied delays (inside embedding, LanceDB writes or SQLite commits).
-  const trials: Array<[number, number]> = [[0, 150], [0, 450], [2, 0], [3, 37], [5, 90], [8, 200]];
+  const trials: Array<[number, number]> = [
+    [0, 150],
+    [0, 450],
+    [2, 0],
+    [3, 37],
+    [5, 90],
+    [8, 200],
+  ];
   let halfWritten = 0;
 
-  it.each(trials)('SIGKILL after %i commits + %i ms leaves no half-visible document and a store that opens cleanly', async (after, delay) => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const { killed } = await runAndKill(dir.path, after, delay);
-    expect(killed).toBe(true);
-    const before = new Database(join(dir.path, 'meta.sqlite'), { readonly: true });
-    halfWritten += (before.prepare("SELECT count(*) AS n FROM documents WHERE state = 'pending'").get() as { n: number }).n;
-    before.close();
+  it.each(trials)(
+    'SIGKILL after %i commits + %i ms leaves no half-visible document and a store that opens cleanly',
+    async (after, delay) => {
+      const dir = tempDir();
+      dirs.push(dir);
+      const { killed } = await runAndKill(dir.path, after, delay);
+      expect(killed).toBe(true);
+      const before = new Database(join(dir.path, 'meta.sqlite'), { readonly: true });
+      halfWritten += (
+        before.prepare("SELECT count(*) AS n FROM documents WHERE state = 'pending'").get() as { n: number }
+      ).n;
+      before.close();
 
-    const engine = await openTestEngine(dir.path); // runs recovery
-    try {
-      expect(engine.meta.unfinished()).toEqual([]);
-      const docs = engine.listDocuments('alice');
-      let total = 0;
-      for (const d of docs) {
-        const ids = await engine.vectors.chunkIds('alice', d.id);
-        expect(ids).toHaveLength(d.chunkCount); // every visible document is whole in LanceDB
-        total += d.chunkCount;
+      const engine = await openTestEngine(dir.path); // runs recovery
+      try {
+        expect(engine.meta.unfinished()).toEqual([]);
+        const docs = engine.listDocuments('alice');
+        let total = 0;
+        for (const d of docs) {
+          const ids = await engine.vectors.chunkIds('alice', d.id);
+          expect(ids).toHaveLength(d.chunkCount); // every visible document is whole in LanceDB
+          total += d.chunkCount;
+        }
+        expect(await engine.vectors.count()).toBe(total); // nothing else is left in LanceDB
+        expect(engine.meta.chunkCount()).toBe(total);
+        // Re-running the job completes the set; documents already there are skipped, not duplicated.
+        const report = await engine.ingest(crashCorpus(), { owner: 'alice' });
+        expect(report.skipped).toBe(docs.length);
+        expect(report.documents + report.skipped).toBe(60);
+        expect(engine.listDocuments('alice')).toHaveLength(60);
+        const [hit] = await engine.search('alice', { query: 'invoice reference 42-3', k: 5 });
+        expect(hit).toBeDefined();
+      } finally {
+        await engine.close();
       }
-      expect(await engine.vectors.count()).toBe(total); // nothing else is left in LanceDB
-      expect(engine.meta.chunkCount()).toBe(total);
-      // Re-running the job completes the set; documents already there are skipped, not duplicated.
-      const report = await engine.ingest(crashCorpus(), { owner: 'alice' });
-      expect(report.skipped).toBe(docs.length);
-      expect(report.documents + report.skipped).toBe(60);
-      expect(engine.listDocuments('alice')).toHaveLength(60);
-      const [hit] = await engine.search('alice', { query: 'invoice reference 42-3', k: 5 });
-      expect(hit).toBeDefined();
-    } finally {
-      await engine.close();
-    }
-  });
+    },
+  );
 
   it('the kills above did interrupt documents half-way (so recovery was exercised)', () => {
     expect(halfWritten).toBeGreaterThan(0);

@@ -18,7 +18,11 @@ describe('embedder', () => {
   });
 
   it('embeds in a worker thread exactly as in-process, unit-length, semantically ordered', async () => {
-    const texts = ['The patient was prescribed metformin for type 2 diabetes', 'Diabetes medication: metformin was given', 'The quarterly tax return was filed late'];
+    const texts = [
+      'The patient was prescribed metformin for type 2 diabetes',
+      'Diabetes medication: metformin was given',
+      'The quarterly tax return was filed late',
+    ];
     const [a, b, c] = await worker.embed(texts);
     const local = await (await testEmbedder()).embed(texts);
     expect(Array.from(a!)).toEqual(Array.from(local[0]!));
@@ -35,6 +39,8 @@ describe('embedder', () => {
 
   it('a model that is not there is a clear error', async () => {
     const c = loadConfig();
-    await expect(WorkerEmbedder.load({ model: 'no-such-model', modelDir: c.modelDir, maxTokens: 256 })).rejects.toThrow(/cannot load embedding model "no-such-model"/);
+    await expect(WorkerEmbedder.load({ model: 'no-such-model', modelDir: c.modelDir, maxTokens: 256 })).rejects.toThrow(
+      /cannot load embedding model "no-such-model"/,
+    );
   });
 });

@@ -18,7 +18,10 @@ async function fresh(extra = {}) {
 describe('engine', () => {
   it('re-ingesting the same bytes is a no-op', async () => {
     const { engine } = await fresh();
-    const files = [fileSource(fixture('email', 'node-mbox_test-4-message.mbox')), fileSource(fixture('finance', 'ofxparse_checking.ofx'))];
+    const files = [
+      fileSource(fixture('email', 'node-mbox_test-4-message.mbox')),
+      fileSource(fixture('finance', 'ofxparse_checking.ofx')),
+    ];
     const first = await engine.ingest(files, { owner: 'alice' });
     expect(first).toMatchObject({ documents: 5, skipped: 0, failed: [] });
     const rows = await engine.vectors.count();
@@ -27,7 +30,9 @@ describe('engine', () => {
     expect(await engine.vectors.count()).toBe(rows);
     expect(engine.meta.chunkCount()).toBe(rows);
     // The same bytes twice in one batch are one document.
-    const twice = await engine.ingest([bytesSource('a.txt', 'same words'), bytesSource('b.txt', 'same words')], { owner: 'alice' });
+    const twice = await engine.ingest([bytesSource('a.txt', 'same words'), bytesSource('b.txt', 'same words')], {
+      owner: 'alice',
+    });
     expect(twice).toMatchObject({ documents: 1, skipped: 1 });
   });
 
@@ -38,12 +43,20 @@ describe('engine', () => {
     await a.engine.ingest(file(), { owner: 'alice' });
     await b.engine.ingest(file(), { owner: 'alice' });
     const id = a.engine.listDocuments('alice')[0]!.id;
-    expect((await a.engine.vectors.chunkIds('alice', id)).sort()).toEqual((await b.engine.vectors.chunkIds('alice', id)).sort());
+    expect((await a.engine.vectors.chunkIds('alice', id)).sort()).toEqual(
+      (await b.engine.vectors.chunkIds('alice', id)).sort(),
+    );
   });
 
   it('delete removes a document and its attachments from both stores and from search', async () => {
     const { engine } = await fresh();
-    await engine.ingest([fileSource(fixture('email', 'mailparser_nodemailer_attachments.eml')), bytesSource('keep.txt', 'Quarterly tax estimate paid to the IRS.')], { owner: 'alice' });
+    await engine.ingest(
+      [
+        fileSource(fixture('email', 'mailparser_nodemailer_attachments.eml')),
+        bytesSource('keep.txt', 'Quarterly tax estimate paid to the IRS.'),
+      ],
+      { owner: 'alice' },
+    );
     const mail = engine.listDocuments('alice').find((d) => d.format === 'eml')!;
     const child = engine.listDocuments('alice').find((d) => d.parentId === mail.id)!;
     expect(child.source).toMatch(/notes\.txt$/);
@@ -80,10 +93,20 @@ describe('engine', () => {
     await engine.close();
     cleanups.pop();
     const real = await testEmbedder();
-    const other: Embedder = { model: 'another-model', dim: real.dim, maxTokens: real.maxTokens, count: (t) => real.count(t), embed: (t) => real.embed(t) };
-    await expect(Engine.open({ dataDir: dir, embedder: other })).rejects.toThrow(/built with embedding model "universal-sentence-encoder-lite", but "another-model" is configured/);
+    const other: Embedder = {
+      model: 'another-model',
+      dim: real.dim,
+      maxTokens: real.maxTokens,
+      count: (t) => real.count(t),
+      embed: (t) => real.embed(t),
+    };
+    await expect(Engine.open({ dataDir: dir, embedder: other })).rejects.toThrow(
+      /built with embedding model "universal-sentence-encoder-lite", but "another-model" is configured/,
+    );
     const wider: Embedder = { ...other, model: real.model, dim: 768 };
-    await expect(Engine.open({ dataDir: dir, embedder: wider })).rejects.toThrow(/embedding dimension "512", but "768"/);
+    await expect(Engine.open({ dataDir: dir, embedder: wider })).rejects.toThrow(
+      /embedding dimension "512", but "768"/,
+    );
     // The failed opens released the lock and left the index intact.
     const again = await openTestEngine(dir);
     expect(again.listDocuments('alice')).toHaveLength(1);
@@ -99,13 +122,20 @@ describe('engine', () => {
     const { engine } = await fresh();
     await expect(engine.ingest([], { owner: 'alice', collection: "x' OR 1=1 --" })).rejects.toThrow(/collection names/);
     await expect(engine.search('alice', { query: '   ' })).rejects.toThrow(/query is empty/);
-    await expect(engine.search('alice', { query: 'x', filters: { from: "a' OR '1'='1" } })).rejects.toThrow(/not an email address/);
+    await expect(engine.search('alice', { query: 'x', filters: { from: "a' OR '1'='1" } })).rejects.toThrow(
+      /not an email address/,
+    );
     await expect(engine.search('alice', { query: 'x', k: 0 })).rejects.toThrow();
   });
 
   it('above the ANN threshold an IVF-PQ index is built and search still finds the right chunk', async () => {
     const { engine } = await fresh({ ann: { annThreshold: 300 } });
-    const notes = Array.from({ length: 320 }, (_, i) => bytesSource(`n${i}.txt`, `Note ${i}: meeting with supplier ${i} about order ${i * 7} of office chairs and desks.`));
+    const notes = Array.from({ length: 320 }, (_, i) =>
+      bytesSource(
+        `n${i}.txt`,
+        `Note ${i}: meeting with supplier ${i} about order ${i * 7} of office chairs and desks.`,
+      ),
+    );
     notes.push(bytesSource('needle.txt', 'The veterinarian vaccinated our dog against rabies on Friday.'));
     await engine.ingest(notes, { owner: 'alice' });
     expect(await engine.vectors.indexState()).toEqual({ rows: 321, ann: true, keyword: true });

@@ -48,14 +48,17 @@ const HEADER_END = (bytes: Uint8Array) => 53 + 4 + new DataView(bytes.buffer, by
 const segmentAt = (bytes: Uint8Array, i: number) => HEADER_END(bytes) + i * (SEGMENT_BYTES + TAG_BYTES);
 
 describe('envelope v1', () => {
-  test.each([0, 1, 100, SEGMENT_BYTES - 1, SEGMENT_BYTES, SEGMENT_BYTES + 1, 3 * SEGMENT_BYTES + 5])('round trip of %i bytes, fed in odd pieces', async (n) => {
-    const data = pattern(n);
-    const { bytes } = await seal(data, { pieces: 3 });
-    const { env, payload } = await open(bytes);
-    expect(bytesToHex(payload)).toBe(bytesToHex(data));
-    expect(env.header).toMatchObject({ name: 'f.bin', size: n, meta: { n: 1 } });
-    expect(bytes.length).toBe(HEADER_END(bytes) + Math.max(1, Math.ceil(n / SEGMENT_BYTES)) * TAG_BYTES + n);
-  });
+  test.each([0, 1, 100, SEGMENT_BYTES - 1, SEGMENT_BYTES, SEGMENT_BYTES + 1, 3 * SEGMENT_BYTES + 5])(
+    'round trip of %i bytes, fed in odd pieces',
+    async (n) => {
+      const data = pattern(n);
+      const { bytes } = await seal(data, { pieces: 3 });
+      const { env, payload } = await open(bytes);
+      expect(bytesToHex(payload)).toBe(bytesToHex(data));
+      expect(env.header).toMatchObject({ name: 'f.bin', size: n, meta: { n: 1 } });
+      expect(bytes.length).toBe(HEADER_END(bytes) + Math.max(1, Math.ceil(n / SEGMENT_BYTES)) * TAG_BYTES + n);
+    },
+  );
 
   test('matches the published test vectors (RFC 7748 §6.1 keys)', async () => {
     const v = JSON.parse(readFileSync(new URL('../schemas/envelope-v1.vectors.json', import.meta.url), 'utf8'));
@@ -67,8 +70,13 @@ describe('envelope v1', () => {
     expect(bytesToHex(x25519.getSharedSecret(esk, rpk))).toBe(v.shared_secret);
     expect(bytesToHex(keyId(rpk))).toBe(v.kid);
     const k = deriveExchangeKeys(hexToBytes(v.shared_secret), hexToBytes(v.ephemeral_public_key), rpk);
-    expect([bytesToHex(k.header), bytesToHex(k.payload), bytesToHex(k.payloadNonce), bytesToHex(k.reply.key), bytesToHex(k.reply.noncePrefix)])
-      .toEqual([v.k_header, v.k_payload, v.payload_nonce_prefix, v.k_reply, v.reply_nonce_prefix]);
+    expect([
+      bytesToHex(k.header),
+      bytesToHex(k.payload),
+      bytesToHex(k.payloadNonce),
+      bytesToHex(k.reply.key),
+      bytesToHex(k.reply.noncePrefix),
+    ]).toEqual([v.k_header, v.k_payload, v.payload_nonce_prefix, v.k_reply, v.reply_nonce_prefix]);
     for (const c of v.cases) {
       const payload = c.payload_hex !== undefined ? hexToBytes(c.payload_hex) : pattern(c.header.size);
       const sealed = sealEnvelope(rpk, c.header, payload, { ephemeralSecretKey: esk });
@@ -86,13 +94,20 @@ describe('envelope v1', () => {
 
   test('a flipped byte anywhere is detected, with the part that failed named', async () => {
     const { bytes } = await seal(pattern(2 * SEGMENT_BYTES + 10));
-    const flip = (at: number) => { const b = bytes.slice(); b[at]! ^= 1; return b; };
+    const flip = (at: number) => {
+      const b = bytes.slice();
+      b[at]! ^= 1;
+      return b;
+    };
     expect(await failure(flip(0))).toBe('envelope_malformed'); // magic
     expect(await failure(flip(4))).toBe('envelope_version');
     expect(await failure(flip(5))).toBe('envelope_wrong_recipient'); // kid
     expect(await failure(flip(30))).toBe('envelope_header_invalid'); // ephemeral key
     expect(await failure(flip(60))).toBe('envelope_header_invalid'); // header ciphertext
-    for (const i of [0, 1, 2]) expect(await failure(flip(segmentAt(bytes, i) + 100 % (i === 2 ? 20 : SEGMENT_BYTES)))).toBe('envelope_segment_invalid');
+    for (const i of [0, 1, 2])
+      expect(await failure(flip(segmentAt(bytes, i) + (100 % (i === 2 ? 20 : SEGMENT_BYTES))))).toBe(
+        'envelope_segment_invalid',
+      );
   });
 
   test('truncation, reordering, duplication and splicing are detected', async () => {
@@ -111,7 +126,7 @@ describe('envelope v1', () => {
     expect(await failure(concatBytes(head, s(0), t, s(2), s(3)))).toBe('envelope_segment_invalid');
   });
 
-  test('re-addressed envelopes are refused: another kid, or our kid pasted onto another key\'s envelope', async () => {
+  test("re-addressed envelopes are refused: another kid, or our kid pasted onto another key's envelope", async () => {
     const { bytes } = await seal(utf8ToBytes('for someone else'), { to: O });
     expect(await failure(bytes)).toBe('envelope_wrong_recipient');
     const pasted = bytes.slice();
@@ -122,12 +137,18 @@ describe('envelope v1', () => {
 
   test('declared size is enforced before reading and against the content', async () => {
     const { bytes } = await seal(pattern(1000));
-    await expect(openEnvelope(recipient, R, drip(bytes), { maxPayloadBytes: 999 })).rejects.toMatchObject({ code: 'envelope_too_large' });
+    await expect(openEnvelope(recipient, R, drip(bytes), { maxPayloadBytes: 999 })).rejects.toMatchObject({
+      code: 'envelope_too_large',
+    });
     const lying = sealEnvelope(R, { type: 'x', name: '', size: 10, meta: {} }, pattern(11));
-    await expect((async () => { for await (const _ of lying.stream) void _; })()).rejects.toMatchObject({ code: 'envelope_size_mismatch' });
+    await expect(
+      (async () => {
+        for await (const _ of lying.stream) void _;
+      })(),
+    ).rejects.toMatchObject({ code: 'envelope_size_mismatch' });
   });
 
-  test('replies open only with the request\'s keys, and cut or altered replies are refused', async () => {
+  test("replies open only with the request's keys, and cut or altered replies are refused", async () => {
     const a = await seal(utf8ToBytes('q'));
     const b = await seal(utf8ToBytes('q'));
     const { env } = await open(a.bytes);
@@ -140,7 +161,9 @@ describe('envelope v1', () => {
     };
     expect(await read(a.reply, frames)).toEqual([{ part: 1 }, { part: 2 }]);
     await expect(read(b.reply, frames)).rejects.toBeInstanceOf(ReplyError);
-    await expect(read(a.reply, frames.subarray(0, frames.length - 30))).rejects.toMatchObject({ code: 'reply_truncated' });
+    await expect(read(a.reply, frames.subarray(0, frames.length - 30))).rejects.toMatchObject({
+      code: 'reply_truncated',
+    });
     const firstOnly = frames.subarray(0, 4 + new DataView(frames.buffer, frames.byteOffset).getUint32(0));
     await expect(read(a.reply, firstOnly)).rejects.toMatchObject({ code: 'reply_truncated' });
     const flipped = frames.slice();

@@ -9,14 +9,19 @@ import { createLogger } from '../src/server/log.js';
 import { tempDir } from './helpers/index.js';
 import { startTestService, testUser, textUpload, type TestService } from './helpers/service.js';
 
-const MAIL = (i: number) => `From sender@example.org Mon Jan  1 00:00:00 2024\nFrom: a@example.org\nTo: b@example.org\nSubject: Note ${i}\n\n${`Message ${i} about the garden shed, the fence and the apple tree. `.repeat(8)}\n\n`;
+const MAIL = (i: number) =>
+  `From sender@example.org Mon Jan  1 00:00:00 2024\nFrom: a@example.org\nTo: b@example.org\nSubject: Note ${i}\n\n${`Message ${i} about the garden shed, the fence and the apple tree. `.repeat(8)}\n\n`;
 
 describe('operations', () => {
   const dir = tempDir();
   let svc: TestService;
 
   beforeAll(async () => {
-    svc = await startTestService(`${dir.path}/ops`, {}, { PRAG_RATE_BURST: '5', PRAG_RATE_PER_MIN: '60', PRAG_QUOTA_DOCS: '3', PRAG_QUOTA_MB: '1' });
+    svc = await startTestService(
+      `${dir.path}/ops`,
+      {},
+      { PRAG_RATE_BURST: '5', PRAG_RATE_PER_MIN: '60', PRAG_QUOTA_DOCS: '3', PRAG_QUOTA_MB: '1' },
+    );
   });
   afterAll(async () => {
     await svc?.close();
@@ -25,7 +30,10 @@ describe('operations', () => {
 
   test('/healthz, /readyz and /metrics answer; metrics hold counts and latencies, no addresses, ids or text', async () => {
     const user = await testUser(svc.url);
-    const up = await user.client.upload(user.permit, textUpload('passport.txt', 'Passport number X1234567 expires 2031.'));
+    const up = await user.client.upload(
+      user.permit,
+      textUpload('passport.txt', 'Passport number X1234567 expires 2031.'),
+    );
     await user.client.search(user.permit, { query: 'when does the passport expire' });
     expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${svc.url}/readyz`)).json()).toEqual({ ready: true });
@@ -35,7 +43,8 @@ describe('operations', () => {
     expect(text).toMatch(/prag_http_requests_total\{method="POST",route="\/v1\/search",status="200"\} 1/);
     expect(text).toMatch(/prag_ingest_documents_total 1/);
     expect(text).toMatch(/prag_http_request_duration_seconds_bucket/);
-    for (const secret of [user.address, up.doc_ids[0]!, 'X1234567', 'passport', user.client.serviceId]) expect(text).not.toContain(secret);
+    for (const secret of [user.address, up.doc_ids[0]!, 'X1234567', 'passport', user.client.serviceId])
+      expect(text).not.toContain(secret);
   });
 
   test('an address over its rate gets 429 with Retry-After; another address is unaffected', async () => {
@@ -46,26 +55,53 @@ describe('operations', () => {
     expect(refused.length).toBeGreaterThanOrEqual(3);
     expect(refused[0]).toMatchObject({ status: 429, code: 'rate_limited' });
     await expect(other.client.list(other.permit)).resolves.toEqual({ documents: [] });
-    expect(await (await fetch(`${svc.url}/metrics`)).text()).toMatch(/prag_requests_refused_total\{code="rate_limited"\} [3-9]/);
+    expect(await (await fetch(`${svc.url}/metrics`)).text()).toMatch(
+      /prag_requests_refused_total\{code="rate_limited"\} [3-9]/,
+    );
   });
 
   test('quotas: documents and bytes per user, checked before anything is stored', async () => {
     const user = await testUser(svc.url);
-    for (let i = 0; i < 3; i++) await user.client.upload(user.permit, textUpload(`n${i}.txt`, `Note number ${i} about insurance.`));
-    await expect(user.client.upload(user.permit, textUpload('n3.txt', 'One too many.'))).rejects.toMatchObject({ status: 403, code: 'quota_exceeded' });
+    for (let i = 0; i < 3; i++)
+      await user.client.upload(user.permit, textUpload(`n${i}.txt`, `Note number ${i} about insurance.`));
+    await expect(user.client.upload(user.permit, textUpload('n3.txt', 'One too many.'))).rejects.toMatchObject({
+      status: 403,
+      code: 'quota_exceeded',
+    });
     const big = await testUser(svc.url);
     const before = svc.service.engine.meta.chunkCount();
-    await expect(big.client.upload(big.permit, textUpload('big.txt', 'x '.repeat(600_000)))).rejects.toMatchObject({ status: 403, code: 'quota_exceeded' });
+    await expect(big.client.upload(big.permit, textUpload('big.txt', 'x '.repeat(600_000)))).rejects.toMatchObject({
+      status: 403,
+      code: 'quota_exceeded',
+    });
     expect(svc.service.engine.meta.chunkCount()).toBe(before);
     expect((await big.client.collections(big.permit)).collections).toEqual([]);
   });
 
   test('log redaction censors user-provided fields even if a log call includes them by mistake', () => {
     const lines: string[] = [];
-    const log = createLogger(new Writable({ write(c, _e, done) { lines.push(String(c)); done(); } }));
-    log.info({ address: 'secret1abc', query: 'my diagnosis', nested: { text: 'chunk text', permit: { p: 1 } }, messages: ['hi'], authorization: 'Bearer sk-1', route: '/v1/search' }, 'oops');
+    const log = createLogger(
+      new Writable({
+        write(c, _e, done) {
+          lines.push(String(c));
+          done();
+        },
+      }),
+    );
+    log.info(
+      {
+        address: 'secret1abc',
+        query: 'my diagnosis',
+        nested: { text: 'chunk text', permit: { p: 1 } },
+        messages: ['hi'],
+        authorization: 'Bearer sk-1',
+        route: '/v1/search',
+      },
+      'oops',
+    );
     const line = lines.join('');
-    for (const secret of ['secret1abc', 'my diagnosis', 'chunk text', 'sk-1', '"hi"']) expect(line).not.toContain(secret);
+    for (const secret of ['secret1abc', 'my diagnosis', 'chunk text', 'sk-1', '"hi"'])
+      expect(line).not.toContain(secret);
     expect(line).toContain('/v1/search');
   });
 });
@@ -99,7 +135,11 @@ describe('graceful shutdown', () => {
       for (;;) {
         seen.push(again.service.engine.listDocuments(owner).length);
         const client = await PragClient.connect(again.url, { allowInsecureDev: true });
-        const permit = await signPermit(user.wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-test' });
+        const permit = await signPermit(user.wallet, {
+          chainId: 'secret-4',
+          serviceId: client.serviceId,
+          name: 'prag-test',
+        });
         status = (await client.uploads(permit)).uploads[0];
         if (status?.state !== 'queued') break;
         await new Promise((r) => setTimeout(r, 200));
@@ -119,7 +159,10 @@ describe('graceful shutdown', () => {
     try {
       const { upload } = await inFlight(svc);
       const other = await testUser(svc.url);
-      await expect(other.client.upload(other.permit, textUpload('note.txt', 'Later.'))).rejects.toMatchObject({ status: 429, code: 'ingest_busy' });
+      await expect(other.client.upload(other.permit, textUpload('note.txt', 'Later.'))).rejects.toMatchObject({
+        status: 429,
+        code: 'ingest_busy',
+      });
       expect((await upload).doc_ids).toHaveLength(400);
       expect((await other.client.upload(other.permit, textUpload('note.txt', 'Later.'))).doc_ids).toHaveLength(1);
       expect(readdirSync(join(`${dir.path}/busy`, 'spool'))).toEqual([]);
@@ -128,7 +171,7 @@ describe('graceful shutdown', () => {
     }
   }, 180_000);
 
-  test('forget-me while the user\'s upload is being ingested cancels it: nothing of theirs is left', async () => {
+  test("forget-me while the user's upload is being ingested cancels it: nothing of theirs is left", async () => {
     const svc = await startTestService(`${dir.path}/forget`);
     try {
       const { user, upload } = await inFlight(svc);

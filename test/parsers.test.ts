@@ -12,7 +12,10 @@ describe('email (eml)', () => {
     expect(doc!.date).toBe('2010-10-07T13:41:49.000Z');
     expect(fullText(doc!)).toContain('special characters (öäõü)');
     const meta = doc!.meta as Extract<ParsedDocument['meta'], { kind: 'email' }>;
-    expect(meta.from).toEqual(['Andris Reinman <andris.reinman@gmail.com>', 'Pupkin, Vasya <vasya.pupkin@example.com>']);
+    expect(meta.from).toEqual([
+      'Andris Reinman <andris.reinman@gmail.com>',
+      'Pupkin, Vasya <vasya.pupkin@example.com>',
+    ]);
     expect(meta.to).toEqual(['andris@kreata.ee']);
     expect(meta.messageId).toBe('<BAFE6D0E-AE53-4698-9072-AD1C9BF966AB@gmail.com>');
   });
@@ -59,14 +62,20 @@ describe('mbox', () => {
   });
 
   it('unescapes >From lines, splits only at From_ lines after a blank line, and isolates an oversized message', async () => {
-    const msg = (subject: string, body: string) => `From sender@example.com Mon Jan  1 00:00:00 2024\nFrom: a@example.com\nSubject: ${subject}\n\n${body}\n\n`;
-    const mbox = msg('first', 'Hello\n>From the archive, a quoted line\nFrom here on not a separator') + msg('huge', 'x'.repeat(5000)) + msg('third', 'Bye');
+    const msg = (subject: string, body: string) =>
+      `From sender@example.com Mon Jan  1 00:00:00 2024\nFrom: a@example.com\nSubject: ${subject}\n\n${body}\n\n`;
+    const mbox =
+      msg('first', 'Hello\n>From the archive, a quoted line\nFrom here on not a separator') +
+      msg('huge', 'x'.repeat(5000)) +
+      msg('third', 'Bye');
     const out = [];
     const { parseSource } = await import('../ingest/index.js');
     for await (const o of parseSource(bytesSource('archive.mbox', mbox), { maxMessageBytes: 2000 })) out.push(o);
     expect(out).toHaveLength(3);
     const [first, huge, third] = out;
-    expect(first!.ok && fullText(first!.doc)).toContain('From the archive, a quoted line\nFrom here on not a separator');
+    expect(first!.ok && fullText(first!.doc)).toContain(
+      'From the archive, a quoted line\nFrom here on not a separator',
+    );
     expect(huge).toMatchObject({ ok: false, code: 'too_large', source: 'archive.mbox#2' });
     expect(third!.ok && third!.doc.title).toBe('third');
   });
@@ -84,7 +93,11 @@ describe('FHIR R4', () => {
     expect(byHeading['Observations and lab results']).toMatch(/Body Height: 170\.196 cm/);
     expect(byHeading['Observations and lab results']).toMatch(/Cholesterol: [\d.]+ mg\/dL/);
     expect(byHeading['Encounters']).toContain('reason Perennial allergic rhinitis with seasonal variation');
-    expect(doc!.meta).toMatchObject({ kind: 'clinical', standard: 'fhir-r4', resourceCounts: { Observation: 139, Condition: 9 } });
+    expect(doc!.meta).toMatchObject({
+      kind: 'clinical',
+      standard: 'fhir-r4',
+      resourceCounts: { Observation: 139, Condition: 9 },
+    });
   });
 
   it('keeps non-ASCII names', async () => {
@@ -94,7 +107,12 @@ describe('FHIR R4', () => {
   });
 
   it('accepts a single resource and refuses JSON that is not FHIR', async () => {
-    const [doc] = await parseOk(bytesSource('cond.json', JSON.stringify({ resourceType: 'Condition', code: { text: 'Asthma' }, onsetDateTime: '2020-02-03' })));
+    const [doc] = await parseOk(
+      bytesSource(
+        'cond.json',
+        JSON.stringify({ resourceType: 'Condition', code: { text: 'Asthma' }, onsetDateTime: '2020-02-03' }),
+      ),
+    );
     expect(fullText(doc!)).toBe('2020-02-03 — Condition: Asthma');
     const [bad] = await parseAll(bytesSource('config.json', '{"name":"x"}'));
     expect(bad).toMatchObject({ ok: false, code: 'unsupported_format' });
@@ -128,16 +146,26 @@ describe('C-CDA', () => {
   });
 
   it('refuses entity declarations (billion laughs) and non-CDA XML', async () => {
-    const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><ClinicalDocument>&lol2;</ClinicalDocument>';
+    const bomb =
+      '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><ClinicalDocument>&lol2;</ClinicalDocument>';
     expect((await parseAll(bytesSource('bomb.xml', bomb)))[0]).toMatchObject({ ok: false, code: 'corrupt' });
-    expect((await parseAll(bytesSource('feed.xml', '<rss><channel/></rss>')))[0]).toMatchObject({ ok: false, code: 'unsupported_format' });
+    expect((await parseAll(bytesSource('feed.xml', '<rss><channel/></rss>')))[0]).toMatchObject({
+      ok: false,
+      code: 'unsupported_format',
+    });
   });
 });
 
 describe('OFX / QFX', () => {
   it('reads SGML OFX 1.x: transactions with date, amount, payee, memo; balance; masked account', async () => {
     const [doc] = await parseOk(fileSource(fixture('finance', 'ofxparse_checking.ofx')));
-    expect(doc!.meta).toMatchObject({ kind: 'statement', currency: 'USD', transactions: 3, balance: '100.99', accountType: 'CHECKING' });
+    expect(doc!.meta).toMatchObject({
+      kind: 'statement',
+      currency: 'USD',
+      transactions: 3,
+      balance: '100.99',
+      accountType: 'CHECKING',
+    });
     const tx = doc!.sections.find((s) => s.heading === 'Transactions')!.text.split('\n');
     expect(tx[1]).toBe('2011-04-05 — DEBIT -34.51 USD — AUTOMATIC WITHDRAWAL, ELECTRIC BILL WEB(S )');
     expect(fullText(doc!)).not.toMatch(/\d{6,}/); // the account number is not in the text
@@ -155,7 +183,9 @@ describe('OFX / QFX', () => {
 
   it('reads investment statements: trades and positions with security names', async () => {
     const [doc] = await parseOk(fileSource(fixture('finance', 'ofxparse_fidelity.ofx')));
-    expect(fullText(doc!)).toContain('2012-07-20 — BUYSTOCK — INTEL CORP (INTC) — 100 units — at 25.635 — total -2571.45 USD');
+    expect(fullText(doc!)).toContain(
+      '2012-07-20 — BUYSTOCK — INTEL CORP (INTC) — 100 units — at 25.635 — total -2571.45 USD',
+    );
     expect(doc!.sections.find((s) => s.heading === 'Positions')!.text.split('\n')).toHaveLength(6);
   });
 });
@@ -177,7 +207,10 @@ describe('CSV', () => {
 
 describe('PDF, DOCX, HTML, Markdown, text', () => {
   it('PDF: text layer per page with page numbers and document metadata', async () => {
-    const bytes = await makePdf([['Lab report', 'Hemoglobin A1c 6.1 percent'], ['Page two: follow-up in three months']], 'Quarterly labs');
+    const bytes = await makePdf(
+      [['Lab report', 'Hemoglobin A1c 6.1 percent'], ['Page two: follow-up in three months']],
+      'Quarterly labs',
+    );
     const [doc] = await parseOk(bytesSource('labs.pdf', bytes));
     expect(doc!.title).toBe('Quarterly labs');
     expect(doc!.sections).toEqual([
@@ -189,7 +222,12 @@ describe('PDF, DOCX, HTML, Markdown, text', () => {
   });
 
   it('DOCX: headings become sections', async () => {
-    const bytes = await makeDocx([{ heading: 'Summary' }, { text: 'Blood pressure is well controlled.' }, { heading: 'Plan' }, { text: 'Continue lisinopril 10 mg daily.' }]);
+    const bytes = await makeDocx([
+      { heading: 'Summary' },
+      { text: 'Blood pressure is well controlled.' },
+      { heading: 'Plan' },
+      { text: 'Continue lisinopril 10 mg daily.' },
+    ]);
     const [doc] = await parseOk(bytesSource('visit.docx', bytes));
     expect(doc!.sections).toEqual([
       { heading: 'Summary', text: 'Blood pressure is well controlled.' },
@@ -198,10 +236,14 @@ describe('PDF, DOCX, HTML, Markdown, text', () => {
   });
 
   it('HTML: readable text only, cut at headings, title from <title>', async () => {
-    const html = '<html><head><title>Portal</title><style>p{color:red}</style><script>var secret = 1</script></head><body><nav>Home | Login</nav><h1>Results</h1><p>Your <b>TSH</b> is normal.</p><h2>Next steps</h2><p>No action needed.</p></body></html>';
+    const html =
+      '<html><head><title>Portal</title><style>p{color:red}</style><script>var secret = 1</script></head><body><nav>Home | Login</nav><h1>Results</h1><p>Your <b>TSH</b> is normal.</p><h2>Next steps</h2><p>No action needed.</p></body></html>';
     const [doc] = await parseOk(bytesSource('portal.html', html));
     expect(doc!.title).toBe('Portal');
-    expect(doc!.sections).toEqual([{ heading: 'Results', text: 'Your TSH is normal.' }, { heading: 'Next steps', text: 'No action needed.' }]);
+    expect(doc!.sections).toEqual([
+      { heading: 'Results', text: 'Your TSH is normal.' },
+      { heading: 'Next steps', text: 'No action needed.' },
+    ]);
     expect(fullText(doc!)).not.toMatch(/secret|color|Login/);
   });
 
@@ -216,7 +258,9 @@ describe('PDF, DOCX, HTML, Markdown, text', () => {
   it('text: UTF-8, UTF-16 with BOM, and Windows-1252 when not valid UTF-8', async () => {
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode('Grüße aus Köln', 'utf-16le')]);
     expect(fullText((await parseOk(bytesSource('a.txt', utf16)))[0]!)).toBe('Grüße aus Köln');
-    expect(fullText((await parseOk(bytesSource('b.txt', iconv.encode('Café crème – 5 €', 'windows-1252'))))[0]!)).toBe('Café crème – 5 €');
+    expect(fullText((await parseOk(bytesSource('b.txt', iconv.encode('Café crème – 5 €', 'windows-1252'))))[0]!)).toBe(
+      'Café crème – 5 €',
+    );
   });
 
   it('document ids are the sha256 of the bytes', async () => {

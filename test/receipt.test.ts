@@ -7,7 +7,13 @@ import { bytesToHex, canonicalJson, hexToBytes, utf8ToBytes } from '../src/crypt
 import { sha256Hex, signReceipt, verifyReceipt } from '../src/crypto/receipt.js';
 
 const V = JSON.parse(readFileSync(new URL('../schemas/chat.vectors.json', import.meta.url), 'utf8')) as {
-  secret_key: string; public_key: string; request: string; answer: string; cited_chunk_texts: string[]; signed_message: string; receipt: Receipt;
+  secret_key: string;
+  public_key: string;
+  request: string;
+  answer: string;
+  cited_chunk_texts: string[];
+  signed_message: string;
+  receipt: Receipt;
 };
 
 test('the vector: hashes, signed message and signature are reproduced exactly', () => {
@@ -20,7 +26,21 @@ test('the vector: hashes, signed message and signature are reproduced exactly', 
   expect(signReceipt(body, hexToBytes(V.secret_key)).signature).toBe(signature); // Ed25519 is deterministic
   expect(ed25519.verify(hexToBytes(signature), utf8ToBytes(V.signed_message), hexToBytes(V.public_key))).toBe(true);
   const citations = V.cited_chunk_texts.map((t) => ({ chunk_hash: sha256Hex(t) }));
-  expect(verifyReceipt(V.receipt, { answer: V.answer, citations, request: utf8ToBytes(V.request) }, { ed25519: hexToBytes(V.public_key), serviceId: 'prag-example' })).toEqual(V.receipt);
-  expect(() => verifyReceipt(V.receipt, { answer: V.answer, citations }, { ed25519: hexToBytes(V.public_key), serviceId: 'prag-other' })).toThrow(/signer/);
-  expect(() => verifyReceipt({ ...V.receipt, extra: 1 }, { answer: V.answer, citations }, { ed25519: hexToBytes(V.public_key) })).toThrow(/receipt_invalid/);
+  expect(
+    verifyReceipt(
+      V.receipt,
+      { answer: V.answer, citations, request: utf8ToBytes(V.request) },
+      { ed25519: hexToBytes(V.public_key), serviceId: 'prag-example' },
+    ),
+  ).toEqual(V.receipt);
+  expect(() =>
+    verifyReceipt(
+      V.receipt,
+      { answer: V.answer, citations },
+      { ed25519: hexToBytes(V.public_key), serviceId: 'prag-other' },
+    ),
+  ).toThrow(/signer/);
+  expect(() =>
+    verifyReceipt({ ...V.receipt, extra: 1 }, { answer: V.answer, citations }, { ed25519: hexToBytes(V.public_key) }),
+  ).toThrow(/receipt_invalid/);
 });

@@ -29,14 +29,23 @@ test('rotate-master-key re-wraps every data key; owners, shares and conversation
   const friend = new Wallet();
   const session = async (url: string, wallet: InstanceType<typeof Wallet>) => {
     const client = await PragClient.connect(url, { allowInsecureDev: true });
-    return { client, permit: await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-test' }) };
+    return {
+      client,
+      permit: await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-test' }),
+    };
   };
 
   let svc = await startTestService(data, { masterKeyFile: keyA });
   const me = await session(svc.url, owner);
-  await me.client.upload(me.permit, textUpload('vaccines.txt', 'Tetanus booster given in 2021; next due 2031.', 'health'));
+  await me.client.upload(
+    me.permit,
+    textUpload('vaccines.txt', 'Tetanus booster given in 2021; next due 2031.', 'health'),
+  );
   await me.client.grant(me.permit, { with: friend.address, collection: 'health' });
-  const { frames } = await me.client.chat(me.permit, { messages: [{ role: 'user', content: 'When is my next tetanus booster?' }], conversation: { store: true } });
+  const { frames } = await me.client.chat(me.permit, {
+    messages: [{ role: 'user', content: 'When is my next tetanus booster?' }],
+    conversation: { store: true },
+  });
   let conversation = '';
   for await (const f of frames) if (f.type === 'final') conversation = f.conversation_id!;
   const ownerId = svc.service.ownerId(owner.address);
@@ -44,7 +53,11 @@ test('rotate-master-key re-wraps every data key; owners, shares and conversation
   const serviceIdBefore = svc.service.statement.service_id;
   await svc.close();
 
-  const { stdout } = await run(process.execPath, [PRAG, 'rotate-master-key', '--data-dir', data, '--new-key-file', keyB], { env: { ...process.env, PRAG_MASTER_KEY_FILE: keyA } });
+  const { stdout } = await run(
+    process.execPath,
+    [PRAG, 'rotate-master-key', '--data-dir', data, '--new-key-file', keyB],
+    { env: { ...process.env, PRAG_MASTER_KEY_FILE: keyA } },
+  );
   expect(stdout).toContain(`rotated: ${wrappedBefore.length} owner data keys re-wrapped`);
 
   await expect(startTestService(data, { masterKeyFile: keyA })).rejects.toMatchObject({ code: 'master_key_mismatch' });

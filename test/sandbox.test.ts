@@ -5,7 +5,11 @@ import { ParseSandbox } from '../src/engine/parse-sandbox.js';
 
 const OPTIONS = { maxFileBytes: 256 * 1024 * 1024, maxMessageBytes: 64 * 1024 * 1024, maxDepth: 3 };
 const job = (name: string, text: string | Uint8Array): ParseJob => ({
-  bytes: typeof text === 'string' ? new TextEncoder().encode(text) : text, name, source: name, format: name.endsWith('.csv') ? 'csv' : 'txt', options: OPTIONS,
+  bytes: typeof text === 'string' ? new TextEncoder().encode(text) : text,
+  name,
+  source: name,
+  format: name.endsWith('.csv') ? 'csv' : 'txt',
+  options: OPTIONS,
 });
 const all = async <T>(it: AsyncIterable<T>) => {
   const out: T[] = [];
@@ -42,7 +46,9 @@ describe('parse sandbox', () => {
   });
 
   test('jobs queue behind busy workers and all complete', async () => {
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => all(sandbox.parse(job(`n${i}.txt`, `Note ${i}.`)))));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => all(sandbox.parse(job(`n${i}.txt`, `Note ${i}.`)))),
+    );
     expect(results.map((r) => r[0]!.ok)).toEqual(Array(12).fill(true));
   });
 });

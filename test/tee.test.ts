@@ -37,13 +37,23 @@ async function fakeSigner(secretKey: Uint8Array): Promise<{ url: string; payload
   const payloads: string[] = [];
   const server = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       const { key_type, payload } = JSON.parse(body) as { key_type: string; payload: string };
-      if (req.url !== '/sign' || key_type !== 'ed25519') { res.writeHead(400); res.end(); return; }
+      if (req.url !== '/sign' || key_type !== 'ed25519') {
+        res.writeHead(400);
+        res.end();
+        return;
+      }
       payloads.push(payload);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ signature: Buffer.from(ed25519.sign(new TextEncoder().encode(payload), secretKey)).toString('base64') }));
+      res.end(
+        JSON.stringify({
+          signature: Buffer.from(ed25519.sign(new TextEncoder().encode(payload), secretKey)).toString('base64'),
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -55,11 +65,17 @@ describe('secretvm provider', () => {
   const vmKey = ed25519.utils.randomSecretKey();
   let signer: Awaited<ReturnType<typeof fakeSigner>>;
   let pccs: FakePccs;
-  const files = { quote: join(dir.path, 'docker_attestation_ed25519.txt'), pem: join(dir.path, 'docker_public_key_ed25519.pem'), master: join(dir.path, 'master.key') };
+  const files = {
+    quote: join(dir.path, 'docker_attestation_ed25519.txt'),
+    pem: join(dir.path, 'docker_public_key_ed25519.pem'),
+    master: join(dir.path, 'master.key'),
+  };
 
   beforeAll(async () => {
     signer = await fakeSigner(vmKey);
-    pccs = await startFakePccs(JSON.parse(readFileSync(fixture('secretvm', 'kms_collateral_2025.json'), 'utf8')) as Collateral);
+    pccs = await startFakePccs(
+      JSON.parse(readFileSync(fixture('secretvm', 'kms_collateral_2025.json'), 'utf8')) as Collateral,
+    );
     copyFileSync(KMS_QUOTE_FILE, files.quote);
     writeFileSync(files.pem, pem(ed25519.getPublicKey(vmKey)));
     writeFileSync(files.master, randomBytes(32));
@@ -71,7 +87,8 @@ describe('secretvm provider', () => {
   });
 
   const config = (signUrl: string) => ({
-    tee: 'secretvm' as const, masterKeyFile: files.master,
+    tee: 'secretvm' as const,
+    masterKeyFile: files.master,
     secretvm: { signUrl, keyQuoteFile: files.quote, publicKeyFile: files.pem, compose: COMPOSE_FILE },
   });
 
@@ -80,7 +97,16 @@ describe('secretvm provider', () => {
     try {
       expect(signer.payloads).toHaveLength(1); // signed once, at start
       const res = await fetch(`${svc.url}/v1/attestation?nonce=${'ab'.repeat(16)}`);
-      const body = await res.json() as { statement: never; evidence: { provider: string; vm_public_key: string; vm_signature: string; docker_compose: string; quote: string } };
+      const body = (await res.json()) as {
+        statement: never;
+        evidence: {
+          provider: string;
+          vm_public_key: string;
+          vm_signature: string;
+          docker_compose: string;
+          quote: string;
+        };
+      };
       expect(body.evidence.provider).toBe('secretvm');
       expect(body.evidence.docker_compose).toBe(readFileSync(COMPOSE_FILE, 'utf8'));
       expect(hexToBytes(body.evidence.vm_public_key)).toEqual(ed25519.getPublicKey(vmKey));
@@ -88,18 +114,27 @@ describe('secretvm provider', () => {
       // The VM signature is over exactly our statement: with report_data holding the VM key the binding holds.
       const reportData = new Uint8Array(64);
       reportData.set(ed25519.getPublicKey(vmKey));
-      expect(() => checkSecretVmBinding(reportData, body.evidence as never, statementBytes(body.statement))).not.toThrow();
+      expect(() =>
+        checkSecretVmBinding(reportData, body.evidence as never, statementBytes(body.statement)),
+      ).not.toThrow();
 
       const td = parseTdQuote(hexToBytes(body.evidence.quote));
       const policy = AttestationPolicy.parse({
-        v: 1, measurements: [{ mrtd: td.mrtd, rtmr0: td.rtmr0, rtmr1: td.rtmr1, rtmr2: td.rtmr2, rootfs_data: '00'.repeat(32) }],
+        v: 1,
+        measurements: [
+          { mrtd: td.mrtd, rtmr0: td.rtmr0, rtmr1: td.rtmr1, rtmr2: td.rtmr2, rootfs_data: '00'.repeat(32) },
+        ],
         compose_sha256: ['d5f25b585a1d1972c6d65d1e04dc630a019bcb6ef6f1bb11eb4f8fe453e21961'],
       });
       const collateral = collateralSource({ pccsUrl: pccs.url });
       // Quote and TCB pass at the collateral's time; this 2025 KMS quote's RTMR3 is not this compose's.
-      await expect(PragClient.connect(svc.url, { policy, collateral, now: () => KMS_TIME })).rejects.toMatchObject({ check: 'rtmr3' });
+      await expect(PragClient.connect(svc.url, { policy, collateral, now: () => KMS_TIME })).rejects.toMatchObject({
+        check: 'rtmr3',
+      });
       await expect(PragClient.connect(svc.url, { policy, collateral })).rejects.toMatchObject({ check: 'quote' }); // collateral expired today
-      await expect(PragClient.connect(svc.url, { allowInsecureDev: true, collateral })).rejects.toMatchObject({ check: 'policy' });
+      await expect(PragClient.connect(svc.url, { allowInsecureDev: true, collateral })).rejects.toMatchObject({
+        check: 'policy',
+      });
     } finally {
       await svc.close();
     }
@@ -108,7 +143,9 @@ describe('secretvm provider', () => {
   test('refuses to start when the signing service signs with another key than the mounted one', async () => {
     const impostor = await fakeSigner(ed25519.utils.randomSecretKey());
     try {
-      await expect(startTestService(join(dir.path, 'data2'), config(impostor.url))).rejects.toThrow(/does not verify under the mounted VM key/);
+      await expect(startTestService(join(dir.path, 'data2'), config(impostor.url))).rejects.toThrow(
+        /does not verify under the mounted VM key/,
+      );
     } finally {
       impostor.server.close();
     }
@@ -118,11 +155,15 @@ describe('secretvm provider', () => {
     const pub = ed25519.getPublicKey(vmKey);
     expect(parseEd25519PublicKey(pem(pub))).toEqual(pub);
     expect(parseEd25519PublicKey(Buffer.from(pub).toString('hex'))).toEqual(pub);
-    expect(() => parseEd25519PublicKey('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----')).toThrow(/not an Ed25519 key/);
+    expect(() => parseEd25519PublicKey('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----')).toThrow(
+      /not an Ed25519 key/,
+    );
   });
 
   test('the hardware providers need the KMS master key file', async () => {
-    await expect(startTestService(join(dir.path, 'data3'), { ...config(signer.url), masterKeyFile: undefined })).rejects.toMatchObject({ code: 'master_key_missing' });
+    await expect(
+      startTestService(join(dir.path, 'data3'), { ...config(signer.url), masterKeyFile: undefined }),
+    ).rejects.toMatchObject({ code: 'master_key_missing' });
   });
 });
 
@@ -131,7 +172,9 @@ describe('tdx provider', () => {
     const { tdxProvider } = await import('../src/tee/tdx.js');
     const dir = tempDir();
     try {
-      await expect(tdxProvider(join(dir.path, 'no-tsm')).bind(new Uint8Array(1))).rejects.toThrow(/configfs-tsm is not available/);
+      await expect(tdxProvider(join(dir.path, 'no-tsm')).bind(new Uint8Array(1))).rejects.toThrow(
+        /configfs-tsm is not available/,
+      );
     } finally {
       dir.cleanup();
     }

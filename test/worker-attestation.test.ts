@@ -33,13 +33,20 @@ const COLLATERAL = JSON.parse(readFileSync(fixture('secretvm', 'kms_collateral_2
 const QUOTE_TIME = 1749427442_000;
 const ZERO48 = '0'.repeat(96);
 const MATCHING: AttestationPolicy = {
-  v: 1, tcb_status: ['UpToDate'], compose_sha256: [], rtmr3_scheme: 'attest-tool',
-  measurements: [{
-    label: 'attest-rest sample image',
-    mrtd: 'a3bf407796ee138c5bba47ee9ca78f2c7d39170f18e02d9232776e6f21d253bfcb7fdb056199e16d38ae3a87890b0640',
-    rtmr0: '4f6ed167e66ba448231fe58e076fc5ececbb0c5e3de2d23066aeb077f96d06cef57448c6ad8742b223ed3e00e42836e0',
-    rtmr1: ZERO48, rtmr2: ZERO48, rtmr3: ZERO48,
-  }],
+  v: 1,
+  tcb_status: ['UpToDate'],
+  compose_sha256: [],
+  rtmr3_scheme: 'attest-tool',
+  measurements: [
+    {
+      label: 'attest-rest sample image',
+      mrtd: 'a3bf407796ee138c5bba47ee9ca78f2c7d39170f18e02d9232776e6f21d253bfcb7fdb056199e16d38ae3a87890b0640',
+      rtmr0: '4f6ed167e66ba448231fe58e076fc5ececbb0c5e3de2d23066aeb077f96d06cef57448c6ad8742b223ed3e00e42836e0',
+      rtmr1: ZERO48,
+      rtmr2: ZERO48,
+      rtmr3: ZERO48,
+    },
+  ],
 };
 const CANARY = 'WORKER-CANARY-7d1f';
 
@@ -55,14 +62,34 @@ describe('Secret AI worker attestation', () => {
     writeFileSync(file, JSON.stringify(policy));
     return file;
   };
-  const attestor = (policy: AttestationPolicy, now = QUOTE_TIME) => new WorkerAttestor('require', {
-    policy, ca: cert.cert, refreshMs: 60_000, timeoutMs: 5000, now: () => now, collateral: collateralSource({ pccsUrl: pccs.url }),
-  });
-  const failedCheck = (p: Promise<unknown>) => p.then(() => 'accepted', (e: unknown) => (e instanceof AttestationError ? e.check : String(e)));
-  const secretAi = (env: Record<string, string>, now = QUOTE_TIME) => createLlm(loadLlmConfig({
-    PRAG_LLM: 'secret-ai', PRAG_LLM_URL: worker.url, PRAG_LLM_MODEL: 'gemma3:4b', PRAG_LLM_CA_FILE: caFile, PRAG_PCCS_URL: pccs.url,
-    PRAG_LLM_POLICY: policyFile('matching', MATCHING), PRAG_LLM_ATTEMPTS: '1', ...env,
-  }), { now: () => now })!;
+  const attestor = (policy: AttestationPolicy, now = QUOTE_TIME) =>
+    new WorkerAttestor('require', {
+      policy,
+      ca: cert.cert,
+      refreshMs: 60_000,
+      timeoutMs: 5000,
+      now: () => now,
+      collateral: collateralSource({ pccsUrl: pccs.url }),
+    });
+  const failedCheck = (p: Promise<unknown>) =>
+    p.then(
+      () => 'accepted',
+      (e: unknown) => (e instanceof AttestationError ? e.check : String(e)),
+    );
+  const secretAi = (env: Record<string, string>, now = QUOTE_TIME) =>
+    createLlm(
+      loadLlmConfig({
+        PRAG_LLM: 'secret-ai',
+        PRAG_LLM_URL: worker.url,
+        PRAG_LLM_MODEL: 'gemma3:4b',
+        PRAG_LLM_CA_FILE: caFile,
+        PRAG_PCCS_URL: pccs.url,
+        PRAG_LLM_POLICY: policyFile('matching', MATCHING),
+        PRAG_LLM_ATTEMPTS: '1',
+        ...env,
+      }),
+      { now: () => now },
+    )!;
   const prompt = [{ role: 'user' as const, content: `context with ${CANARY}` }];
 
   beforeAll(async () => {
@@ -80,7 +107,9 @@ describe('Secret AI worker attestation', () => {
 
   test('the real quote on the worker origin passes quote, TCB and measurement checks; its report_data binds another TLS key, so the binding refuses it', async () => {
     // The binding is the last check: reaching it means the quote verified (UpToDate) and matched the policy.
-    const error = await attestor(MATCHING).attest(worker.url, AbortSignal.timeout(10_000)).catch((e: unknown) => e);
+    const error = await attestor(MATCHING)
+      .attest(worker.url, AbortSignal.timeout(10_000))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AttestationError);
     expect((error as AttestationError).check).toBe('binding');
     expect((error as AttestationError).message).toContain('1111222233334444'); // the sample's report_data
@@ -88,7 +117,11 @@ describe('Secret AI worker attestation', () => {
   });
 
   test('the binding holds exactly when report_data[0:32] is the SHA-256 of the key presented on the connection (or, legacy, of the certificate)', async () => {
-    const res = await httpRequest(`${worker.url}/cpu`, { method: 'GET', signal: AbortSignal.timeout(5000), tls: { ca: cert.cert } });
+    const res = await httpRequest(`${worker.url}/cpu`, {
+      method: 'GET',
+      signal: AbortSignal.timeout(5000),
+      tls: { ca: cert.cert },
+    });
     await res.text();
     const der = new X509Certificate(cert.cert).raw;
     const expected = peerKeyOf(der);
@@ -101,53 +134,124 @@ describe('Secret AI worker attestation', () => {
 
   test('a connection presenting another key than the pinned one is refused before the request is sent', async () => {
     const before = worker.requests.length;
-    const pinned = { ca: cert.cert, pin: (seen: { spkiSha256: string; certSha256: string }) => new PinError(seen, 'not the attested key') };
-    await expect(httpRequest(`${worker.url}/v1/chat/completions`, {
-      method: 'POST', body: JSON.stringify({ model: 'm', messages: prompt, stream: true }), signal: AbortSignal.timeout(5000), tls: pinned,
-    })).rejects.toThrow(/attested key/);
+    const pinned = {
+      ca: cert.cert,
+      pin: (seen: { spkiSha256: string; certSha256: string }) => new PinError(seen, 'not the attested key'),
+    };
+    await expect(
+      httpRequest(`${worker.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'm', messages: prompt, stream: true }),
+        signal: AbortSignal.timeout(5000),
+        tls: pinned,
+      }),
+    ).rejects.toThrow(/attested key/);
     expect(worker.requests.length).toBe(before);
   });
 
   test.each([
-    ['a tampered quote', 'quote', (): string => { const q = hexToBytes(QUOTE_HEX); q[200]! ^= 1; return Buffer.from(q).toString('hex'); }, MATCHING, QUOTE_TIME],
-    ['another firmware (MRTD/RTMR0-2)', 'measurements', (): string => QUOTE_HEX, { ...MATCHING, measurements: [{ ...MATCHING.measurements[0]!, rtmr0: 'ab'.repeat(48) }] }, QUOTE_TIME],
-    ['another workload (RTMR3)', 'rtmr3', (): string => QUOTE_HEX, { ...MATCHING, measurements: [{ ...MATCHING.measurements[0]!, rtmr3: 'cd'.repeat(48) }] }, QUOTE_TIME],
-    ['a policy that pins no workload', 'measurements', (): string => QUOTE_HEX, { ...MATCHING, measurements: [{ ...MATCHING.measurements[0]!, rtmr3: undefined }] }, QUOTE_TIME],
+    [
+      'a tampered quote',
+      'quote',
+      (): string => {
+        const q = hexToBytes(QUOTE_HEX);
+        q[200]! ^= 1;
+        return Buffer.from(q).toString('hex');
+      },
+      MATCHING,
+      QUOTE_TIME,
+    ],
+    [
+      'another firmware (MRTD/RTMR0-2)',
+      'measurements',
+      (): string => QUOTE_HEX,
+      { ...MATCHING, measurements: [{ ...MATCHING.measurements[0]!, rtmr0: 'ab'.repeat(48) }] },
+      QUOTE_TIME,
+    ],
+    [
+      'another workload (RTMR3)',
+      'rtmr3',
+      (): string => QUOTE_HEX,
+      { ...MATCHING, measurements: [{ ...MATCHING.measurements[0]!, rtmr3: 'cd'.repeat(48) }] },
+      QUOTE_TIME,
+    ],
+    [
+      'a policy that pins no workload',
+      'measurements',
+      (): string => QUOTE_HEX,
+      { ...MATCHING, measurements: [{ ...MATCHING.measurements[0]!, rtmr3: undefined }] },
+      QUOTE_TIME,
+    ],
     ['expired collateral', 'quote', (): string => QUOTE_HEX, MATCHING, QUOTE_TIME + 40 * 86_400_000],
-    ['a TCB status the policy does not accept', 'tcb_status', (): string => QUOTE_HEX, { ...MATCHING, tcb_status: ['OutOfDate' as const] }, QUOTE_TIME],
+    [
+      'a TCB status the policy does not accept',
+      'tcb_status',
+      (): string => QUOTE_HEX,
+      { ...MATCHING, tcb_status: ['OutOfDate' as const] },
+      QUOTE_TIME,
+    ],
     ['a quote that is not hex', 'quote', (): string => 'not a quote', MATCHING, QUOTE_TIME],
-  ] as const)('%s is refused with the matching check, and no context is sent', async (_name, check, served, policy, now) => {
-    const before = worker.requests.length;
-    worker.set({ get: { '/cpu': served() }, tokens: ['Fine [1].'] });
-    try {
-      expect(await failedCheck(attestor(policy as AttestationPolicy, now).attest(worker.url, AbortSignal.timeout(10_000)))).toBe(check);
-      const llm = createLlm(loadLlmConfig({
-        PRAG_LLM: 'secret-ai', PRAG_LLM_URL: worker.url, PRAG_LLM_MODEL: 'gemma3:4b', PRAG_LLM_CA_FILE: caFile, PRAG_PCCS_URL: pccs.url,
-        PRAG_LLM_POLICY: policyFile(`p-${check}`, policy as AttestationPolicy),
-      }), { now: () => now })!;
-      const error = await llm.open({ messages: prompt, signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(LlmError);
-      expect(error).toMatchObject({ code: 'worker_attestation_failed' });
-      expect((error as Error).message).toContain(`"${check}"`);
-      expect(worker.requests.length).toBe(before);
-    } finally {
-      worker.set({ get: { '/cpu': QUOTE_HEX }, tokens: ['Fine [1].'] });
-    }
-  });
+  ] as const)(
+    '%s is refused with the matching check, and no context is sent',
+    async (_name, check, served, policy, now) => {
+      const before = worker.requests.length;
+      worker.set({ get: { '/cpu': served() }, tokens: ['Fine [1].'] });
+      try {
+        expect(
+          await failedCheck(attestor(policy as AttestationPolicy, now).attest(worker.url, AbortSignal.timeout(10_000))),
+        ).toBe(check);
+        const llm = createLlm(
+          loadLlmConfig({
+            PRAG_LLM: 'secret-ai',
+            PRAG_LLM_URL: worker.url,
+            PRAG_LLM_MODEL: 'gemma3:4b',
+            PRAG_LLM_CA_FILE: caFile,
+            PRAG_PCCS_URL: pccs.url,
+            PRAG_LLM_POLICY: policyFile(`p-${check}`, policy as AttestationPolicy),
+          }),
+          { now: () => now },
+        )!;
+        const error = await llm
+          .open({ messages: prompt, signal: AbortSignal.timeout(10_000) })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(LlmError);
+        expect(error).toMatchObject({ code: 'worker_attestation_failed' });
+        expect((error as Error).message).toContain(`"${check}"`);
+        expect(worker.requests.length).toBe(before);
+      } finally {
+        worker.set({ get: { '/cpu': QUOTE_HEX }, tokens: ['Fine [1].'] });
+      }
+    },
+  );
 
   test('a worker not on https cannot be attested: its TLS key is what the quote binds', async () => {
-    expect(await failedCheck(attestor(MATCHING).attest(worker.url.replace('https:', 'http:'), AbortSignal.timeout(5000)))).toBe('transport');
+    expect(
+      await failedCheck(attestor(MATCHING).attest(worker.url.replace('https:', 'http:'), AbortSignal.timeout(5000))),
+    ).toBe('transport');
   });
 
   test('through the service: under require the user gets an error frame and the worker gets nothing; under warn the answer reports the failed check', async () => {
     for (const mode of ['require', 'warn'] as const) {
-      const env = { PRAG_LLM: 'secret-ai', PRAG_LLM_URL: worker.url, PRAG_LLM_MODEL: 'gemma3:4b', PRAG_LLM_ATTESTATION: mode, PRAG_LLM_POLICY: policyFile('svc', MATCHING) };
-      const svc = await startTestService(join(dir.path, mode), {}, env, { llm: secretAi({ PRAG_LLM_ATTESTATION: mode }) });
+      const env = {
+        PRAG_LLM: 'secret-ai',
+        PRAG_LLM_URL: worker.url,
+        PRAG_LLM_MODEL: 'gemma3:4b',
+        PRAG_LLM_ATTESTATION: mode,
+        PRAG_LLM_POLICY: policyFile('svc', MATCHING),
+      };
+      const svc = await startTestService(join(dir.path, mode), {}, env, {
+        llm: secretAi({ PRAG_LLM_ATTESTATION: mode }),
+      });
       try {
         const user = await testUser(svc.url);
-        await user.client.upload(user.permit, textUpload('tax.txt', `Tax return 2025: refund of 812 EUR expected. ${CANARY}`));
+        await user.client.upload(
+          user.permit,
+          textUpload('tax.txt', `Tax return 2025: refund of 812 EUR expected. ${CANARY}`),
+        );
         const before = worker.requests.length;
-        const { frames, request } = await user.client.chat(user.permit, { messages: [{ role: 'user', content: 'What refund do I expect?' }] });
+        const { frames, request } = await user.client.chat(user.permit, {
+          messages: [{ role: 'user', content: 'What refund do I expect?' }],
+        });
         const out: ChatFrame[] = [];
         for await (const f of frames) out.push(f);
         const last = out.at(-1)!;
@@ -158,8 +262,16 @@ describe('Secret AI worker attestation', () => {
           expect(worker.requests.length).toBe(before + 1);
           expect(JSON.stringify(worker.requests.at(-1)!.body)).toContain(CANARY);
           if (last.type !== 'final') throw new Error('expected final');
-          expect(last.llm).toMatchObject({ provider: 'secret-ai', model: 'gemma3:4b', attestation: { mode: 'warn', status: 'failed', check: 'binding', origin: worker.url } });
-          const receipt = verifyReceipt(last.receipt, { answer: last.answer, citations: last.citations, request }, { ed25519: user.client.service.ed25519 });
+          expect(last.llm).toMatchObject({
+            provider: 'secret-ai',
+            model: 'gemma3:4b',
+            attestation: { mode: 'warn', status: 'failed', check: 'binding', origin: worker.url },
+          });
+          const receipt = verifyReceipt(
+            last.receipt,
+            { answer: last.answer, citations: last.citations, request },
+            { ed25519: user.client.service.ed25519 },
+          );
           expect(receipt.attestation).toEqual(last.llm.attestation);
         }
       } finally {
@@ -169,25 +281,51 @@ describe('Secret AI worker attestation', () => {
   });
 
   test('on the dev TEE without a worker policy, answers report the worker as unverified', async () => {
-    const llm = createLlm(loadLlmConfig({ SECRET_AI_API_KEY: 'k', PRAG_LLM_URL: worker.url, PRAG_LLM_MODEL: 'gemma3:4b', PRAG_LLM_CA_FILE: caFile }))!;
+    const llm = createLlm(
+      loadLlmConfig({
+        SECRET_AI_API_KEY: 'k',
+        PRAG_LLM_URL: worker.url,
+        PRAG_LLM_MODEL: 'gemma3:4b',
+        PRAG_LLM_CA_FILE: caFile,
+      }),
+    )!;
     const opened = await llm.open({ messages: prompt, signal: AbortSignal.timeout(5000) });
-    for await (const _ of opened.events) { /* drain */ }
+    for await (const _ of opened.events) {
+      /* drain */
+    }
     expect(opened.info.attestation).toMatchObject({ mode: 'warn', status: 'failed', check: 'policy' });
     expect(worker.requests.at(-1)!.headers.authorization).toBe('Bearer k');
   });
 
   test('with attestation off the answer says it was skipped', async () => {
-    const llm = createLlm(loadLlmConfig({ PRAG_LLM: 'secret-ai', PRAG_LLM_URL: worker.url, PRAG_LLM_MODEL: 'gemma3:4b', PRAG_LLM_CA_FILE: caFile, PRAG_LLM_ATTESTATION: 'off' }))!;
+    const llm = createLlm(
+      loadLlmConfig({
+        PRAG_LLM: 'secret-ai',
+        PRAG_LLM_URL: worker.url,
+        PRAG_LLM_MODEL: 'gemma3:4b',
+        PRAG_LLM_CA_FILE: caFile,
+        PRAG_LLM_ATTESTATION: 'off',
+      }),
+    )!;
     const opened = await llm.open({ messages: prompt, signal: AbortSignal.timeout(5000) });
-    for await (const _ of opened.events) { /* drain */ }
+    for await (const _ of opened.events) {
+      /* drain */
+    }
     expect(opened.info.attestation).toEqual({ mode: 'off', status: 'skipped', origin: worker.url });
   });
 
   test('require without a policy, or a provider without its URL, refuses to start; a Secret AI key alone selects Secret AI', () => {
     expect(() => loadLlmConfig({ PRAG_LLM: 'secret-ai', PRAG_TEE: 'secretvm' })).toThrow(/PRAG_LLM_POLICY/);
     expect(() => loadLlmConfig({ PRAG_LLM: 'secret-ai', PRAG_LLM_ATTESTATION: 'require' })).toThrow(/PRAG_LLM_POLICY/);
-    expect(loadLlmConfig({ SECRET_AI_API_KEY: 'k', PRAG_TEE: 'dev' })).toMatchObject({ provider: 'secret-ai', attestation: 'warn', apiKey: 'k' });
-    expect(loadLlmConfig({ SECRET_AI_API_KEY: 'k', PRAG_TEE: 'secretvm', PRAG_LLM_POLICY: '/p.json' })).toMatchObject({ provider: 'secret-ai', attestation: 'require' });
+    expect(loadLlmConfig({ SECRET_AI_API_KEY: 'k', PRAG_TEE: 'dev' })).toMatchObject({
+      provider: 'secret-ai',
+      attestation: 'warn',
+      apiKey: 'k',
+    });
+    expect(loadLlmConfig({ SECRET_AI_API_KEY: 'k', PRAG_TEE: 'secretvm', PRAG_LLM_POLICY: '/p.json' })).toMatchObject({
+      provider: 'secret-ai',
+      attestation: 'require',
+    });
     expect(() => loadLlmConfig({ PRAG_LLM: 'openai' })).toThrow(/PRAG_LLM_URL/);
     expect(() => loadLlmConfig({ PRAG_LLM: 'openai', PRAG_LLM_URL: 'http://127.0.0.1:1' })).toThrow(/PRAG_LLM_MODEL/);
     expect(loadLlmConfig({}).provider).toBe('extractive');
@@ -198,38 +336,62 @@ describe('Secret AI discovery (worker-manager contract answers)', () => {
   const answers = (map: Record<string, unknown>) => async (query: object) => map[Object.keys(query)[0]!];
 
   test('chat models exclude speech models; URLs come per model; contract error strings and odd shapes are refused', async () => {
-    const discovery = new SecretAiDiscovery(answers({
-      get_models: { models: ['deepseek-r1:70b', 'stt-whisper', 'tts-kokoro', 'gemma3:4b'] },
-      get_u_r_ls: { urls: ['https://secretai-rytn.scrtlabs.com:21434/'] },
-    }), 60_000);
+    const discovery = new SecretAiDiscovery(
+      answers({
+        get_models: { models: ['deepseek-r1:70b', 'stt-whisper', 'tts-kokoro', 'gemma3:4b'] },
+        get_u_r_ls: { urls: ['https://secretai-rytn.scrtlabs.com:21434/'] },
+      }),
+      60_000,
+    );
     expect(await discovery.chatModels()).toEqual(['deepseek-r1:70b', 'gemma3:4b']);
     expect(await discovery.urls('gemma3:4b')).toEqual(['https://secretai-rytn.scrtlabs.com:21434']);
     // secretjs returns a contract error as a string instead of throwing.
-    await expect(new SecretAiDiscovery(answers({ get_models: 'Generic error: Querier contract error' }), 0).chatModels())
-      .rejects.toMatchObject({ code: 'llm_discovery_failed', message: expect.stringContaining('Querier contract error') });
-    await expect(new SecretAiDiscovery(answers({ get_models: { models: 'x' } }), 0).chatModels()).rejects.toMatchObject({ code: 'llm_discovery_failed' });
+    await expect(
+      new SecretAiDiscovery(answers({ get_models: 'Generic error: Querier contract error' }), 0).chatModels(),
+    ).rejects.toMatchObject({
+      code: 'llm_discovery_failed',
+      message: expect.stringContaining('Querier contract error'),
+    });
+    await expect(new SecretAiDiscovery(answers({ get_models: { models: 'x' } }), 0).chatModels()).rejects.toMatchObject(
+      { code: 'llm_discovery_failed' },
+    );
   });
 
   test('without PRAG_LLM_URL the worker comes from the contract; a model no worker serves is a clear error', async () => {
     const fake = await startFakeLlm({ tokens: ['ok'] });
     try {
-      const llm = (urls: string[]) => createLlm(loadLlmConfig({ PRAG_LLM: 'secret-ai', PRAG_LLM_ATTESTATION: 'off' }), {
-        contractQuery: answers({ get_models: { models: ['stt-whisper', 'llama3.3:70b'] }, get_u_r_ls: { urls } }),
-      })!;
-      const opened = await llm([fake.url]).open({ messages: [{ role: 'user', content: 'hi' }], signal: AbortSignal.timeout(5000) });
-      for await (const _ of opened.events) { /* drain */ }
+      const llm = (urls: string[]) =>
+        createLlm(loadLlmConfig({ PRAG_LLM: 'secret-ai', PRAG_LLM_ATTESTATION: 'off' }), {
+          contractQuery: answers({ get_models: { models: ['stt-whisper', 'llama3.3:70b'] }, get_u_r_ls: { urls } }),
+        })!;
+      const opened = await llm([fake.url]).open({
+        messages: [{ role: 'user', content: 'hi' }],
+        signal: AbortSignal.timeout(5000),
+      });
+      for await (const _ of opened.events) {
+        /* drain */
+      }
       expect(opened.info.model).toBe('llama3.3:70b');
       expect(fake.requests.at(-1)!.body.model).toBe('llama3.3:70b');
-      await expect(llm([]).open({ messages: [{ role: 'user', content: 'hi' }], signal: AbortSignal.timeout(5000) })).rejects.toMatchObject({ code: 'llm_model_unknown' });
+      await expect(
+        llm([]).open({ messages: [{ role: 'user', content: 'hi' }], signal: AbortSignal.timeout(5000) }),
+      ).rejects.toMatchObject({ code: 'llm_model_unknown' });
     } finally {
       await fake.close();
     }
   });
 
-  test('an older worker without the OpenAI route is asked over Ollama\'s /api/chat', async () => {
+  test("an older worker without the OpenAI route is asked over Ollama's /api/chat", async () => {
     const fake = await startFakeLlm({ tokens: ['from ollama'], ollamaOnly: true });
     try {
-      const llm = createLlm(loadLlmConfig({ PRAG_LLM: 'secret-ai', PRAG_LLM_URL: fake.url, PRAG_LLM_MODEL: 'qwq:32b', PRAG_LLM_ATTESTATION: 'off' }))!;
+      const llm = createLlm(
+        loadLlmConfig({
+          PRAG_LLM: 'secret-ai',
+          PRAG_LLM_URL: fake.url,
+          PRAG_LLM_MODEL: 'qwq:32b',
+          PRAG_LLM_ATTESTATION: 'off',
+        }),
+      )!;
       const opened = await llm.open({ messages: [{ role: 'user', content: 'hi' }], signal: AbortSignal.timeout(5000) });
       let text = '';
       for await (const e of opened.events) if (e.type === 'text') text += e.text;

@@ -26,7 +26,11 @@ function plain(node: XNode | undefined): string | undefined {
 
 function personName(name: XNode | undefined): string | undefined {
   if (!name) return undefined;
-  const parts = [...childrenNamed(name, 'prefix'), ...childrenNamed(name, 'given'), ...childrenNamed(name, 'family')].map(plain);
+  const parts = [
+    ...childrenNamed(name, 'prefix'),
+    ...childrenNamed(name, 'given'),
+    ...childrenNamed(name, 'family'),
+  ].map(plain);
   return parts.filter(Boolean).join(' ') || plain(name);
 }
 
@@ -61,7 +65,8 @@ export const parseCcda: FormatParser = async ({ bytes, name }) => {
     const textNode = child(nonXml, 'text');
     const mediaType = attr(textNode, 'mediaType') ?? 'text/plain';
     const raw = plain(textNode) ?? '';
-    const payload = attr(textNode, 'representation') === 'B64' ? Buffer.from(raw.replace(/\s+/g, ''), 'base64') : Buffer.from(raw);
+    const payload =
+      attr(textNode, 'representation') === 'B64' ? Buffer.from(raw.replace(/\s+/g, ''), 'base64') : Buffer.from(raw);
     if (mediaType === 'application/pdf') sections = (await pdfPages(payload)).sections;
     else if (mediaType.startsWith('text/')) sections = [{ text: tidyText(decodeText(payload)) }];
     else throw new ParseError('unsupported_format', `C-CDA body of type ${mediaType} is not supported`);

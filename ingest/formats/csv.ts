@@ -45,7 +45,8 @@ export const parseCsv: FormatParser = async ({ bytes, name }) => {
     throw asParseError(e, 'unreadable CSV');
   }
   const [header, ...records] = rows;
-  if (!header || header.length < 2 || records.length === 0) throw new ParseError('no_text', 'CSV has no header row with records under it');
+  if (!header || header.length < 2 || records.length === 0)
+    throw new ParseError('no_text', 'CSV has no header row with records under it');
   const columns = header.map((h, i) => h || `column ${i + 1}`);
   const dateCol = columns.findIndex((c) => /date|datum|fecha|data/i.test(c));
   let latest: string | undefined;
@@ -57,7 +58,10 @@ export const parseCsv: FormatParser = async ({ bytes, name }) => {
         const d = parseLooseDate(r[dateCol] ?? '');
         if (d && (!latest || d > latest)) latest = d;
       }
-      return r.map((v, c) => (v ? `${columns[c] ?? `column ${c + 1}`}: ${v}` : '')).filter(Boolean).join('; ');
+      return r
+        .map((v, c) => (v ? `${columns[c] ?? `column ${c + 1}`}: ${v}` : ''))
+        .filter(Boolean)
+        .join('; ');
     });
     sections.push({ heading: `rows ${i + 1}–${i + group.length}`, text: lines.filter(Boolean).join('\n') });
   }

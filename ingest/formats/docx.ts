@@ -5,7 +5,8 @@ import { htmlSections } from './html.js';
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 
 export const parseDocx: FormatParser = async ({ bytes, name }) => {
-  if (!ZIP_MAGIC.every((b, i) => bytes[i] === b)) throw new ParseError('format_mismatch', 'a .docx file is a ZIP archive, and this one is not');
+  if (!ZIP_MAGIC.every((b, i) => bytes[i] === b))
+    throw new ParseError('format_mismatch', 'a .docx file is a ZIP archive, and this one is not');
   // Through HTML so that Word headings become section boundaries.
   const { default: mammoth } = await import('mammoth'); // loaded on the first DOCX
   const { value: html } = await mammoth.convertToHtml({ buffer: Buffer.from(bytes) }).catch((e: unknown) => {

@@ -35,7 +35,10 @@ function addresses(field: AddressObject | AddressObject[] | undefined): string[]
 export function looksLikeEmail(bytes: Uint8Array): boolean {
   const head = Buffer.from(bytes.subarray(0, 4096)).toString('latin1');
   const firstBlock = head.split(/\r?\n\r?\n/, 1)[0] ?? '';
-  return /^[!-9;-~]+:[ \t]?/m.test(firstBlock) && /^(from|to|subject|date|message-id|received|mime-version|content-type|return-path)\s*:/im.test(firstBlock);
+  return (
+    /^[!-9;-~]+:[ \t]?/m.test(firstBlock) &&
+    /^(from|to|subject|date|message-id|received|mime-version|content-type|return-path)\s*:/im.test(firstBlock)
+  );
 }
 
 function children(mail: ParsedMail): ChildFile[] {
@@ -48,10 +51,13 @@ function children(mail: ParsedMail): ChildFile[] {
 }
 
 export const parseEmail: FormatParser = async ({ bytes }) => {
-  if (!looksLikeEmail(bytes)) throw new ParseError('format_mismatch', 'no RFC 5322 header block at the start of the message');
-  const mail = await simpleParser(Buffer.from(bytes), { skipImageLinks: true, skipTextToHtml: true }).catch((e: unknown) => {
-    throw asParseError(e, 'unreadable MIME message');
-  });
+  if (!looksLikeEmail(bytes))
+    throw new ParseError('format_mismatch', 'no RFC 5322 header block at the start of the message');
+  const mail = await simpleParser(Buffer.from(bytes), { skipImageLinks: true, skipTextToHtml: true }).catch(
+    (e: unknown) => {
+      throw asParseError(e, 'unreadable MIME message');
+    },
+  );
   const from = addresses(mail.from);
   const to = addresses(mail.to);
   const cc = addresses(mail.cc);
@@ -64,7 +70,9 @@ export const parseEmail: FormatParser = async ({ bytes }) => {
     cc.length ? `Cc: ${cc.join(', ')}` : '',
     date ? `Date: ${date.slice(0, 10)}` : '',
     subject ? `Subject: ${subject}` : '',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
   const attachments = mail.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size }));
   const attachmentLine = attachments.length
     ? `Attachments: ${attachments.map((a) => a.filename ?? a.contentType).join(', ')}`
@@ -75,11 +83,16 @@ export const parseEmail: FormatParser = async ({ bytes }) => {
     format: 'eml',
     date,
     meta: {
-      kind: 'email', from, to, cc, subject,
-      messageId: mail.messageId, inReplyTo: mail.inReplyTo, attachments,
+      kind: 'email',
+      from,
+      to,
+      cc,
+      subject,
+      messageId: mail.messageId,
+      inReplyTo: mail.inReplyTo,
+      attachments,
     },
     sections: [{ heading: subject, text: [header, body, attachmentLine].filter(Boolean).join('\n\n') }],
     children: children(mail),
   };
 };
-

@@ -9,9 +9,11 @@ import type { FormatParser } from '../types.js';
 import { htmlToPlain } from './html.js';
 
 type Json = Record<string, unknown>;
-const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
+const obj = (v: unknown): Json | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : undefined;
 
 /** CodeableConcept → its text, else the first coding's display, else code. */
 function concept(v: unknown): string | undefined {
@@ -24,7 +26,10 @@ function concept(v: unknown): string | undefined {
   }
   return undefined;
 }
-const concepts = (v: unknown) => arr(v).map(concept).filter((x): x is string => !!x);
+const concepts = (v: unknown) =>
+  arr(v)
+    .map(concept)
+    .filter((x): x is string => !!x);
 const status = (v: unknown) => concept(v) ?? str(v);
 
 function quantity(v: unknown): string | undefined {
@@ -36,8 +41,14 @@ function quantity(v: unknown): string | undefined {
 
 /** Observation/component value[x]. */
 function value(r: Json): string | undefined {
-  return quantity(r.valueQuantity) ?? concept(r.valueCodeableConcept) ?? str(r.valueString)
-    ?? (typeof r.valueBoolean === 'boolean' ? String(r.valueBoolean) : undefined) ?? str(r.valueInteger) ?? str(r.valueDateTime);
+  return (
+    quantity(r.valueQuantity) ??
+    concept(r.valueCodeableConcept) ??
+    str(r.valueString) ??
+    (typeof r.valueBoolean === 'boolean' ? String(r.valueBoolean) : undefined) ??
+    str(r.valueInteger) ??
+    str(r.valueDateTime)
+  );
 }
 
 function period(v: unknown): string | undefined {
@@ -47,9 +58,22 @@ function period(v: unknown): string | undefined {
 
 /** The resource's clinically relevant date. */
 function when(r: Json): string | undefined {
-  return str(r.effectiveDateTime) ?? period(r.effectivePeriod) ?? str(r.onsetDateTime) ?? str(r.recordedDate)
-    ?? str(r.authoredOn) ?? str(r.occurrenceDateTime) ?? str(r.performedDateTime) ?? period(r.performedPeriod)
-    ?? period(r.period) ?? str(r.started) ?? str(r.date) ?? str(r.issued) ?? str(r.created) ?? period(r.billablePeriod);
+  return (
+    str(r.effectiveDateTime) ??
+    period(r.effectivePeriod) ??
+    str(r.onsetDateTime) ??
+    str(r.recordedDate) ??
+    str(r.authoredOn) ??
+    str(r.occurrenceDateTime) ??
+    str(r.performedDateTime) ??
+    period(r.performedPeriod) ??
+    period(r.period) ??
+    str(r.started) ??
+    str(r.date) ??
+    str(r.issued) ??
+    str(r.created) ??
+    period(r.billablePeriod)
+  );
 }
 
 function humanName(v: unknown): string | undefined {
@@ -67,7 +91,11 @@ function attachmentText(v: unknown): string | undefined {
   return tidyText(type.startsWith('text/html') ? htmlToPlain(text) : text);
 }
 
-interface Rendered { section: string; line: string; date?: string }
+interface Rendered {
+  section: string;
+  line: string;
+  date?: string;
+}
 
 function render(r: Json): Rendered | undefined {
   const type = str(r.resourceType) ?? 'Resource';
@@ -79,24 +107,44 @@ function render(r: Json): Rendered | undefined {
       const address = obj(arr(r.address)[0]);
       return {
         section: 'Patient',
-        line: join(`Patient: ${humanName(r.name) ?? 'unknown'}`, str(r.gender) && `gender ${str(r.gender)}`,
-          str(r.birthDate) && `born ${str(r.birthDate)}`, str(r.deceasedDateTime) && `deceased ${str(r.deceasedDateTime)?.slice(0, 10)}`,
+        line: join(
+          `Patient: ${humanName(r.name) ?? 'unknown'}`,
+          str(r.gender) && `gender ${str(r.gender)}`,
+          str(r.birthDate) && `born ${str(r.birthDate)}`,
+          str(r.deceasedDateTime) && `deceased ${str(r.deceasedDateTime)?.slice(0, 10)}`,
           address && [str(address.city), str(address.state), str(address.country)].filter(Boolean).join(', '),
-          concepts(arr(r.communication).map((c) => obj(c)?.language)).length > 0 && `language ${concepts(arr(r.communication).map((c) => obj(c)?.language)).join(', ')}`),
+          concepts(arr(r.communication).map((c) => obj(c)?.language)).length > 0 &&
+            `language ${concepts(arr(r.communication).map((c) => obj(c)?.language)).join(', ')}`,
+        ),
       };
     }
     case 'Condition':
-      return { section: 'Conditions', date, line: `${on(date)}Condition: ${join(concept(r.code) ?? 'unspecified', status(r.clinicalStatus) && `status ${status(r.clinicalStatus)}`, str(r.abatementDateTime) && `resolved ${str(r.abatementDateTime)?.slice(0, 10)}`)}` };
+      return {
+        section: 'Conditions',
+        date,
+        line: `${on(date)}Condition: ${join(concept(r.code) ?? 'unspecified', status(r.clinicalStatus) && `status ${status(r.clinicalStatus)}`, str(r.abatementDateTime) && `resolved ${str(r.abatementDateTime)?.slice(0, 10)}`)}`,
+      };
     case 'MedicationRequest':
     case 'MedicationStatement':
     case 'MedicationAdministration': {
       const med = concept(r.medicationCodeableConcept) ?? str(obj(r.medicationReference)?.display) ?? 'medication';
-      const dosage = arr(r.dosageInstruction ?? r.dosage).map((d) => str(obj(d)?.text)).filter(Boolean).join(', ');
-      return { section: 'Medications', date, line: `${on(date)}Medication: ${join(med, str(r.status) && `status ${str(r.status)}`, dosage && `dosage ${dosage}`, concepts(r.reasonCode).length > 0 && `for ${concepts(r.reasonCode).join(', ')}`)}` };
+      const dosage = arr(r.dosageInstruction ?? r.dosage)
+        .map((d) => str(obj(d)?.text))
+        .filter(Boolean)
+        .join(', ');
+      return {
+        section: 'Medications',
+        date,
+        line: `${on(date)}Medication: ${join(med, str(r.status) && `status ${str(r.status)}`, dosage && `dosage ${dosage}`, concepts(r.reasonCode).length > 0 && `for ${concepts(r.reasonCode).join(', ')}`)}`,
+      };
     }
     case 'AllergyIntolerance': {
       const reactions = arr(r.reaction).flatMap((x) => concepts(obj(x)?.manifestation));
-      return { section: 'Allergies', date, line: `${on(date)}Allergy: ${join(concept(r.code) ?? 'unspecified', arr(r.category).map(str).filter(Boolean).join(', '), str(r.criticality) && `criticality ${str(r.criticality)}`, reactions.length > 0 && `reaction ${reactions.join(', ')}`, status(r.clinicalStatus) && `status ${status(r.clinicalStatus)}`)}` };
+      return {
+        section: 'Allergies',
+        date,
+        line: `${on(date)}Allergy: ${join(concept(r.code) ?? 'unspecified', arr(r.category).map(str).filter(Boolean).join(', '), str(r.criticality) && `criticality ${str(r.criticality)}`, reactions.length > 0 && `reaction ${reactions.join(', ')}`, status(r.clinicalStatus) && `status ${status(r.clinicalStatus)}`)}`,
+      };
     }
     case 'Observation': {
       const components = arr(r.component).map((c) => {
@@ -104,40 +152,90 @@ function render(r: Json): Rendered | undefined {
         return `${concept(o.code) ?? 'component'} ${value(o) ?? ''}`.trim();
       });
       const interp = concepts(r.interpretation);
-      return { section: 'Observations and lab results', date, line: `${on(date)}${concept(r.code) ?? 'Observation'}: ${join(value(r) ?? (components.length ? components.join(', ') : 'no value'), interp.length > 0 && `interpretation ${interp.join(', ')}`, concepts(r.category).join(', '))}` };
+      return {
+        section: 'Observations and lab results',
+        date,
+        line: `${on(date)}${concept(r.code) ?? 'Observation'}: ${join(value(r) ?? (components.length ? components.join(', ') : 'no value'), interp.length > 0 && `interpretation ${interp.join(', ')}`, concepts(r.category).join(', '))}`,
+      };
     }
     case 'Encounter': {
       const cls = obj(r.class);
-      return { section: 'Encounters', date, line: `${on(date)}Encounter: ${join(concepts(r.type).join(', ') || 'visit', cls && (str(cls.display) ?? str(cls.code)) && `class ${str(cls.display) ?? str(cls.code)}`, concepts(r.reasonCode).length > 0 && `reason ${concepts(r.reasonCode).join(', ')}`, str(obj(r.serviceProvider)?.display) && `at ${str(obj(r.serviceProvider)?.display)}`)}` };
+      return {
+        section: 'Encounters',
+        date,
+        line: `${on(date)}Encounter: ${join(concepts(r.type).join(', ') || 'visit', cls && (str(cls.display) ?? str(cls.code)) && `class ${str(cls.display) ?? str(cls.code)}`, concepts(r.reasonCode).length > 0 && `reason ${concepts(r.reasonCode).join(', ')}`, str(obj(r.serviceProvider)?.display) && `at ${str(obj(r.serviceProvider)?.display)}`)}`,
+      };
     }
     case 'Immunization':
-      return { section: 'Immunizations', date, line: `${on(date)}Immunization: ${concept(r.vaccineCode) ?? 'vaccine'}` };
+      return {
+        section: 'Immunizations',
+        date,
+        line: `${on(date)}Immunization: ${concept(r.vaccineCode) ?? 'vaccine'}`,
+      };
     case 'Procedure':
-      return { section: 'Procedures', date, line: `${on(date)}Procedure: ${join(concept(r.code) ?? 'procedure', concepts(r.reasonCode).length > 0 && `reason ${concepts(r.reasonCode).join(', ')}`)}` };
+      return {
+        section: 'Procedures',
+        date,
+        line: `${on(date)}Procedure: ${join(concept(r.code) ?? 'procedure', concepts(r.reasonCode).length > 0 && `reason ${concepts(r.reasonCode).join(', ')}`)}`,
+      };
     case 'DiagnosticReport':
     case 'DocumentReference': {
-      const notes = [...arr(r.presentedForm), ...arr(r.content).map((c) => obj(c)?.attachment)].map(attachmentText).filter(Boolean);
+      const notes = [...arr(r.presentedForm), ...arr(r.content).map((c) => obj(c)?.attachment)]
+        .map(attachmentText)
+        .filter(Boolean);
       const title = concept(r.code) ?? concept(r.type) ?? type;
-      return { section: 'Reports and notes', date, line: `${on(date)}${title}${str(r.conclusion) ? `: ${str(r.conclusion)}` : ''}${notes.length ? `\n${notes.join('\n')}` : ''}` };
+      return {
+        section: 'Reports and notes',
+        date,
+        line: `${on(date)}${title}${str(r.conclusion) ? `: ${str(r.conclusion)}` : ''}${notes.length ? `\n${notes.join('\n')}` : ''}`,
+      };
     }
     case 'CarePlan':
-      return { section: 'Care plans and goals', date, line: `${on(date)}Care plan: ${join(concepts(r.category).join(', ') || 'plan', str(r.status) && `status ${str(r.status)}`, arr(r.activity).map((a) => concept(obj(obj(a)?.detail)?.code)).filter(Boolean).join(', '))}` };
+      return {
+        section: 'Care plans and goals',
+        date,
+        line: `${on(date)}Care plan: ${join(
+          concepts(r.category).join(', ') || 'plan',
+          str(r.status) && `status ${str(r.status)}`,
+          arr(r.activity)
+            .map((a) => concept(obj(obj(a)?.detail)?.code))
+            .filter(Boolean)
+            .join(', '),
+        )}`,
+      };
     case 'Goal':
-      return { section: 'Care plans and goals', date, line: `Goal: ${join(concept(r.description) ?? 'goal', str(r.lifecycleStatus) && `status ${str(r.lifecycleStatus)}`)}` };
+      return {
+        section: 'Care plans and goals',
+        date,
+        line: `Goal: ${join(concept(r.description) ?? 'goal', str(r.lifecycleStatus) && `status ${str(r.lifecycleStatus)}`)}`,
+      };
     case 'ImagingStudy': {
-      const series = arr(r.series).map((s) => [concept(obj(s)?.modality) ?? str(obj(obj(s)?.modality)?.display), str(obj(obj(s)?.bodySite)?.display)].filter(Boolean).join(' of ')).filter(Boolean);
+      const series = arr(r.series)
+        .map((s) =>
+          [concept(obj(s)?.modality) ?? str(obj(obj(s)?.modality)?.display), str(obj(obj(s)?.bodySite)?.display)]
+            .filter(Boolean)
+            .join(' of '),
+        )
+        .filter(Boolean);
       return { section: 'Procedures', date, line: `${on(date)}Imaging study: ${series.join(', ') || 'imaging'}` };
     }
     case 'Claim':
     case 'ExplanationOfBenefit': {
       const total = quantity(r.total) ?? quantity(obj(arr(r.total)[0])?.amount);
-      return { section: 'Billing', date, line: `${on(date)}${type === 'Claim' ? 'Claim' : 'Explanation of benefit'}: ${join(concept(r.type) ?? 'claim', total && `total ${total}`)}` };
+      return {
+        section: 'Billing',
+        date,
+        line: `${on(date)}${type === 'Claim' ? 'Claim' : 'Explanation of benefit'}: ${join(concept(r.type) ?? 'claim', total && `total ${total}`)}`,
+      };
     }
     case 'Organization':
     case 'Practitioner':
     case 'PractitionerRole':
     case 'Location':
-      return { section: 'Care team and organizations', line: `${type}: ${str(r.name) ?? humanName(r.name) ?? 'unnamed'}` };
+      return {
+        section: 'Care team and organizations',
+        line: `${type}: ${str(r.name) ?? humanName(r.name) ?? 'unnamed'}`,
+      };
     default: {
       const narrative = str(obj(r.text)?.div);
       const what = concept(r.code) ?? concept(r.type) ?? (narrative ? htmlToPlain(narrative) : undefined);
@@ -146,8 +244,21 @@ function render(r: Json): Rendered | undefined {
   }
 }
 
-const SECTION_ORDER = ['Patient', 'Conditions', 'Allergies', 'Medications', 'Observations and lab results', 'Reports and notes',
-  'Encounters', 'Procedures', 'Immunizations', 'Care plans and goals', 'Care team and organizations', 'Billing', 'Other'];
+const SECTION_ORDER = [
+  'Patient',
+  'Conditions',
+  'Allergies',
+  'Medications',
+  'Observations and lab results',
+  'Reports and notes',
+  'Encounters',
+  'Procedures',
+  'Immunizations',
+  'Care plans and goals',
+  'Care team and organizations',
+  'Billing',
+  'Other',
+];
 
 export function isFhirResource(v: unknown): v is Json {
   const r = obj(v);
@@ -161,10 +272,14 @@ export const parseFhir: FormatParser = async ({ bytes, name }) => {
   } catch (e) {
     throw new ParseError('corrupt', `invalid JSON: ${(e as Error).message.slice(0, 120)}`);
   }
-  if (!isFhirResource(root)) throw new ParseError('unsupported_format', 'JSON is not a FHIR resource (no resourceType)');
-  const resources = root.resourceType === 'Bundle'
-    ? arr(root.entry).map((e) => obj(e)?.resource).filter(isFhirResource)
-    : [root];
+  if (!isFhirResource(root))
+    throw new ParseError('unsupported_format', 'JSON is not a FHIR resource (no resourceType)');
+  const resources =
+    root.resourceType === 'Bundle'
+      ? arr(root.entry)
+          .map((e) => obj(e)?.resource)
+          .filter(isFhirResource)
+      : [root];
   const bySection = new Map<string, Rendered[]>();
   const counts: Record<string, number> = {};
   let patient: string | undefined;
@@ -187,7 +302,11 @@ export const parseFhir: FormatParser = async ({ bytes, name }) => {
     sections.push({ heading, text: items.map((i) => i.line).join('\n') });
   }
   if (!sections.length) throw new ParseError('no_text', 'FHIR content has no renderable resources');
-  const latest = dates.map((d) => isoDate(d)).filter((d): d is string => !!d).sort().at(-1);
+  const latest = dates
+    .map((d) => isoDate(d))
+    .filter((d): d is string => !!d)
+    .sort()
+    .at(-1);
   const kind = root.resourceType === 'Bundle' ? 'record' : String(root.resourceType);
   return {
     title: patient ? `FHIR ${kind} — ${patient}` : `FHIR ${kind} — ${name}`,

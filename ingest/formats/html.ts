@@ -37,7 +37,8 @@ export function htmlSections(html: string): Section[] {
   const lines: string[] = [];
   const flush = () => {
     current.text = tidyText(lines.join('\n'));
-    if (current.text || current.heading) sections.push(current.text ? current : { ...current, text: current.heading ?? '' });
+    if (current.text || current.heading)
+      sections.push(current.text ? current : { ...current, text: current.heading ?? '' });
     lines.length = 0;
   };
   for (const line of text.split('\n')) {
@@ -55,7 +56,11 @@ export function htmlSections(html: string): Section[] {
 
 /** Plain text of HTML with no section structure (email bodies). */
 export function htmlToPlain(html: string): string {
-  return tidyText(htmlSections(html).map((s) => (s.heading && s.heading !== s.text ? `${s.heading}\n${s.text}` : s.text)).join('\n\n'));
+  return tidyText(
+    htmlSections(html)
+      .map((s) => (s.heading && s.heading !== s.text ? `${s.heading}\n${s.text}` : s.text))
+      .join('\n\n'),
+  );
 }
 
 export function htmlTitle(html: string): string | undefined {

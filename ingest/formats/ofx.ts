@@ -8,7 +8,11 @@ import { decodeText } from '../decode.js';
 import { ParseError } from '../errors.js';
 import type { FormatParser } from '../types.js';
 
-export interface OfxNode { tag: string; value?: string; children: OfxNode[] }
+export interface OfxNode {
+  tag: string;
+  value?: string;
+  children: OfxNode[];
+}
 
 const TOKEN = /<!\[CDATA\[([\s\S]*?)\]\]>|<(\/?)([A-Za-z0-9_.]+)\s*>|([^<]+)/g;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
@@ -70,7 +74,9 @@ const num = (node: OfxNode | undefined, tag: string) => {
 
 /** OFX datetime YYYYMMDD[HHMMSS[.XXX]][[±H[:TZ]]] → ISO 8601. */
 export function ofxDate(v: string | undefined): string | undefined {
-  const m = v ? /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(?:\.\d+)?(?:\[([+-]?\d+(?:\.\d+)?)(?::[^\]]*)?\])?/.exec(v) : null;
+  const m = v
+    ? /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(?:\.\d+)?(?:\[([+-]?\d+(?:\.\d+)?)(?::[^\]]*)?\])?/.exec(v)
+    : null;
   if (!m) return undefined;
   const [, y, mo, d, h = '00', mi = '00', s = '00', off] = m;
   const ms = Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +s) - (off ? Number(off) * 3_600_000 : 0);
@@ -87,7 +93,8 @@ function bankLines(list: OfxNode, currency: string): string[] {
     const memo = val(t, 'MEMO');
     const parts = [
       `${day(ofxDate(val(t, 'DTPOSTED')))} — ${val(t, 'TRNTYPE') ?? 'TXN'} ${num(t, 'TRNAMT') ?? '?'} ${currency}`.trim(),
-      memo && payee && memo.startsWith(payee) ? undefined : payee, memo,
+      memo && payee && memo.startsWith(payee) ? undefined : payee,
+      memo,
       val(t, 'CHECKNUM') && Number(val(t, 'CHECKNUM')) !== 0 && `check ${val(t, 'CHECKNUM')}`,
     ];
     return parts.filter(Boolean).join(' — ');
@@ -98,25 +105,50 @@ function investmentLines(ofx: OfxNode, rs: OfxNode, currency: string): { transac
   const names = new Map<string, string>();
   for (const info of findAll(ofx, 'SECINFO')) {
     const id = val(info, 'UNIQUEID');
-    if (id) names.set(id, [val(info, 'SECNAME'), val(info, 'TICKER') && `(${val(info, 'TICKER')})`].filter(Boolean).join(' '));
+    if (id)
+      names.set(
+        id,
+        [val(info, 'SECNAME'), val(info, 'TICKER') && `(${val(info, 'TICKER')})`].filter(Boolean).join(' '),
+      );
   }
-  const security = (n: OfxNode) => { const id = val(n, 'UNIQUEID'); return id ? names.get(id) ?? id : undefined; };
+  const security = (n: OfxNode) => {
+    const id = val(n, 'UNIQUEID');
+    return id ? (names.get(id) ?? id) : undefined;
+  };
   const tranList = find(rs, 'INVTRANLIST');
-  const transactions = (tranList?.children ?? []).filter((n) => n.children.length).map((n) => [
-    `${day(ofxDate(val(n, 'DTTRADE') ?? val(n, 'DTPOSTED')))} — ${n.tag}`,
-    security(n), num(n, 'UNITS') && `${num(n, 'UNITS')} units`, num(n, 'UNITPRICE') && `at ${num(n, 'UNITPRICE')}`,
-    (num(n, 'TOTAL') ?? num(n, 'TRNAMT')) && `total ${num(n, 'TOTAL') ?? num(n, 'TRNAMT')} ${currency}`, val(n, 'MEMO') ?? val(n, 'NAME'),
-  ].filter(Boolean).join(' — '));
-  const positions = findAll(find(rs, 'INVPOSLIST') ?? { tag: '', children: [] }, 'INVPOS').map((p) => [
-    `Position: ${security(p) ?? 'security'}`, num(p, 'UNITS') && `${num(p, 'UNITS')} units`,
-    num(p, 'UNITPRICE') && `price ${num(p, 'UNITPRICE')}`, num(p, 'MKTVAL') && `market value ${num(p, 'MKTVAL')} ${currency}`,
-    val(p, 'DTPRICEASOF') && `as of ${day(ofxDate(val(p, 'DTPRICEASOF')))}`,
-  ].filter(Boolean).join(' — '));
+  const transactions = (tranList?.children ?? [])
+    .filter((n) => n.children.length)
+    .map((n) =>
+      [
+        `${day(ofxDate(val(n, 'DTTRADE') ?? val(n, 'DTPOSTED')))} — ${n.tag}`,
+        security(n),
+        num(n, 'UNITS') && `${num(n, 'UNITS')} units`,
+        num(n, 'UNITPRICE') && `at ${num(n, 'UNITPRICE')}`,
+        (num(n, 'TOTAL') ?? num(n, 'TRNAMT')) && `total ${num(n, 'TOTAL') ?? num(n, 'TRNAMT')} ${currency}`,
+        val(n, 'MEMO') ?? val(n, 'NAME'),
+      ]
+        .filter(Boolean)
+        .join(' — '),
+    );
+  const positions = findAll(find(rs, 'INVPOSLIST') ?? { tag: '', children: [] }, 'INVPOS').map((p) =>
+    [
+      `Position: ${security(p) ?? 'security'}`,
+      num(p, 'UNITS') && `${num(p, 'UNITS')} units`,
+      num(p, 'UNITPRICE') && `price ${num(p, 'UNITPRICE')}`,
+      num(p, 'MKTVAL') && `market value ${num(p, 'MKTVAL')} ${currency}`,
+      val(p, 'DTPRICEASOF') && `as of ${day(ofxDate(val(p, 'DTPRICEASOF')))}`,
+    ]
+      .filter(Boolean)
+      .join(' — '),
+  );
   return { transactions, positions };
 }
 
 export const parseOfx: FormatParser = async ({ bytes, name }) => {
-  const text = decodeText(bytes, /CHARSET:\s*1252/i.test(Buffer.from(bytes.subarray(0, 512)).toString('latin1')) ? 'windows-1252' : undefined);
+  const text = decodeText(
+    bytes,
+    /CHARSET:\s*1252/i.test(Buffer.from(bytes.subarray(0, 512)).toString('latin1')) ? 'windows-1252' : undefined,
+  );
   const ofx = readOfx(text);
   const rs = find(ofx, 'STMTRS') ?? find(ofx, 'CCSTMTRS') ?? find(ofx, 'INVSTMTRS');
   if (!rs) throw new ParseError('no_text', 'OFX file holds no bank, card or investment statement');
@@ -131,26 +163,42 @@ export const parseOfx: FormatParser = async ({ bytes, name }) => {
   const ledger = find(rs, 'LEDGERBAL') ?? find(rs, 'INVBAL');
   const balance = num(ledger, 'BALAMT') ?? num(ledger, 'AVAILCASH');
   const org = val(ofx, 'ORG');
-  const { transactions, positions } = kind === 'investment'
-    ? investmentLines(ofx, rs, currency)
-    : { transactions: list ? bankLines(list, currency) : [], positions: [] };
+  const { transactions, positions } =
+    kind === 'investment'
+      ? investmentLines(ofx, rs, currency)
+      : { transactions: list ? bankLines(list, currency) : [], positions: [] };
   const summary = [
     `${kind[0]!.toUpperCase()}${kind.slice(1)} statement${org ? ` from ${org}` : ''}`,
     account && `Account ${account} (${accountType})`,
     currency && `Currency ${currency}`,
     (periodStart || periodEnd) && `Period ${day(periodStart)} to ${day(periodEnd)}`,
-    balance && `Balance ${balance} ${currency}${val(ledger, 'DTASOF') ? ` as of ${day(ofxDate(val(ledger, 'DTASOF')))}` : ''}`,
+    balance &&
+      `Balance ${balance} ${currency}${val(ledger, 'DTASOF') ? ` as of ${day(ofxDate(val(ledger, 'DTASOF')))}` : ''}`,
     `${transactions.length} transactions`,
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
   const sections: Section[] = [{ heading: 'Account summary', text: summary }];
   if (transactions.length) sections.push({ heading: 'Transactions', text: transactions.join('\n') });
   if (positions.length) sections.push({ heading: 'Positions', text: positions.join('\n') });
   return {
-    title: `${org ? `${org} ` : ''}${kind} statement ${account ?? ''} ${periodEnd ? day(periodEnd) : ''}`.replace(/\s+/g, ' ').trim() || name,
+    title:
+      `${org ? `${org} ` : ''}${kind} statement ${account ?? ''} ${periodEnd ? day(periodEnd) : ''}`
+        .replace(/\s+/g, ' ')
+        .trim() || name,
     mediaType: 'application/x-ofx',
     format: 'ofx',
     date: periodEnd,
-    meta: { kind: 'statement', account, accountType, currency: currency || undefined, periodStart, periodEnd, transactions: transactions.length, balance },
+    meta: {
+      kind: 'statement',
+      account,
+      accountType,
+      currency: currency || undefined,
+      periodStart,
+      periodEnd,
+      transactions: transactions.length,
+      balance,
+    },
     sections,
   };
 };

@@ -6,7 +6,10 @@ import type { FormatParser } from '../types.js';
 /** A page count beyond any real statement or chart; a guard against hostile files. */
 export const MAX_PDF_PAGES = 10_000;
 
-interface TextItemLike { str?: string; hasEOL?: boolean }
+interface TextItemLike {
+  str?: string;
+  hasEOL?: boolean;
+}
 
 function pageText(items: readonly TextItemLike[]): string {
   let out = '';
@@ -19,7 +22,9 @@ function pageText(items: readonly TextItemLike[]): string {
 }
 
 /** Text layer of a PDF, one section per page (pages without text are left out, their numbers kept). */
-export async function pdfPages(bytes: Uint8Array): Promise<{ sections: Section[]; pages: number; title?: string; author?: string; date?: string }> {
+export async function pdfPages(
+  bytes: Uint8Array,
+): Promise<{ sections: Section[]; pages: number; title?: string; author?: string; date?: string }> {
   if (!startsWithPdfMagic(bytes)) throw new ParseError('format_mismatch', 'file does not start with %PDF-');
   // pdf.js is large: loaded on the first PDF, not by every process that imports the parsers.
   const { getDocument, PDFDateString, VerbosityLevel } = await import('pdfjs-dist/legacy/build/pdf.mjs');
@@ -31,8 +36,11 @@ export async function pdfPages(bytes: Uint8Array): Promise<{ sections: Section[]
     verbosity: VerbosityLevel.ERRORS,
   });
   try {
-    const doc = await task.promise.catch((e: unknown) => { throw asParseError(e, 'unreadable PDF'); });
-    if (doc.numPages > MAX_PDF_PAGES) throw new ParseError('too_large', `PDF has ${doc.numPages} pages (limit ${MAX_PDF_PAGES})`);
+    const doc = await task.promise.catch((e: unknown) => {
+      throw asParseError(e, 'unreadable PDF');
+    });
+    if (doc.numPages > MAX_PDF_PAGES)
+      throw new ParseError('too_large', `PDF has ${doc.numPages} pages (limit ${MAX_PDF_PAGES})`);
     const sections: Section[] = [];
     for (let n = 1; n <= doc.numPages; n++) {
       const page = await doc.getPage(n);

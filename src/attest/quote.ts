@@ -25,12 +25,23 @@ export interface VerifiedQuote {
 }
 
 function tdOf(report: { asTd10(): unknown; asTd15(): unknown }): TdMeasurements | null {
-  type Td = { mrTd: Uint8Array; rtMr0: Uint8Array; rtMr1: Uint8Array; rtMr2: Uint8Array; rtMr3: Uint8Array; reportData: Uint8Array };
+  type Td = {
+    mrTd: Uint8Array;
+    rtMr0: Uint8Array;
+    rtMr1: Uint8Array;
+    rtMr2: Uint8Array;
+    rtMr3: Uint8Array;
+    reportData: Uint8Array;
+  };
   const td = (report.asTd10() ?? (report.asTd15() as { base: Td } | null)?.base) as Td | null;
   if (!td) return null;
   return {
-    mrtd: bytesToHex(td.mrTd), rtmr0: bytesToHex(td.rtMr0), rtmr1: bytesToHex(td.rtMr1), rtmr2: bytesToHex(td.rtMr2),
-    rtmr3: bytesToHex(td.rtMr3), reportData: new Uint8Array(td.reportData),
+    mrtd: bytesToHex(td.mrTd),
+    rtmr0: bytesToHex(td.rtMr0),
+    rtmr1: bytesToHex(td.rtMr1),
+    rtmr2: bytesToHex(td.rtMr2),
+    rtmr3: bytesToHex(td.rtMr3),
+    reportData: new Uint8Array(td.reportData),
   };
 }
 

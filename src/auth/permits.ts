@@ -24,7 +24,11 @@ export interface Identity {
 
 function parsePermit(input: unknown): Permit {
   const parsed = Permit.safeParse(input);
-  if (!parsed.success) throw new PragError('permit_malformed', `permit is not a SNIP-24 permit: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success)
+    throw new PragError(
+      'permit_malformed',
+      `permit is not a SNIP-24 permit: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
   return parsed.data;
 }
 
@@ -32,13 +36,24 @@ function parsePermit(input: unknown): Permit {
 function verifySigned(permit: Permit, rules: Omit<PermitRules, 'isRevoked'>): Identity {
   const { params } = permit;
   if (!PRAG_PERMIT_NAME.test(params.permit_name)) {
-    throw new PragError('permit_name_invalid', 'PRAG permit names start with "prag-" and hold 1-59 letters, digits, dots, dashes or underscores');
+    throw new PragError(
+      'permit_name_invalid',
+      'PRAG permit names start with "prag-" and hold 1-59 letters, digits, dots, dashes or underscores',
+    );
   }
-  if (params.chain_id !== rules.chainId) throw new PragError('permit_wrong_chain', `permit is for chain "${params.chain_id}", this service accepts "${rules.chainId}"`);
+  if (params.chain_id !== rules.chainId)
+    throw new PragError(
+      'permit_wrong_chain',
+      `permit is for chain "${params.chain_id}", this service accepts "${rules.chainId}"`,
+    );
   if (!params.allowed_tokens.includes(rules.serviceId)) {
-    throw new PragError('permit_wrong_service', `permit does not name this service (${rules.serviceId}) in allowed_tokens`);
+    throw new PragError(
+      'permit_wrong_service',
+      `permit does not name this service (${rules.serviceId}) in allowed_tokens`,
+    );
   }
-  if (!params.permissions.includes(PRAG_PERMISSION)) throw new PragError('permit_permission_missing', `permit does not grant "${PRAG_PERMISSION}"`);
+  if (!params.permissions.includes(PRAG_PERMISSION))
+    throw new PragError('permit_permission_missing', `permit does not grant "${PRAG_PERMISSION}"`);
   let address: string;
   try {
     address = base64PubkeyToAddress(permit.signature.pub_key.value, 'secret');
@@ -62,13 +77,17 @@ function verifySigned(permit: Permit, rules: Omit<PermitRules, 'isRevoked'>): Id
 export class PermitVerifier {
   private readonly verified = new Map<string, Identity>();
 
-  constructor(private readonly rules: PermitRules, private readonly capacity = 4096) {}
+  constructor(
+    private readonly rules: PermitRules,
+    private readonly capacity = 4096,
+  ) {}
 
   verify(input: unknown): Identity {
     const permit = parsePermit(input);
     const key = canonicalJson(permit);
     let identity = this.verified.get(key);
-    if (identity) this.verified.delete(key); // re-inserted below: most recently used last
+    if (identity)
+      this.verified.delete(key); // re-inserted below: most recently used last
     else identity = verifySigned(permit, this.rules);
     this.verified.set(key, identity);
     if (this.verified.size > this.capacity) this.verified.delete(this.verified.keys().next().value!);

@@ -11,16 +11,23 @@ import { PragError } from '../errors.js';
 export class ReplayGuard {
   private readonly seen = new Map<string, number>();
 
-  constructor(private readonly maxAgeMs = REQUEST_MAX_AGE_MS, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly maxAgeMs = REQUEST_MAX_AGE_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   check(address: string, nonce: string, ts: number): void {
     const now = this.now();
     if (Math.abs(now - ts) > this.maxAgeMs) {
-      throw new PragError('request_expired', `request timestamp is more than ${this.maxAgeMs / 1000} s from the service clock`);
+      throw new PragError(
+        'request_expired',
+        `request timestamp is more than ${this.maxAgeMs / 1000} s from the service clock`,
+      );
     }
     this.prune(now);
     const key = `${address}/${nonce}`;
-    if (this.seen.has(key)) throw new PragError('request_replayed', 'this request was already received (replayed nonce)');
+    if (this.seen.has(key))
+      throw new PragError('request_replayed', 'this request was already received (replayed nonce)');
     this.seen.set(key, now);
   }
 

@@ -28,7 +28,10 @@ export interface WalletType {
   readonly mnemonic: string;
   readonly address: string;
   readonly publicKey: Uint8Array;
-  signAmino(signerAddress: string, signDoc: StdSignDoc): Promise<{ signed: StdSignDoc; signature: Permit['signature'] }>;
+  signAmino(
+    signerAddress: string,
+    signDoc: StdSignDoc,
+  ): Promise<{ signed: StdSignDoc; signature: Permit['signature'] }>;
 }
 
 /** secretjs' gRPC-gateway client; contract queries are encrypted to the chain's key by secretjs. */
@@ -43,7 +46,13 @@ export interface SecretNetworkClientType {
 
 interface SecretJs {
   SecretNetworkClient: new (options: { url: string; chainId: string }) => SecretNetworkClientType;
-  validatePermit(permit: Permit, address: string, contract: string, permissions: Permission[], exceptions?: boolean): boolean;
+  validatePermit(
+    permit: Permit,
+    address: string,
+    contract: string,
+    permissions: Permission[],
+    exceptions?: boolean,
+  ): boolean;
   newSignDoc(chainId: string, permitName: string, allowedTokens: string[], permissions: Permission[]): StdSignDoc;
   base64PubkeyToAddress(pubkey: string, prefix?: string): string;
   Wallet: new (mnemonic?: string) => WalletType;

@@ -27,7 +27,7 @@ import { machine, peakRssMb, percentile, round } from './stats.js';
 const opts = new Command()
   .option('--chunks <n>', 'chunks the asking user holds', (v) => Number(v), 100_000)
   .option('--queries <n>', 'questions asked', (v) => Number(v), 100)
-  .option('--llm-delay-ms <n>', 'the fake LLM\'s time to first token', (v) => Number(v), 300)
+  .option('--llm-delay-ms <n>', "the fake LLM's time to first token", (v) => Number(v), 300)
   .option('--dir <dir>', 'data directory kept between runs', '.prag/bench-chat')
   .parse()
   .opts<{ chunks: number; queries: number; llmDelayMs: number; dir: string }>();
@@ -39,10 +39,21 @@ const identityFile = join(dir, 'bench-identity.json');
 if (!existsSync(identityFile)) await createIdentity(identityFile);
 const wallet = await loadIdentity(identityFile);
 
-const fake = await startFakeLlm({ tokens: ['The ', 'answer ', 'is ', 'in ', 'your ', 'documents ', '[1].'], firstDelayMs: opts.llmDelayMs });
-const server = await startServer(join(dir, 'service'), loadServiceConfig({
-  PRAG_PORT: '0', PRAG_LLM: 'openai', PRAG_LLM_URL: fake.url, PRAG_LLM_MODEL: 'bench-model',
-}), loadConfig(), createLogger(destination(2), 'warn'));
+const fake = await startFakeLlm({
+  tokens: ['The ', 'answer ', 'is ', 'in ', 'your ', 'documents ', '[1].'],
+  firstDelayMs: opts.llmDelayMs,
+});
+const server = await startServer(
+  join(dir, 'service'),
+  loadServiceConfig({
+    PRAG_PORT: '0',
+    PRAG_LLM: 'openai',
+    PRAG_LLM_URL: fake.url,
+    PRAG_LLM_MODEL: 'bench-model',
+  }),
+  loadConfig(),
+  createLogger(destination(2), 'warn'),
+);
 
 try {
   const { service } = server;
@@ -54,7 +65,9 @@ try {
     const started = performance.now();
     const files = generateCorpus(opts.chunks * 2, 42 + have()); // documents run to several chunks each: stop at the target
     while (have() < opts.chunks) {
-      const batch = Array.from({ length: 200 }, () => files.next()).filter((f) => !f.done).map((f) => asSource(f.value as GeneratedFile));
+      const batch = Array.from({ length: 200 }, () => files.next())
+        .filter((f) => !f.done)
+        .map((f) => asSource(f.value as GeneratedFile));
       if (!batch.length) break;
       await service.engine.ingest(batch, { owner, collection, maintain: false });
       log(`  ${have()} chunks after ${Math.round((performance.now() - started) / 1000)} s`);
@@ -76,29 +89,45 @@ try {
       if (f.type === 'error') throw new Error(f.error.code);
     }
     const worker = fake.timings.at(-1)!;
-    return { ttft: first - t0, llm: worker.firstChunkAt - worker.arrivedAt, before: worker.arrivedAt - t0, after: first - worker.firstChunkAt, answer };
+    return {
+      ttft: first - t0,
+      llm: worker.firstChunkAt - worker.arrivedAt,
+      before: worker.arrivedAt - t0,
+      after: first - worker.firstChunkAt,
+      answer,
+    };
   };
   for (const q of questions(5, 99)) await ask(q); // warm-up: model, index caches, connections
   const runs = [];
   for (const q of questions(opts.queries)) runs.push(await ask(q));
   const stat = (xs: number[]) => {
     const sorted = [...xs].sort((a, b) => a - b);
-    return { p50: round(percentile(sorted, 50), 1), p95: round(percentile(sorted, 95), 1), max: round(sorted.at(-1)!, 1) };
+    return {
+      p50: round(percentile(sorted, 50), 1),
+      p95: round(percentile(sorted, 95), 1),
+      max: round(sorted.at(-1)!, 1),
+    };
   };
-  process.stdout.write(`${JSON.stringify({
-    bench: 'chat-ttft',
-    machine: machine(),
-    chunks,
-    queries: runs.length,
-    k: 8,
-    llm_first_token_ms: stat(runs.map((r) => r.llm)),
-    client_first_token_ms: stat(runs.map((r) => r.ttft)),
-    prag_added_ms: stat(runs.map((r) => r.ttft - r.llm)),
-    before_llm_ms: stat(runs.map((r) => r.before)),
-    after_llm_ms: stat(runs.map((r) => r.after)),
-    answers_with_citation: runs.filter((r) => r.answer.includes('[1]')).length,
-    peak_rss_mb: peakRssMb(),
-  }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        bench: 'chat-ttft',
+        machine: machine(),
+        chunks,
+        queries: runs.length,
+        k: 8,
+        llm_first_token_ms: stat(runs.map((r) => r.llm)),
+        client_first_token_ms: stat(runs.map((r) => r.ttft)),
+        prag_added_ms: stat(runs.map((r) => r.ttft - r.llm)),
+        before_llm_ms: stat(runs.map((r) => r.before)),
+        after_llm_ms: stat(runs.map((r) => r.after)),
+        answers_with_citation: runs.filter((r) => r.answer.includes('[1]')).length,
+        peak_rss_mb: peakRssMb(),
+      },
+      null,
+      2,
+    )}\n`,
+  );
 } finally {
   await server.close();
   await fake.close();

@@ -15,7 +15,20 @@ export function rng(seed: number): () => number {
   };
 }
 
-const PEOPLE = ['Anna Schmidt', 'Ben Okafor', 'Chloe Martin', 'David Cohen', 'Elena Rossi', 'Farid Haddad', 'Grace Lee', 'Hugo Silva', 'Ines Novak', 'Jonas Berg', 'Kira Tanaka', 'Liam Walsh'];
+const PEOPLE = [
+  'Anna Schmidt',
+  'Ben Okafor',
+  'Chloe Martin',
+  'David Cohen',
+  'Elena Rossi',
+  'Farid Haddad',
+  'Grace Lee',
+  'Hugo Silva',
+  'Ines Novak',
+  'Jonas Berg',
+  'Kira Tanaka',
+  'Liam Walsh',
+];
 const TOPICS = [
   ['the kitchen renovation', 'cabinets', 'the plumber', 'a revised quote', 'the tiles'],
   ['the school trip', 'permission slips', 'the bus', 'packed lunches', 'the museum'],
@@ -26,14 +39,53 @@ const TOPICS = [
   ['the garden', 'the fence repair', 'the apple tree', 'the compost', 'the neighbours'],
   ['the wedding', 'the caterer', 'the guest list', 'the venue deposit', 'the music'],
 ];
-const VERBS = ['asked about', 'confirmed', 'postponed', 'needs an update on', 'sent the details of', 'is worried about', 'agreed on', 'will call about'];
-const MERCHANTS = ['FRESHMART', 'CITY PHARMACY', 'SHELL STATION 114', 'NORTHWIND ELECTRIC', 'RIVERSIDE CAFE', 'METRO TRANSIT', 'BOOKHAVEN', 'GREENLEAF GROCERS', 'SKYLINE GYM', 'HARBOR DENTAL'];
-const CONDITIONS = ['type 2 diabetes', 'hypertension', 'asthma', 'migraine', 'hypothyroidism', 'atrial fibrillation', 'lower back pain', 'seasonal allergies'];
-const DRUGS = ['metformin 500 mg', 'lisinopril 10 mg', 'salbutamol inhaler', 'sumatriptan 50 mg', 'levothyroxine 75 mcg', 'apixaban 5 mg', 'ibuprofen 400 mg', 'cetirizine 10 mg'];
+const VERBS = [
+  'asked about',
+  'confirmed',
+  'postponed',
+  'needs an update on',
+  'sent the details of',
+  'is worried about',
+  'agreed on',
+  'will call about',
+];
+const MERCHANTS = [
+  'FRESHMART',
+  'CITY PHARMACY',
+  'SHELL STATION 114',
+  'NORTHWIND ELECTRIC',
+  'RIVERSIDE CAFE',
+  'METRO TRANSIT',
+  'BOOKHAVEN',
+  'GREENLEAF GROCERS',
+  'SKYLINE GYM',
+  'HARBOR DENTAL',
+];
+const CONDITIONS = [
+  'type 2 diabetes',
+  'hypertension',
+  'asthma',
+  'migraine',
+  'hypothyroidism',
+  'atrial fibrillation',
+  'lower back pain',
+  'seasonal allergies',
+];
+const DRUGS = [
+  'metformin 500 mg',
+  'lisinopril 10 mg',
+  'salbutamol inhaler',
+  'sumatriptan 50 mg',
+  'levothyroxine 75 mcg',
+  'apixaban 5 mg',
+  'ibuprofen 400 mg',
+  'cetirizine 10 mg',
+];
 const LABS = ['HbA1c', 'LDL cholesterol', 'TSH', 'creatinine', 'hemoglobin', 'vitamin D', 'ALT', 'potassium'];
 
 const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
-const date = (r: () => number) => new Date(Date.UTC(2016 + Math.floor(r() * 9), Math.floor(r() * 12), 1 + Math.floor(r() * 28)));
+const date = (r: () => number) =>
+  new Date(Date.UTC(2016 + Math.floor(r() * 9), Math.floor(r() * 12), 1 + Math.floor(r() * 28)));
 const email = (name: string) => `${name.toLowerCase().replace(/\s+/g, '.')}@example.org`;
 
 function sentence(r: () => number): string {
@@ -45,11 +97,22 @@ export function emailText(r: () => number, i: number): string {
   const from = pick(r, PEOPLE);
   const to = pick(r, PEOPLE);
   const topic = pick(r, TOPICS);
-  const paragraphs = Array.from({ length: 2 + Math.floor(r() * 4) }, () => Array.from({ length: 3 + Math.floor(r() * 4) }, () => sentence(r)).join(' '));
+  const paragraphs = Array.from({ length: 2 + Math.floor(r() * 4) }, () =>
+    Array.from({ length: 3 + Math.floor(r() * 4) }, () => sentence(r)).join(' '),
+  );
   return [
-    `From: ${from} <${email(from)}>`, `To: ${to} <${email(to)}>`, `Date: ${date(r).toUTCString()}`,
-    `Subject: About ${topic[0]} (#${i})`, `Message-ID: <bench-${i}@example.org>`, 'Content-Type: text/plain; charset=utf-8', '',
-    `Hi ${to.split(' ')[0]},`, '', ...paragraphs.flatMap((p) => [p, '']), `Best, ${from.split(' ')[0]}`, '',
+    `From: ${from} <${email(from)}>`,
+    `To: ${to} <${email(to)}>`,
+    `Date: ${date(r).toUTCString()}`,
+    `Subject: About ${topic[0]} (#${i})`,
+    `Message-ID: <bench-${i}@example.org>`,
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    `Hi ${to.split(' ')[0]},`,
+    '',
+    ...paragraphs.flatMap((p) => [p, '']),
+    `Best, ${from.split(' ')[0]}`,
+    '',
   ].join('\r\n');
 }
 
@@ -67,14 +130,24 @@ function clinicalNote(r: () => number, i: number): string {
   const when = date(r).toISOString().slice(0, 10);
   const labs = Array.from({ length: 3 }, () => `${pick(r, LABS)} ${(r() * 100).toFixed(1)}`).join(', ');
   return [
-    `# Clinic visit ${when} (note ${i})`, '',
-    `## History`, `Patient seen for follow-up of ${CONDITIONS[c]}. ${Array.from({ length: 3 }, () => sentence(r)).join(' ')}`, '',
-    `## Results`, `Labs: ${labs}. Blood pressure ${Math.floor(110 + r() * 40)}/${Math.floor(70 + r() * 20)}.`, '',
-    `## Plan`, `Continue ${DRUGS[c]}. Review in ${2 + Math.floor(r() * 10)} weeks. ${sentence(r)}`, '',
+    `# Clinic visit ${when} (note ${i})`,
+    '',
+    `## History`,
+    `Patient seen for follow-up of ${CONDITIONS[c]}. ${Array.from({ length: 3 }, () => sentence(r)).join(' ')}`,
+    '',
+    `## Results`,
+    `Labs: ${labs}. Blood pressure ${Math.floor(110 + r() * 40)}/${Math.floor(70 + r() * 20)}.`,
+    '',
+    `## Plan`,
+    `Continue ${DRUGS[c]}. Review in ${2 + Math.floor(r() * 10)} weeks. ${sentence(r)}`,
+    '',
   ].join('\n');
 }
 
-export interface GeneratedFile { name: string; bytes: Buffer }
+export interface GeneratedFile {
+  name: string;
+  bytes: Buffer;
+}
 
 /** Roughly `approxChunks` chunks' worth of documents (emails 60%, statements 20%, notes 20%). */
 export function* generateCorpus(approxChunks: number, seed = 42, chunksPerDoc = 3): Generator<GeneratedFile> {
@@ -89,7 +162,14 @@ export function* generateCorpus(approxChunks: number, seed = 42, chunksPerDoc = 
 }
 
 export function asSource(f: GeneratedFile): SourceFile {
-  return { path: f.name, size: f.bytes.length, readBytes: async () => f.bytes, stream: async function* () { yield f.bytes; } };
+  return {
+    path: f.name,
+    size: f.bytes.length,
+    readBytes: async () => f.bytes,
+    stream: async function* () {
+      yield f.bytes;
+    },
+  };
 }
 
 /** Questions in the corpus's own vocabulary, none copied from it. */

@@ -10,7 +10,10 @@ import { Command } from 'commander';
 import { openEnvelope, sealEnvelope } from '../crypto/envelope.js';
 import { machine, peakRssMb, round } from './stats.js';
 
-const { mb } = new Command().option('--mb <n>', 'stream size in MiB', (v) => Number(v), 256).parse().opts<{ mb: number }>();
+const { mb } = new Command()
+  .option('--mb <n>', 'stream size in MiB', (v) => Number(v), 256)
+  .parse()
+  .opts<{ mb: number }>();
 const size = mb * 1024 * 1024;
 const piece = new Uint8Array(1024 * 1024).map((_, i) => (i * 31) % 251);
 const secret = x25519.utils.randomSecretKey();
@@ -27,14 +30,23 @@ for await (const part of sealEnvelope(recipient, header, payload()).stream) seal
 const sealSeconds = (performance.now() - t) / 1000;
 
 t = performance.now();
-const opened = await openEnvelope(secret, recipient, sealEnvelope(recipient, header, payload()).stream, { maxPayloadBytes: size });
+const opened = await openEnvelope(secret, recipient, sealEnvelope(recipient, header, payload()).stream, {
+  maxPayloadBytes: size,
+});
 let openedBytes = 0;
 for await (const part of opened.payload) openedBytes += part.length;
 const pipelineSeconds = (performance.now() - t) / 1000;
 if (openedBytes !== size) throw new Error(`opened ${openedBytes} of ${size} bytes`);
 
-process.stdout.write(`${JSON.stringify({
-  machine: machine(), mib: mb, envelope_bytes: sealedBytes, overhead_bytes: sealedBytes - size,
-  seal_mb_per_s: round(mb / sealSeconds, 1), open_mb_per_s: round(mb / (pipelineSeconds - sealSeconds), 1),
-  seal_then_open_mb_per_s: round(mb / pipelineSeconds, 1), peak_rss_mb: peakRssMb(),
-})}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    machine: machine(),
+    mib: mb,
+    envelope_bytes: sealedBytes,
+    overhead_bytes: sealedBytes - size,
+    seal_mb_per_s: round(mb / sealSeconds, 1),
+    open_mb_per_s: round(mb / (pipelineSeconds - sealSeconds), 1),
+    seal_then_open_mb_per_s: round(mb / pipelineSeconds, 1),
+    peak_rss_mb: peakRssMb(),
+  })}\n`,
+);

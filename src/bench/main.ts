@@ -31,7 +31,11 @@ const opts = new Command()
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const config = loadConfig();
-const embedder = await WorkerEmbedder.load({ model: config.model, modelDir: config.modelDir, maxTokens: config.chunkTokens });
+const embedder = await WorkerEmbedder.load({
+  model: config.model,
+  modelDir: config.modelDir,
+  maxTokens: config.chunkTokens,
+});
 const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'prag-bench-'));
 const OWNER = 'bench';
 
@@ -39,14 +43,16 @@ const OWNER = 'bench';
 const sampleTexts: string[] = [];
 let sampleDocs = 0;
 for (const file of generateCorpus(Number.MAX_SAFE_INTEGER)) {
-  for await (const o of parseSource(asSource(file))) if (o.ok) sampleTexts.push(...prepareChunks(o.doc, embedder).texts);
+  for await (const o of parseSource(asSource(file)))
+    if (o.ok) sampleTexts.push(...prepareChunks(o.doc, embedder).texts);
   sampleDocs++;
   if (sampleTexts.length >= Math.min(opts.embedSample, opts.chunks)) break;
 }
 const chunksPerDoc = sampleTexts.length / sampleDocs;
 log(`embed-only: ${sampleTexts.length} chunks (${chunksPerDoc.toFixed(1)} per document)`);
 let t = performance.now();
-for (let i = 0; i < sampleTexts.length; i += config.embedBatch) await embedder.embed(sampleTexts.slice(i, i + config.embedBatch));
+for (let i = 0; i < sampleTexts.length; i += config.embedBatch)
+  await embedder.embed(sampleTexts.slice(i, i + config.embedBatch));
 const embedOnly = sampleTexts.length / ((performance.now() - t) / 1000);
 
 // 2. End to end on the same documents first (parse → chunk → embed → LanceDB + SQLite), then the rest of the corpus.
@@ -124,7 +130,11 @@ const result: Record<string, unknown> = {
 if (opts.mbox) {
   log(`streaming check: ${opts.mboxMb} MB mbox in a child process`);
   const child = fileURLToPath(new URL('./mbox.ts', import.meta.url));
-  const out = execFileSync(process.execPath, ['--import', 'tsx', child, '--mb', String(opts.mboxMb)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', child, '--mb', String(opts.mboxMb)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
   result.mbox = JSON.parse(out);
 }
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

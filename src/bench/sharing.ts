@@ -37,15 +37,27 @@ const opts = new Command()
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const dir = mkdtempSync(join(tmpdir(), 'prag-sharing-bench-'));
-const server = await startServer(join(dir, 'service'), loadServiceConfig({ PRAG_PORT: '0' }), loadConfig(), createLogger(destination(2), 'warn'));
+const server = await startServer(
+  join(dir, 'service'),
+  loadServiceConfig({ PRAG_PORT: '0' }),
+  loadConfig(),
+  createLogger(destination(2), 'warn'),
+);
 const client = await PragClient.connect(server.url, { allowInsecureDev: true });
 const user = async () => {
   const wallet = new Wallet();
-  return { address: wallet.address, permit: await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-bench' }) };
+  return {
+    address: wallet.address,
+    permit: await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-bench' }),
+  };
 };
 const mbox = (seed: number, messages: number) => {
   const r = rng(seed);
-  const text = Array.from({ length: messages }, (_, i) => `From sender@example.org Mon Jan  1 00:00:00 2024\n${emailText(r, seed * 100_000 + i).replaceAll('\r\n', '\n')}\n`).join('');
+  const text = Array.from(
+    { length: messages },
+    (_, i) =>
+      `From sender@example.org Mon Jan  1 00:00:00 2024\n${emailText(r, seed * 100_000 + i).replaceAll('\r\n', '\n')}\n`,
+  ).join('');
   const bytes = new TextEncoder().encode(text);
   return { name: 'archive.mbox', size: bytes.length, bytes };
 };
@@ -54,9 +66,12 @@ try {
   const grantee = await user();
   const loner = await user();
   let chunks = 0;
-  log(`corpus: grantee and ${opts.owners} owners × ${opts.messages} messages; the ungranted user ${opts.owners + 1} × ${opts.messages}`);
+  log(
+    `corpus: grantee and ${opts.owners} owners × ${opts.messages} messages; the ungranted user ${opts.owners + 1} × ${opts.messages}`,
+  );
   chunks += (await client.upload(grantee.permit, { ...mbox(1, opts.messages), collection: 'mail' })).chunks;
-  for (let i = 0; i <= opts.owners; i++) chunks += (await client.upload(loner.permit, { ...mbox(5000 + i, opts.messages), collection: 'mail' })).chunks;
+  for (let i = 0; i <= opts.owners; i++)
+    chunks += (await client.upload(loner.permit, { ...mbox(5000 + i, opts.messages), collection: 'mail' })).chunks;
   for (let i = 0; i < opts.owners; i++) {
     const owner = await user();
     chunks += (await client.upload(owner.permit, { ...mbox(1000 + i, opts.messages), collection: 'shared' })).chunks;
@@ -75,7 +90,12 @@ try {
       foreign += hits.filter((h) => h.owner !== u.address).length;
     }
     times.sort((a, b) => a - b);
-    return { p50_ms: round(percentile(times, 50), 1), p95_ms: round(percentile(times, 95), 1), p99_ms: round(percentile(times, 99), 1), shared_hits: foreign };
+    return {
+      p50_ms: round(percentile(times, 50), 1),
+      p95_ms: round(percentile(times, 95), 1),
+      p99_ms: round(percentile(times, 99), 1),
+      shared_hits: foreign,
+    };
   };
   log('search latency');
   const none = await latency(loner);
@@ -86,7 +106,11 @@ try {
   const r = rng(77);
   const words = ['ledger', 'reconciliation', 'quarter', 'variance', 'accrual', 'depreciation', 'forecast', 'audit'];
   // About two chunks per paragraph (measured with USE-Lite's 128-token window); the reply gives the exact count.
-  const paragraphs = Array.from({ length: Math.ceil(opts.deleteChunks / 2) }, (_, i) => `Entry ${i}: ${Array.from({ length: 60 }, () => words[Math.floor(r() * words.length)]).join(' ')} zyxbigdoc.`);
+  const paragraphs = Array.from(
+    { length: Math.ceil(opts.deleteChunks / 2) },
+    (_, i) =>
+      `Entry ${i}: ${Array.from({ length: 60 }, () => words[Math.floor(r() * words.length)]).join(' ')} zyxbigdoc.`,
+  );
   const bytes = new TextEncoder().encode(paragraphs.join('\n\n'));
   const up = await client.upload(big.permit, { name: 'ledger.txt', size: bytes.length, bytes });
   const keep = new TextEncoder().encode('The spare key is under the third flowerpot.');
@@ -97,20 +121,37 @@ try {
   await client.delete(big.permit, up.doc_ids[0]!);
   const deleteSeconds = (performance.now() - t) / 1000;
   const rowsAfter = await server.service.engine.vectors.count();
-  const stale = (await client.search(big.permit, { query: 'zyxbigdoc ledger reconciliation', k: 10 })).hits.filter((h) => h.doc_id === up.doc_ids[0]);
-  const kept = (await client.search(big.permit, { query: 'where is the spare key', k: 1 })).hits[0]?.text.includes('flowerpot') ?? false;
+  const stale = (await client.search(big.permit, { query: 'zyxbigdoc ledger reconciliation', k: 10 })).hits.filter(
+    (h) => h.doc_id === up.doc_ids[0],
+  );
+  const kept =
+    (await client.search(big.permit, { query: 'where is the spare key', k: 1 })).hits[0]?.text.includes('flowerpot') ??
+    false;
   await server.service.engine.maintain();
-  const afterMaintain = (await client.search(big.permit, { query: 'zyxbigdoc ledger reconciliation', k: 10 })).hits.filter((h) => h.doc_id === up.doc_ids[0]).length;
+  const afterMaintain = (
+    await client.search(big.permit, { query: 'zyxbigdoc ledger reconciliation', k: 10 })
+  ).hits.filter((h) => h.doc_id === up.doc_ids[0]).length;
 
-  process.stdout.write(`${JSON.stringify({
-    machine: machine(), corpus_chunks: chunks, owners: opts.owners, queries: opts.queries,
-    search_no_grants_same_visible_corpus: none, search_with_grants: hundred, ratio_p50: round(hundred.p50_ms / none.p50_ms, 2),
-    delete: {
-      chunks: up.chunks, seconds: round(deleteSeconds, 2), rows_removed: rowsBefore - rowsAfter,
-      deleted_chunks_returned: stale.length, deleted_chunks_returned_after_maintain: afterMaintain, other_document_still_found: kept,
-    },
-    peak_rss_mb: peakRssMb(),
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      machine: machine(),
+      corpus_chunks: chunks,
+      owners: opts.owners,
+      queries: opts.queries,
+      search_no_grants_same_visible_corpus: none,
+      search_with_grants: hundred,
+      ratio_p50: round(hundred.p50_ms / none.p50_ms, 2),
+      delete: {
+        chunks: up.chunks,
+        seconds: round(deleteSeconds, 2),
+        rows_removed: rowsBefore - rowsAfter,
+        deleted_chunks_returned: stale.length,
+        deleted_chunks_returned_after_maintain: afterMaintain,
+        other_document_still_found: kept,
+      },
+      peak_rss_mb: peakRssMb(),
+    })}\n`,
+  );
 } finally {
   await server.close();
   rmSync(dir, { recursive: true, force: true });

@@ -20,7 +20,12 @@ export interface AskFlags extends IdentityFlags {
 }
 
 /** One turn: streams the answer to `write`, returns the final frame once its receipt verified. */
-async function turn(client: PragClient, permit: Permit, request: ChatRequest, write?: (text: string) => void): Promise<ChatFinal> {
+async function turn(
+  client: PragClient,
+  permit: Permit,
+  request: ChatRequest,
+  write?: (text: string) => void,
+): Promise<ChatFinal> {
   const cancel = new AbortController();
   const onInt = () => cancel.abort();
   process.once('SIGINT', onInt);
@@ -30,7 +35,11 @@ async function turn(client: PragClient, permit: Permit, request: ChatRequest, wr
       if (frame.type === 'delta') write?.(frame.text);
       if (frame.type === 'error') throw new ServiceError(502, frame.error.code, frame.error.message);
       if (frame.type === 'final') {
-        verifyReceipt(frame.receipt, { answer: frame.answer, citations: frame.citations, request: sent }, { ed25519: client.service.ed25519, serviceId: client.serviceId });
+        verifyReceipt(
+          frame.receipt,
+          { answer: frame.answer, citations: frame.citations, request: sent },
+          { ed25519: client.service.ed25519, serviceId: client.serviceId },
+        );
         return frame;
       }
     }
@@ -40,36 +49,57 @@ async function turn(client: PragClient, permit: Permit, request: ChatRequest, wr
   }
 }
 
-const where = (c: Citation) => [c.page !== null ? `p. ${c.page}` : '', c.section === c.title ? '' : c.section ?? ''].filter(Boolean).join(', ');
+const where = (c: Citation) =>
+  [c.page !== null ? `p. ${c.page}` : '', c.section === c.title ? '' : (c.section ?? '')].filter(Boolean).join(', ');
 
 function printSources(final: ChatFinal, self: string): void {
   const { llm } = final;
-  const lines = final.citations.map((c) => `  [${c.n}] ${c.title}${where(c) ? ` (${where(c)})` : ''} — ${c.collection}${c.owner === self ? '' : `, shared by ${c.owner}`}`);
+  const lines = final.citations.map(
+    (c) =>
+      `  [${c.n}] ${c.title}${where(c) ? ` (${where(c)})` : ''} — ${c.collection}${c.owner === self ? '' : `, shared by ${c.owner}`}`,
+  );
   process.stdout.write(`\n${lines.length ? `\nSources:\n${lines.join('\n')}\n` : '\n(no sources cited)\n'}`);
-  const attestation = llm.attestation.status === 'verified'
-    ? `worker attested (${llm.attestation.platform ?? llm.attestation.mrtd?.slice(0, 16)}, TCB ${llm.attestation.tcb_status})`
-    : `worker attestation ${llm.attestation.status}${llm.attestation.check ? ` (${llm.attestation.check})` : ''}`;
+  const attestation =
+    llm.attestation.status === 'verified'
+      ? `worker attested (${llm.attestation.platform ?? llm.attestation.mrtd?.slice(0, 16)}, TCB ${llm.attestation.tcb_status})`
+      : `worker attestation ${llm.attestation.status}${llm.attestation.check ? ` (${llm.attestation.check})` : ''}`;
   process.stderr.write(`answered by ${llm.provider}/${llm.model}; ${attestation}; receipt verified\n`);
 }
 
-const requestOf = (messages: ChatMessage[], flags: AskFlags, conversation?: ChatRequest['conversation']): ChatRequest => ({
-  messages, ...(flags.k ? { k: flags.k } : {}), ...(flags.model ? { model: flags.model } : {}),
-  filters: flags.collection ? { collections: flags.collection } : {}, ...(conversation ? { conversation } : {}),
+const requestOf = (
+  messages: ChatMessage[],
+  flags: AskFlags,
+  conversation?: ChatRequest['conversation'],
+): ChatRequest => ({
+  messages,
+  ...(flags.k ? { k: flags.k } : {}),
+  ...(flags.model ? { model: flags.model } : {}),
+  filters: flags.collection ? { collections: flags.collection } : {},
+  ...(conversation ? { conversation } : {}),
 });
 
 export async function askCommand(question: string, flags: AskFlags): Promise<void> {
   const { client, permit, address } = await session(flags);
-  const final = await turn(client, permit, requestOf([{ role: 'user', content: question }], flags), flags.json ? undefined : (t) => process.stdout.write(t));
-  if (flags.json) return out({ answer: final.answer, citations: final.citations, receipt: final.receipt, llm: final.llm });
+  const final = await turn(
+    client,
+    permit,
+    requestOf([{ role: 'user', content: question }], flags),
+    flags.json ? undefined : (t) => process.stdout.write(t),
+  );
+  if (flags.json)
+    return out({ answer: final.answer, citations: final.citations, receipt: final.receipt, llm: final.llm });
   printSources(final, address);
 }
 
-export async function chatCommand(flags: AskFlags & { resume?: string; store?: boolean; list?: boolean }): Promise<void> {
+export async function chatCommand(
+  flags: AskFlags & { resume?: string; store?: boolean; list?: boolean },
+): Promise<void> {
   const { client, permit, address } = await session(flags);
   if (flags.list) {
     const { conversations } = await client.conversations(permit);
     if (flags.json) return out(conversations);
-    for (const c of conversations) process.stdout.write(`${c.id}  ${c.updated_at}  ${c.messages} messages  ${c.title}\n`);
+    for (const c of conversations)
+      process.stdout.write(`${c.id}  ${c.updated_at}  ${c.messages} messages  ${c.title}\n`);
     return;
   }
   const messages: ChatMessage[] = [];
@@ -90,7 +120,12 @@ export async function chatCommand(flags: AskFlags & { resume?: string; store?: b
       if (!line) continue;
       messages.push({ role: 'user', content: line });
       process.stdout.write('prag> ');
-      const final = await turn(client, permit, requestOf(messages, flags, store ? { id, store: true } : undefined), (t) => process.stdout.write(t));
+      const final = await turn(
+        client,
+        permit,
+        requestOf(messages, flags, store ? { id, store: true } : undefined),
+        (t) => process.stdout.write(t),
+      );
       messages.push({ role: 'assistant', content: final.answer });
       id ??= final.conversation_id;
       printSources(final, address);
@@ -106,7 +141,13 @@ export async function verifyReceiptCommand(file: string, flags: ConnectFlags): P
   const text = file === '-' ? await new Response(process.stdin as never).text() : await readFile(file, 'utf8');
   const saved = JSON.parse(text) as { answer: string; citations: Citation[]; receipt: unknown };
   const client = await connect(flags);
-  const receipt = verifyReceipt(saved.receipt, { answer: saved.answer, citations: saved.citations ?? [] }, { ed25519: client.service.ed25519, serviceId: client.serviceId });
-  process.stdout.write(`receipt valid: signed by ${receipt.service_id} (${receipt.signer.slice(0, 16)}…) at ${receipt.created_at}; ${receipt.provider}/${receipt.model}; `
-    + `${receipt.cited_chunks.length} cited passage${receipt.cited_chunks.length === 1 ? '' : 's'}; worker attestation ${receipt.attestation.status}\n`);
+  const receipt = verifyReceipt(
+    saved.receipt,
+    { answer: saved.answer, citations: saved.citations ?? [] },
+    { ed25519: client.service.ed25519, serviceId: client.serviceId },
+  );
+  process.stdout.write(
+    `receipt valid: signed by ${receipt.service_id} (${receipt.signer.slice(0, 16)}…) at ${receipt.created_at}; ${receipt.provider}/${receipt.model}; ` +
+      `${receipt.cited_chunks.length} cited passage${receipt.cited_chunks.length === 1 ? '' : 's'}; worker attestation ${receipt.attestation.status}\n`,
+  );
 }

@@ -36,14 +36,21 @@ export async function connect(flags: ConnectFlags): Promise<PragClient> {
   const policy = flags.policy ? AttestationPolicy.parse(JSON.parse(await readFile(flags.policy, 'utf8'))) : undefined;
   const pccsUrl = flags.pccsUrl ?? policy?.pccs_url ?? process.env.PRAG_PCCS_URL ?? DEFAULT_PCCS_URL;
   return PragClient.connect(flags.url.replace(/\/+$/, ''), {
-    policy, allowInsecureDev: flags.allowInsecureDev, collateral: collateralSource({ pccsUrl, cacheDir: cacheDir() }), fetch: streamingFetch,
+    policy,
+    allowInsecureDev: flags.allowInsecureDev,
+    collateral: collateralSource({ pccsUrl, cacheDir: cacheDir() }),
+    fetch: streamingFetch,
   });
 }
 
 export async function session(flags: IdentityFlags): Promise<{ client: PragClient; permit: Permit; address: string }> {
   const wallet = await loadIdentity(flags.identity);
   const client = await connect(flags);
-  const permit = await signPermit(wallet, { chainId: flags.chainId, serviceId: client.serviceId, name: flags.permitName });
+  const permit = await signPermit(wallet, {
+    chainId: flags.chainId,
+    serviceId: client.serviceId,
+    name: flags.permitName,
+  });
   return { client, permit, address: wallet.address };
 }
 
@@ -59,23 +66,33 @@ export async function attestCommand(opts: ConnectFlags & { json?: boolean }): Pr
   const client = await connect(opts);
   const { statement, insecure, tcb, measurement, composeSha256 } = client.service;
   if (opts.json) return out({ ok: true, insecure, statement, tcb, measurement, compose_sha256: composeSha256 });
-  if (insecure) process.stderr.write('WARNING: the service runs the insecure dev provider; nothing about it is attested.\n');
-  process.stdout.write([
-    `verified: ${statement.service_id} (${statement.provider}${insecure ? ', INSECURE' : ''})`,
-    `  encryption key ${statement.x25519} (kid ${statement.kid}), signing key ${statement.ed25519}, keys ${statement.key_origin}`,
-    ...(tcb ? [`  TCB ${tcb.status}${tcb.advisoryIds.length ? ` (${tcb.advisoryIds.join(', ')})` : ''}`] : []),
-    ...(measurement ? [`  platform ${measurement.label ?? measurement.mrtd}`] : []),
-    ...(composeSha256 ? [`  docker-compose sha256 ${composeSha256}`] : []),
-  ].join('\n') + '\n');
+  if (insecure)
+    process.stderr.write('WARNING: the service runs the insecure dev provider; nothing about it is attested.\n');
+  process.stdout.write(
+    [
+      `verified: ${statement.service_id} (${statement.provider}${insecure ? ', INSECURE' : ''})`,
+      `  encryption key ${statement.x25519} (kid ${statement.kid}), signing key ${statement.ed25519}, keys ${statement.key_origin}`,
+      ...(tcb ? [`  TCB ${tcb.status}${tcb.advisoryIds.length ? ` (${tcb.advisoryIds.join(', ')})` : ''}`] : []),
+      ...(measurement ? [`  platform ${measurement.label ?? measurement.mrtd}`] : []),
+      ...(composeSha256 ? [`  docker-compose sha256 ${composeSha256}`] : []),
+    ].join('\n') + '\n',
+  );
 }
 
-export async function uploadCommand(paths: string[], opts: IdentityFlags & { collection?: string; json?: boolean }): Promise<void> {
+export async function uploadCommand(
+  paths: string[],
+  opts: IdentityFlags & { collection?: string; json?: boolean },
+): Promise<void> {
   const found = await findFiles(paths);
   const { client, permit } = await session(opts);
   const total = found.reduce((n, f) => n + f.size, 0);
-  const bar = !opts.json && process.stderr.isTTY
-    ? new SingleBar({ format: ' {bar} {percentage}% | {file} | {eta_formatted} left', stream: process.stderr, hideCursor: true }, Presets.shades_classic)
-    : undefined;
+  const bar =
+    !opts.json && process.stderr.isTTY
+      ? new SingleBar(
+          { format: ' {bar} {percentage}% | {file} | {eta_formatted} left', stream: process.stderr, hideCursor: true },
+          Presets.shades_classic,
+        )
+      : undefined;
   bar?.start(Math.max(1, total), 0, { file: '' });
   let sent = 0;
   const results = [];
@@ -92,7 +109,12 @@ export async function uploadCommand(paths: string[], opts: IdentityFlags & { col
       }
       try {
         // Queued, then followed: a large archive may take longer to ingest than an HTTP request should stay open.
-        const queued = await client.enqueueUpload(permit, { name: basename(f.path), size: f.size, bytes: bytes(), collection: opts.collection });
+        const queued = await client.enqueueUpload(permit, {
+          name: basename(f.path),
+          size: f.size,
+          bytes: bytes(),
+          collection: opts.collection,
+        });
         const reply = await client.waitForUpload(permit, queued.upload_id);
         results.push({ path: f.path, ...reply });
         failures += reply.failed.length;
@@ -106,16 +128,27 @@ export async function uploadCommand(paths: string[], opts: IdentityFlags & { col
     bar?.stop();
   }
   if (opts.json) out(results);
-  else for (const r of results) {
-    if ('error' in r) process.stdout.write(`${r.path}: failed: ${r.error}\n`);
-    else process.stdout.write(`${r.path}: ${r.doc_ids.length} documents, ${r.chunks} chunks${r.skipped ? `, ${r.skipped} already stored` : ''}${r.failed.length ? `, ${r.failed.length} failed` : ''}\n${r.failed.map((x) => `  failed: ${x.source}: ${x.error}\n`).join('')}`);
-  }
+  else
+    for (const r of results) {
+      if ('error' in r) process.stdout.write(`${r.path}: failed: ${r.error}\n`);
+      else
+        process.stdout.write(
+          `${r.path}: ${r.doc_ids.length} documents, ${r.chunks} chunks${r.skipped ? `, ${r.skipped} already stored` : ''}${r.failed.length ? `, ${r.failed.length} failed` : ''}\n${r.failed.map((x) => `  failed: ${x.source}: ${x.error}\n`).join('')}`,
+        );
+    }
   if (failures) process.exitCode = 1;
 }
 
-export async function searchCommand(query: string, opts: IdentityFlags & { k: number; json?: boolean; collection?: string[] }): Promise<void> {
+export async function searchCommand(
+  query: string,
+  opts: IdentityFlags & { k: number; json?: boolean; collection?: string[] },
+): Promise<void> {
   const { client, permit } = await session(opts);
-  const { hits } = await client.search(permit, { query, k: opts.k, filters: opts.collection ? { collections: opts.collection } : {} });
+  const { hits } = await client.search(permit, {
+    query,
+    k: opts.k,
+    filters: opts.collection ? { collections: opts.collection } : {},
+  });
   printHits(hits, opts.json);
 }
 
@@ -124,14 +157,18 @@ export async function docsCommand(opts: IdentityFlags & { json?: boolean; collec
   const { documents } = await client.list(permit, opts.collection);
   if (opts.json) return out(documents);
   if (!documents.length) process.stdout.write('No documents.\n');
-  for (const d of documents) process.stdout.write(`${d.doc_id}  ${d.collection}  ${d.format}  ${d.title}${d.parent_id ? '  (attachment)' : ''}\n`);
+  for (const d of documents)
+    process.stdout.write(
+      `${d.doc_id}  ${d.collection}  ${d.format}  ${d.title}${d.parent_id ? '  (attachment)' : ''}\n`,
+    );
 }
 
 export async function deleteCommand(docId: string, opts: IdentityFlags & { json?: boolean }): Promise<void> {
   const { client, permit } = await session(opts);
   const reply = await client.delete(permit, docId);
   if (opts.json) out(reply);
-  else process.stdout.write(`deleted ${reply.deleted} document${reply.deleted === 1 ? '' : 's'} (attachments included)\n`);
+  else
+    process.stdout.write(`deleted ${reply.deleted} document${reply.deleted === 1 ? '' : 's'} (attachments included)\n`);
 }
 
 export async function revokePermitCommand(opts: IdentityFlags & { name: string }): Promise<void> {
@@ -143,13 +180,20 @@ export async function revokePermitCommand(opts: IdentityFlags & { name: string }
 /** "30d", "12h", "45m" or an ISO date → an ISO instant. */
 export function expiryFrom(text: string, now = Date.now()): string {
   const m = /^(\d{1,5})([dhm])$/.exec(text.trim());
-  if (m) return new Date(now + Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as 'd' | 'h' | 'm']).toISOString();
+  if (m)
+    return new Date(
+      now + Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as 'd' | 'h' | 'm'],
+    ).toISOString();
   const t = Date.parse(text);
   if (Number.isNaN(t)) throw new Error(`--expires takes 30d, 12h, 45m or a date, not "${text}"`);
   return new Date(t).toISOString();
 }
 
-export async function collectionsCommand(action: string, args: string[], opts: IdentityFlags & { json?: boolean; to?: string }): Promise<void> {
+export async function collectionsCommand(
+  action: string,
+  args: string[],
+  opts: IdentityFlags & { json?: boolean; to?: string },
+): Promise<void> {
   const { client, permit } = await session(opts);
   const need = (n: number, usage: string) => {
     if (args.length !== n) throw new Error(`usage: prag collections ${usage}`);
@@ -158,7 +202,8 @@ export async function collectionsCommand(action: string, args: string[], opts: I
     case 'list': {
       const { collections } = await client.collections(permit);
       if (opts.json) return out(collections);
-      for (const c of collections) process.stdout.write(`${c.name}  ${c.documents} document${c.documents === 1 ? '' : 's'}\n`);
+      for (const c of collections)
+        process.stdout.write(`${c.name}  ${c.documents} document${c.documents === 1 ? '' : 's'}\n`);
       return;
     }
     case 'create':
@@ -175,18 +220,27 @@ export async function collectionsCommand(action: string, args: string[], opts: I
   }
 }
 
-export async function shareCommand(opts: IdentityFlags & { with: string; collection?: string; doc?: string[]; expires?: string }): Promise<void> {
+export async function shareCommand(
+  opts: IdentityFlags & { with: string; collection?: string; doc?: string[]; expires?: string },
+): Promise<void> {
   const { client, permit } = await session(opts);
   const reply = await client.grant(permit, {
-    with: opts.with, collection: opts.collection, doc_ids: opts.doc, expires_at: opts.expires === undefined ? undefined : expiryFrom(opts.expires),
+    with: opts.with,
+    collection: opts.collection,
+    doc_ids: opts.doc,
+    expires_at: opts.expires === undefined ? undefined : expiryFrom(opts.expires),
   });
-  process.stdout.write(`shared ${opts.collection ? `collection "${opts.collection}"` : `${opts.doc?.length ?? 0} documents`} with ${opts.with}${opts.expires ? ` until ${expiryFrom(opts.expires)}` : ''} (grant ${reply.grant_id})\n`);
+  process.stdout.write(
+    `shared ${opts.collection ? `collection "${opts.collection}"` : `${opts.doc?.length ?? 0} documents`} with ${opts.with}${opts.expires ? ` until ${expiryFrom(opts.expires)}` : ''} (grant ${reply.grant_id})\n`,
+  );
 }
 
 export async function unshareCommand(opts: IdentityFlags & { with: string; collection?: string }): Promise<void> {
   const { client, permit } = await session(opts);
   const { revoked } = await client.revokeGrant(permit, { with: opts.with, collection: opts.collection });
-  process.stdout.write(`revoked ${revoked} grant${revoked === 1 ? '' : 's'} to ${opts.with}; in force from the next request\n`);
+  process.stdout.write(
+    `revoked ${revoked} grant${revoked === 1 ? '' : 's'} to ${opts.with}; in force from the next request\n`,
+  );
 }
 
 export async function sharesCommand(opts: IdentityFlags & { json?: boolean }): Promise<void> {
@@ -200,18 +254,28 @@ export async function sharesCommand(opts: IdentityFlags & { json?: boolean }): P
   if (!shares.given.length && !shares.received.length) process.stdout.write('No shares.\n');
 }
 
-export async function auditCommand(opts: IdentityFlags & { json?: boolean; since?: string; limit?: number }): Promise<void> {
+export async function auditCommand(
+  opts: IdentityFlags & { json?: boolean; since?: string; limit?: number },
+): Promise<void> {
   const { client, permit } = await session(opts);
-  const { entries } = await client.audit(permit, { since: opts.since === undefined ? undefined : new Date(Date.parse(opts.since)).toISOString(), limit: opts.limit });
+  const { entries } = await client.audit(permit, {
+    since: opts.since === undefined ? undefined : new Date(Date.parse(opts.since)).toISOString(),
+    limit: opts.limit,
+  });
   if (opts.json) return out(entries);
-  for (const e of entries) process.stdout.write(`${e.at}  ${e.requester}  ${e.endpoint}  ${e.doc_ids.length} document${e.doc_ids.length === 1 ? '' : 's'}, ${e.chunk_ids.length} chunks  (permit ${e.permit_name})\n`);
+  for (const e of entries)
+    process.stdout.write(
+      `${e.at}  ${e.requester}  ${e.endpoint}  ${e.doc_ids.length} document${e.doc_ids.length === 1 ? '' : 's'}, ${e.chunk_ids.length} chunks  (permit ${e.permit_name})\n`,
+    );
   if (!entries.length) process.stdout.write('No retrievals recorded.\n');
 }
 
 export async function forgetMeCommand(opts: IdentityFlags & { yes?: boolean }): Promise<void> {
   const wallet = await loadIdentity(opts.identity);
   if (!opts.yes) {
-    throw new Error(`this deletes every document, collection, share and log entry of ${wallet.address} on ${opts.url} and destroys its data key; run again with --yes`);
+    throw new Error(
+      `this deletes every document, collection, share and log entry of ${wallet.address} on ${opts.url} and destroys its data key; run again with --yes`,
+    );
   }
   const { client, permit } = await session(opts);
   const reply = await client.forgetMe(permit, wallet.address);

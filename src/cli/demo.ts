@@ -32,7 +32,11 @@ async function ask(client: PragClient, permit: Permit, question: string): Promis
   for await (const f of frames) {
     if (f.type === 'error') throw new Error(`${f.error.code}: ${f.error.message}`);
     if (f.type !== 'final') continue;
-    verifyReceipt(f.receipt, { answer: f.answer, citations: f.citations, request }, { ed25519: client.service.ed25519, serviceId: client.serviceId });
+    verifyReceipt(
+      f.receipt,
+      { answer: f.answer, citations: f.citations, request },
+      { ed25519: client.service.ed25519, serviceId: client.serviceId },
+    );
     say(`  A: ${f.answer.replaceAll('\n', '\n     ')}`);
     for (const c of f.citations) say(`     [${c.n}] ${c.title} (${c.collection}, owner ${c.owner.slice(0, 14)}…)`);
     say(`     (${f.llm.provider}/${f.llm.model}; receipt verified)`);
@@ -42,7 +46,12 @@ async function ask(client: PragClient, permit: Permit, question: string): Promis
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'prag-demo-'));
-const server = await startServer(join(dir, 'service'), loadServiceConfig({ ...process.env, PRAG_PORT: '0', PRAG_TEE: 'dev' }), loadConfig(), createLogger(destination(2), 'error'));
+const server = await startServer(
+  join(dir, 'service'),
+  loadServiceConfig({ ...process.env, PRAG_PORT: '0', PRAG_TEE: 'dev' }),
+  loadConfig(),
+  createLogger(destination(2), 'error'),
+);
 try {
   say(`PRAG demo — service at ${server.url} (dev TEE: nothing is hardware-attested on this machine)\n`);
   const connect = async (name: string) => {
@@ -60,7 +69,9 @@ try {
     const bytes = readFileSync(join(ARCHIVE, file));
     const collection = COLLECTION[file.slice(file.lastIndexOf('.'))] ?? 'other';
     const r = await patient.client.upload(patient.permit, { name: file, size: bytes.length, bytes, collection });
-    say(`  ${file} → collection "${collection}": ${r.chunks} chunk${r.chunks === 1 ? '' : 's'}${r.failed.length ? `, failed: ${r.failed.map((f) => f.error).join('; ')}` : ''}`);
+    say(
+      `  ${file} → collection "${collection}": ${r.chunks} chunk${r.chunks === 1 ? '' : 's'}${r.failed.length ? `, failed: ${r.failed.map((f) => f.error).join('; ')}` : ''}`,
+    );
   }
 
   say('\n2. The patient asks:');
@@ -68,7 +79,7 @@ try {
   await ask(patient.client, patient.permit, 'Which medication was I prescribed for atrial fibrillation?');
   await ask(patient.client, patient.permit, 'How much did I pay City Pharmacy in March?');
 
-  say('\n3. Before sharing, the doctor finds nothing of the patient\'s:');
+  say("\n3. Before sharing, the doctor finds nothing of the patient's:");
   const before = await ask(doctor.client, doctor.permit, 'Which medication is the patient taking?');
 
   say('\n4. The patient shares the "medical" collection (only) with the doctor; the doctor asks:');
@@ -80,14 +91,21 @@ try {
   await patient.client.revokeGrant(patient.permit, { with: doctor.wallet.address, collection: 'medical' });
   const after = await ask(doctor.client, doctor.permit, 'Which medication is the patient taking?');
 
-  say('\n6. The patient\'s access log (who read their passages):');
+  say("\n6. The patient's access log (who read their passages):");
   for (const e of (await patient.client.audit(patient.permit)).entries) {
-    say(`  ${e.at}  ${e.requester === patient.wallet.address ? 'patient' : 'doctor '}  ${e.endpoint}  ${e.chunk_ids.length} passage${e.chunk_ids.length === 1 ? '' : 's'}`);
+    say(
+      `  ${e.at}  ${e.requester === patient.wallet.address ? 'patient' : 'doctor '}  ${e.endpoint}  ${e.chunk_ids.length} passage${e.chunk_ids.length === 1 ? '' : 's'}`,
+    );
   }
 
-  const ok = before.citations.length === 0 && shared.citations.some((c) => c.owner === patient.wallet.address)
-    && leaked.citations.every((c) => c.collection === 'medical') && after.citations.length === 0;
-  say(`\nSummary: shared passages reached the doctor only while the grant was live, and only from "medical": ${ok ? 'yes' : 'NO'}.`);
+  const ok =
+    before.citations.length === 0 &&
+    shared.citations.some((c) => c.owner === patient.wallet.address) &&
+    leaked.citations.every((c) => c.collection === 'medical') &&
+    after.citations.length === 0;
+  say(
+    `\nSummary: shared passages reached the doctor only while the grant was live, and only from "medical": ${ok ? 'yes' : 'NO'}.`,
+  );
   if (!ok) process.exitCode = 1;
 } finally {
   await server.close();

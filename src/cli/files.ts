@@ -4,7 +4,10 @@ import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceFile } from '../../ingest/index.js';
 
-export interface FoundFile { path: string; size: number }
+export interface FoundFile {
+  path: string;
+  size: number;
+}
 
 export async function findFiles(paths: readonly string[]): Promise<FoundFile[]> {
   const out: FoundFile[] = [];

@@ -7,8 +7,19 @@ import { loadConfig } from '../config.js';
 import { indexCommand } from './index-command.js';
 import { queryCommand } from './query-command.js';
 import {
-  attestCommand, auditCommand, collectionsCommand, deleteCommand, docsCommand, forgetMeCommand, keygenCommand, revokePermitCommand, searchCommand,
-  shareCommand, sharesCommand, unshareCommand, uploadCommand,
+  attestCommand,
+  auditCommand,
+  collectionsCommand,
+  deleteCommand,
+  docsCommand,
+  forgetMeCommand,
+  keygenCommand,
+  revokePermitCommand,
+  searchCommand,
+  shareCommand,
+  sharesCommand,
+  unshareCommand,
+  uploadCommand,
 } from './client-commands.js';
 import { serveCommand } from './serve-command.js';
 import { askCommand, chatCommand, verifyReceiptCommand } from './chat-commands.js';
@@ -31,7 +42,8 @@ const program = new Command()
 const dataDir = () => new Option('--data-dir <dir>', 'data directory (created if missing)').makeOptionMandatory();
 const owner = () => new Option('--owner <id>', 'owner the documents belong to (embedded mode)').default('local');
 
-program.command('index')
+program
+  .command('index')
   .description('parse, chunk, embed and index files, folders and mbox archives')
   .addOption(dataDir())
   .option('--collection <name>', 'collection to put the documents in', 'default')
@@ -40,7 +52,8 @@ program.command('index')
   .argument('<paths...>', 'files or folders')
   .action(async (paths: string[], o) => indexCommand(paths, o, loadConfig()));
 
-program.command('query')
+program
+  .command('query')
   .description('hybrid (vector + keyword) search over an index')
   .addOption(dataDir())
   .option('--k <n>', 'number of hits', positiveInt, 10)
@@ -55,7 +68,8 @@ program.command('query')
   .argument('<question>', 'what to search for')
   .action(async (question: string, o) => queryCommand(question, o, loadConfig()));
 
-program.command('serve')
+program
+  .command('serve')
   .description('run the confidential service (attested keys, sealed requests, encrypted storage)')
   .addOption(dataDir())
   .option('--port <n>', 'port (default PRAG_PORT or 8787; 0 picks a free one)', (v) => Number(v))
@@ -63,27 +77,35 @@ program.command('serve')
   .addOption(new Option('--tee <provider>', 'TEE provider (default PRAG_TEE or dev)').choices(TEE_PROVIDERS))
   .action(async (o) => serveCommand(o, loadConfig()));
 
-program.command('keygen')
+program
+  .command('keygen')
   .description('create a new Secret wallet identity file; prints its secret1… address')
   .requiredOption('--out <file>', 'identity file to create (refuses to overwrite)')
   .action(async (o) => keygenCommand(o));
 
 /** Options every command that talks to a service takes. */
-const serviceOptions = (cmd: Command) => cmd
-  .requiredOption('--url <url>', 'service URL')
-  .option('--policy <file>', 'measurement policy (required for hardware evidence; deploy/measure writes one)')
-  .option('--allow-insecure-dev', 'accept a service running the insecure dev TEE provider')
-  .option('--pccs-url <url>', 'collateral source for quote verification (default: policy, PRAG_PCCS_URL, or pccs.scrtlabs.com)');
-const identityOptions = (cmd: Command) => serviceOptions(cmd)
-  .requiredOption('--identity <file>', 'identity file from `prag keygen`')
-  .option('--chain-id <id>', 'chain id the permit is signed for', 'secret-4')
-  .option('--permit-name <name>', 'name of the permit signed for this command (prag-…)', 'prag-cli');
+const serviceOptions = (cmd: Command) =>
+  cmd
+    .requiredOption('--url <url>', 'service URL')
+    .option('--policy <file>', 'measurement policy (required for hardware evidence; deploy/measure writes one)')
+    .option('--allow-insecure-dev', 'accept a service running the insecure dev TEE provider')
+    .option(
+      '--pccs-url <url>',
+      'collateral source for quote verification (default: policy, PRAG_PCCS_URL, or pccs.scrtlabs.com)',
+    );
+const identityOptions = (cmd: Command) =>
+  serviceOptions(cmd)
+    .requiredOption('--identity <file>', 'identity file from `prag keygen`')
+    .option('--chain-id <id>', 'chain id the permit is signed for', 'secret-4')
+    .option('--permit-name <name>', 'name of the permit signed for this command (prag-…)', 'prag-cli');
 
-serviceOptions(program.command('attest').description('verify a service\'s attestation and print what it proves'))
+serviceOptions(program.command('attest').description("verify a service's attestation and print what it proves"))
   .option('--json', 'print the verified statement as JSON')
   .action(async (o) => attestCommand(o));
 
-identityOptions(program.command('upload').description('verify the service, encrypt files locally and stream them to it'))
+identityOptions(
+  program.command('upload').description('verify the service, encrypt files locally and stream them to it'),
+)
   .option('--collection <name>', 'collection to put the documents in')
   .option('--json', 'print one result per file as JSON')
   .argument('<paths...>', 'files or folders')
@@ -101,7 +123,9 @@ identityOptions(program.command('docs').description('list your documents on a se
   .option('--json', 'print the documents as a JSON array')
   .action(async (o) => docsCommand(o));
 
-identityOptions(program.command('delete').description('delete one of your documents (and its attachments) from a service'))
+identityOptions(
+  program.command('delete').description('delete one of your documents (and its attachments) from a service'),
+)
   .option('--json', 'print {deleted} as JSON')
   .argument('<doc_id>', 'document id (from `prag docs`)')
   .action(async (docId: string, o) => deleteCommand(docId, o));
@@ -110,14 +134,20 @@ identityOptions(program.command('revoke-permit').description('revoke one of your
   .requiredOption('--name <permit>', 'permit name to revoke (prag-…)')
   .action(async (o) => revokePermitCommand(o));
 
-identityOptions(program.command('collections').description('your collections: list, create NAME, rename FROM TO, move --to NAME DOC_ID...'))
+identityOptions(
+  program
+    .command('collections')
+    .description('your collections: list, create NAME, rename FROM TO, move --to NAME DOC_ID...'),
+)
   .argument('<action>', 'list | create | rename | move')
   .argument('[args...]', 'names or document ids')
   .option('--to <name>', 'target collection (move)')
   .option('--json', 'print JSON')
   .action(async (action: string, args: string[], o) => collectionsCommand(action, args, o));
 
-identityOptions(program.command('share').description('let another address search one of your collections (or documents)'))
+identityOptions(
+  program.command('share').description('let another address search one of your collections (or documents)'),
+)
   .requiredOption('--with <address>', 'secret1… address to share with')
   .option('--collection <name>', 'collection to share')
   .option('--doc <doc_id>', 'a document to share (repeatable; instead of --collection)', collect)
@@ -139,16 +169,23 @@ identityOptions(program.command('audit').description('who retrieved your chunks,
   .option('--json', 'print the entries as JSON')
   .action(async (o) => auditCommand(o));
 
-identityOptions(program.command('forget-me').description('delete everything of yours on a service and destroy your data key'))
+identityOptions(
+  program.command('forget-me').description('delete everything of yours on a service and destroy your data key'),
+)
   .option('--yes', 'really do it')
   .action(async (o) => forgetMeCommand(o));
 
-const chatOptions = (cmd: Command) => identityOptions(cmd)
-  .option('--collection <name>', 'only this collection (repeatable)', collect)
-  .option('--model <name>', 'LLM model (default: the service\'s)')
-  .option('--k <n>', 'passages to retrieve', positiveInt);
+const chatOptions = (cmd: Command) =>
+  identityOptions(cmd)
+    .option('--collection <name>', 'only this collection (repeatable)', collect)
+    .option('--model <name>', "LLM model (default: the service's)")
+    .option('--k <n>', 'passages to retrieve', positiveInt);
 
-chatOptions(program.command('ask').description('ask a question; the answer streams with its sources, and its receipt is verified'))
+chatOptions(
+  program
+    .command('ask')
+    .description('ask a question; the answer streams with its sources, and its receipt is verified'),
+)
   .argument('<question>')
   .option('--json', 'print {answer, citations, receipt, llm} as JSON')
   .action(async (question: string, o) => askCommand(question, o));
@@ -160,27 +197,42 @@ chatOptions(program.command('chat').description('an interactive conversation abo
   .option('--json', 'with --list: print JSON')
   .action(async (o) => chatCommand(o));
 
-serviceOptions(program.command('verify-receipt').description('check a saved `prag ask --json` answer against the service\'s attested key'))
+serviceOptions(
+  program
+    .command('verify-receipt')
+    .description("check a saved `prag ask --json` answer against the service's attested key"),
+)
   .argument('<file>', 'the saved JSON (- for stdin)')
   .action(async (file: string, o) => verifyReceiptCommand(file, o));
 
-program.command('rotate-master-key')
-  .description('re-wrap every owner\'s data key under a new master key (service stopped; the current key as `prag serve` finds it)')
-  .requiredOption('--data-dir <dir>', 'the service\'s data directory')
+program
+  .command('rotate-master-key')
+  .description(
+    "re-wrap every owner's data key under a new master key (service stopped; the current key as `prag serve` finds it)",
+  )
+  .requiredOption('--data-dir <dir>', "the service's data directory")
   .option('--new-key-file <file>', 'the new master key (64 hex characters)')
   .option('--new-key-env <var>', 'environment variable holding the new master key (e.g. PRAG_MASTER_KEY_NEXT)')
   .option('--generate', 'dev data directory only: generate the new key and replace DATA_DIR/master.key')
   .action((o) => rotateCommand(o));
 
-program.command('measure')
+program
+  .command('measure')
   .description('pin the image into a compose for SecretVM and write the policy clients verify it with (deploy/measure)')
   .requiredOption('--compose <file>', 'compose template (deploy/docker-compose.yaml) or an already pinned compose')
-  .option('--image <ref>', 'the image pinned by digest (name@sha256:…), put where the template says PRAG_IMAGE_PINNED_BY_DIGEST')
+  .option(
+    '--image <ref>',
+    'the image pinned by digest (name@sha256:…), put where the template says PRAG_IMAGE_PINNED_BY_DIGEST',
+  )
   .requiredOption('--registry <file>', 'SecretVM image registry (secretvm-verify artifacts_registry/tdx.csv)')
   .option('--template <name>', 'VM template (small, medium, …)')
   .option('--vm-type <type>', 'prod or dev')
   .option('--version <v>', 'SecretVM artifacts version (repeatable)', collect)
-  .addOption(new Option('--scheme <scheme>', 'RTMR3 scheme: attest-tool (KMS contract) or dstack').choices(['attest-tool', 'dstack']).default('attest-tool'))
+  .addOption(
+    new Option('--scheme <scheme>', 'RTMR3 scheme: attest-tool (KMS contract) or dstack')
+      .choices(['attest-tool', 'dstack'])
+      .default('attest-tool'),
+  )
   .option('--app-id <hex>', 'dstack app id (dstack scheme)')
   .option('--docker-files <tar>', 'the extra-files archive uploaded with the VM (its hash is extended into RTMR3)')
   .option('--tcb <status>', 'accepted TCB status (repeatable; default UpToDate)', collect)
@@ -190,11 +242,14 @@ program.command('measure')
   .option('--out <dir>', 'where docker-compose.yaml and policy.json are written', 'deploy/out')
   .action(async (o) => measureCommand({ ...o, tcb: o.tcb ?? ['UpToDate'] }));
 
-program.command('measure-worker')
-  .description('write a worker policy (PRAG_LLM_POLICY) from the compose and quote a Secret AI worker serves on its origin')
+program
+  .command('measure-worker')
+  .description(
+    'write a worker policy (PRAG_LLM_POLICY) from the compose and quote a Secret AI worker serves on its origin',
+  )
   .requiredOption('--url <url>', 'the worker origin, e.g. https://secretai-rytn.scrtlabs.com:21434')
   .requiredOption('--registry <file>', 'SecretVM image registry (tdx.csv)')
-  .option('--ca <file>', 'extra CA (PEM) for the worker\'s TLS')
+  .option('--ca <file>', "extra CA (PEM) for the worker's TLS")
   .option('--tcb <status>', 'accepted TCB status (repeatable; default UpToDate)', collect)
   .requiredOption('--out <file>', 'policy file to write')
   .action(async (o) => measureWorkerCommand({ ...o, tcb: o.tcb ?? ['UpToDate'] }));
@@ -202,7 +257,10 @@ program.command('measure-worker')
 try {
   await program.parseAsync();
 } catch (e) {
-  const message = e instanceof ZodError ? e.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ') : (e as Error).message;
+  const message =
+    e instanceof ZodError
+      ? e.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')
+      : (e as Error).message;
   process.stderr.write(`prag: ${message}\n`);
   process.exitCode = 1;
 }

@@ -35,32 +35,63 @@ export interface MeasureFlags {
 export async function measureCommand(flags: MeasureFlags): Promise<void> {
   const template = await readFile(flags.compose, 'utf8');
   const compose = flags.image ? renderCompose(template, flags.image) : template;
-  const platforms = selectPlatforms(parseTdxRegistry(await readFile(flags.registry, 'utf8')), { template: flags.template, vmType: flags.vmType, versions: flags.version });
+  const platforms = selectPlatforms(parseTdxRegistry(await readFile(flags.registry, 'utf8')), {
+    template: flags.template,
+    vmType: flags.vmType,
+    versions: flags.version,
+  });
   const dockerFilesSha256 = flags.dockerFiles ? bytesToHex(sha256(await readFile(flags.dockerFiles))) : undefined;
   const m = measure(compose, {
-    platforms, scheme: flags.scheme, dstackAppId: flags.appId, dockerFilesSha256, tcbStatus: flags.tcb as Exclude<TcbStatus, 'Revoked'>[],
-    serviceId: flags.serviceId, pccsUrl: flags.pccsUrl,
+    platforms,
+    scheme: flags.scheme,
+    dstackAppId: flags.appId,
+    dockerFilesSha256,
+    tcbStatus: flags.tcb as Exclude<TcbStatus, 'Revoked'>[],
+    serviceId: flags.serviceId,
+    pccsUrl: flags.pccsUrl,
   });
-  const policy = flags.merge ? mergePolicies(AttestationPolicy.parse(JSON.parse(await readFile(flags.merge, 'utf8'))), m.policy) : m.policy;
+  const policy = flags.merge
+    ? mergePolicies(AttestationPolicy.parse(JSON.parse(await readFile(flags.merge, 'utf8'))), m.policy)
+    : m.policy;
   await mkdir(flags.out, { recursive: true });
   await writeFile(join(flags.out, 'docker-compose.yaml'), compose);
   await writeFile(join(flags.out, 'policy.json'), `${JSON.stringify(policy, null, 2)}\n`);
-  out({ compose: join(flags.out, 'docker-compose.yaml'), policy: join(flags.out, 'policy.json'), compose_sha256: m.composeSha256, platforms: m.rtmr3 });
+  out({
+    compose: join(flags.out, 'docker-compose.yaml'),
+    policy: join(flags.out, 'policy.json'),
+    compose_sha256: m.composeSha256,
+    platforms: m.rtmr3,
+  });
 }
 
 /** A worker's policy: its compose (pinned), the registry rows its quote's MRTD/RTMR0-2 match, and the RTMR3 they replay to. */
-export async function measureWorkerCommand(flags: { url: string; registry: string; ca?: string; tcb: string[]; out: string }): Promise<void> {
+export async function measureWorkerCommand(flags: {
+  url: string;
+  registry: string;
+  ca?: string;
+  tcb: string[];
+  out: string;
+}): Promise<void> {
   const origin = new URL(flags.url).origin;
   const ca = flags.ca ? await readFile(flags.ca, 'utf8') : undefined;
   const get = async (path: string) => {
-    const res = await httpRequest(`${origin}${path}`, { method: 'GET', signal: AbortSignal.timeout(30_000), tls: { ca } });
+    const res = await httpRequest(`${origin}${path}`, {
+      method: 'GET',
+      signal: AbortSignal.timeout(30_000),
+      tls: { ca },
+    });
     if (res.status !== 200) throw new Error(`${origin}${path} answered HTTP ${res.status}`);
     return res.text(4 * 1024 * 1024);
   };
   const compose = await get('/docker-compose');
   const td = parseTdQuote(hexToBytes((await get('/cpu')).trim().toLowerCase()));
   const candidates = matchRegistry(parseTdxRegistry(await readFile(flags.registry, 'utf8')), td, compose);
-  const m = measure(compose, { platforms: candidates, scheme: 'attest-tool', tcbStatus: flags.tcb as Exclude<TcbStatus, 'Revoked'>[], requirePinned: false });
+  const m = measure(compose, {
+    platforms: candidates,
+    scheme: 'attest-tool',
+    tcbStatus: flags.tcb as Exclude<TcbStatus, 'Revoked'>[],
+    requirePinned: false,
+  });
   await writeFile(flags.out, `${JSON.stringify(m.policy, null, 2)}\n`);
   out({ policy: flags.out, compose_sha256: m.composeSha256, platforms: m.rtmr3, rtmr3_in_quote: td.rtmr3 });
 }

@@ -4,7 +4,10 @@ import { loadServiceConfig } from '../server/config.js';
 import { createLogger } from '../server/log.js';
 import { startServer } from '../server/serve.js';
 
-export async function serveCommand(opts: { dataDir: string; port?: number; host?: string; tee?: string }, config: Config): Promise<void> {
+export async function serveCommand(
+  opts: { dataDir: string; port?: number; host?: string; tee?: string },
+  config: Config,
+): Promise<void> {
   const service = loadServiceConfig({
     ...process.env,
     ...(opts.port !== undefined ? { PRAG_PORT: String(opts.port) } : {}),
@@ -14,7 +17,9 @@ export async function serveCommand(opts: { dataDir: string; port?: number; host?
   delete process.env.PRAG_MASTER_KEY; // read once; no child process or worker inherits it
   const log = createLogger();
   const server = await startServer(opts.dataDir, service, config, log);
-  process.stderr.write(`PRAG listening on ${server.url} (${service.tee}${service.tee === 'dev' ? ', INSECURE dev mode' : ''})\n`);
+  process.stderr.write(
+    `PRAG listening on ${server.url} (${service.tee}${service.tee === 'dev' ? ', INSECURE dev mode' : ''})\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -9,7 +9,13 @@ import { z } from 'zod';
 import type { Permit } from '../../schemas/api.js';
 import { PRAG_PERMISSION } from '../../schemas/api.js';
 
-const IdentityFile = z.object({ kind: z.literal('prag-identity-v1'), mnemonic: z.string().min(20), address: z.string().startsWith('secret1') }).strict();
+const IdentityFile = z
+  .object({
+    kind: z.literal('prag-identity-v1'),
+    mnemonic: z.string().min(20),
+    address: z.string().startsWith('secret1'),
+  })
+  .strict();
 
 export async function createIdentity(file: string): Promise<string> {
   const wallet = new Wallet();
@@ -22,15 +28,25 @@ export async function loadIdentity(file: string): Promise<WalletType> {
   const parsed = IdentityFile.safeParse(JSON.parse(await readFile(file, 'utf8')));
   if (!parsed.success) throw new Error(`${file} is not a PRAG identity file`);
   const wallet = new Wallet(parsed.data.mnemonic);
-  if (wallet.address !== parsed.data.address) throw new Error(`${file}: the mnemonic does not derive the recorded address`);
+  if (wallet.address !== parsed.data.address)
+    throw new Error(`${file}: the mnemonic does not derive the recorded address`);
   return wallet;
 }
 
-export async function signPermit(wallet: WalletType, opts: { chainId: string; serviceId: string; name: string }): Promise<Permit> {
+export async function signPermit(
+  wallet: WalletType,
+  opts: { chainId: string; serviceId: string; name: string },
+): Promise<Permit> {
   const permissions = [PRAG_PERMISSION as Permission];
-  const { signature } = await wallet.signAmino(wallet.address, newSignDoc(opts.chainId, opts.name, [opts.serviceId], permissions));
+  const { signature } = await wallet.signAmino(
+    wallet.address,
+    newSignDoc(opts.chainId, opts.name, [opts.serviceId], permissions),
+  );
   return {
     params: { permit_name: opts.name, allowed_tokens: [opts.serviceId], chain_id: opts.chainId, permissions },
-    signature: { pub_key: { type: 'tendermint/PubKeySecp256k1', value: signature.pub_key.value }, signature: signature.signature },
+    signature: {
+      pub_key: { type: 'tendermint/PubKeySecp256k1', value: signature.pub_key.value },
+      signature: signature.signature,
+    },
   };
 }

@@ -16,11 +16,22 @@ export const streamingFetch: typeof fetch = async (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
   const client = url.protocol === 'https:' ? https : http;
   return new Promise<Response>((resolve, reject) => {
-    const request = client.request(url, { method: init?.method ?? 'POST', headers: Object.fromEntries(new Headers(init?.headers)), signal: init?.signal ?? undefined }, (res) => {
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) for (const one of [v].flat()) headers.append(k, one);
-      resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status: res.statusCode ?? 502, headers }));
-    });
+    const request = client.request(
+      url,
+      {
+        method: init?.method ?? 'POST',
+        headers: Object.fromEntries(new Headers(init?.headers)),
+        signal: init?.signal ?? undefined,
+      },
+      (res) => {
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers))
+          if (v !== undefined) for (const one of [v].flat()) headers.append(k, one);
+        resolve(
+          new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status: res.statusCode ?? 502, headers }),
+        );
+      },
+    );
     request.on('error', reject);
     pipeline(Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>), request).catch(reject);
   });

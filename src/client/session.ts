@@ -5,7 +5,18 @@
  */
 import { randomBytes } from '@noble/hashes/utils.js';
 import {
-  ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE, REQUEST_TYPES, type AccessEntry, type UploadQueued, type UploadStatus, type CollectionSummary, type DocumentSummary, type SharesReply, type Permit, type SearchReply, type UploadReply,
+  ENVELOPE_MEDIA_TYPE,
+  REPLY_MEDIA_TYPE,
+  REQUEST_TYPES,
+  type AccessEntry,
+  type UploadQueued,
+  type UploadStatus,
+  type CollectionSummary,
+  type DocumentSummary,
+  type SharesReply,
+  type Permit,
+  type SearchReply,
+  type UploadReply,
 } from '../../schemas/api.js';
 import type { SearchRequest } from '../../schemas/search.js';
 import { ChatFrame, type ChatRequest, type Conversation, type ConversationSummary } from '../../schemas/chat.js';
@@ -15,7 +26,11 @@ import { sealEnvelope } from '../crypto/envelope.js';
 import { verifyAttestation, type VerifiedService, type VerifyOptions } from '../attest/attestation.js';
 
 export class ServiceError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(`${code}: ${message}`);
     this.name = 'ServiceError';
   }
@@ -26,7 +41,7 @@ export interface ConnectOptions extends Omit<VerifyOptions, 'nonce'> {
 }
 
 async function errorOf(res: Response): Promise<ServiceError> {
-  const body = await res.json().catch(() => undefined) as { error?: { code?: string; message?: string } } | undefined;
+  const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
   return new ServiceError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`);
 }
 
@@ -53,7 +68,11 @@ function readableFrom(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Ar
 }
 
 export class PragClient {
-  private constructor(readonly url: string, readonly service: VerifiedService, private readonly doFetch: typeof fetch) {}
+  private constructor(
+    readonly url: string,
+    readonly service: VerifiedService,
+    private readonly doFetch: typeof fetch,
+  ) {}
 
   /** Fetches and verifies the attestation; throws AttestationError naming the failed check. */
   static async connect(url: string, options: ConnectOptions): Promise<PragClient> {
@@ -74,19 +93,39 @@ export class PragClient {
   }
 
   /** Seals and posts a request; returns the opened reply frames. */
-  private async post<T>(path: string, type: string, name: string, size: number, payload: Uint8Array | AsyncIterable<Uint8Array>, meta: Record<string, unknown>, signal?: AbortSignal): Promise<AsyncIterable<T>> {
+  private async post<T>(
+    path: string,
+    type: string,
+    name: string,
+    size: number,
+    payload: Uint8Array | AsyncIterable<Uint8Array>,
+    meta: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<AsyncIterable<T>> {
     const sealed = sealEnvelope(this.service.x25519, { type, name, size, meta }, payload);
     const body = readableFrom(sealed.stream);
     const res = await this.doFetch(`${this.url}${path}`, {
-      method: 'POST', headers: { 'content-type': ENVELOPE_MEDIA_TYPE }, body, duplex: 'half', signal,
+      method: 'POST',
+      headers: { 'content-type': ENVELOPE_MEDIA_TYPE },
+      body,
+      duplex: 'half',
+      signal,
     } as RequestInit);
     if (!res.ok) throw await errorOf(res);
-    if (res.headers.get('content-type') !== REPLY_MEDIA_TYPE || !res.body) throw new ServiceError(res.status, 'reply_invalid', 'the service did not answer with a sealed reply');
+    if (res.headers.get('content-type') !== REPLY_MEDIA_TYPE || !res.body)
+      throw new ServiceError(res.status, 'reply_invalid', 'the service did not answer with a sealed reply');
     return sealed.reply.jsonFrames<T>(chunksOf(res.body));
   }
 
   /** Seals, posts, and opens the single-frame reply. */
-  private async call<T>(path: string, type: string, name: string, size: number, payload: Uint8Array | AsyncIterable<Uint8Array>, meta: Record<string, unknown>): Promise<T> {
+  private async call<T>(
+    path: string,
+    type: string,
+    name: string,
+    size: number,
+    payload: Uint8Array | AsyncIterable<Uint8Array>,
+    meta: Record<string, unknown>,
+  ): Promise<T> {
     for await (const frame of await this.post<T>(path, type, name, size, payload, meta)) return frame;
     throw new ServiceError(502, 'reply_invalid', 'empty reply');
   }
@@ -98,22 +137,45 @@ export class PragClient {
 
   /** Uploads and waits for the ingest: for files that ingest in minutes, not hours. */
   upload(permit: Permit, input: UploadInput): Promise<UploadReply> {
-    return this.call('/v1/documents', REQUEST_TYPES.upload, input.name, input.size, input.bytes, this.meta(permit, input.collection ? { collection: input.collection } : {}));
+    return this.call(
+      '/v1/documents',
+      REQUEST_TYPES.upload,
+      input.name,
+      input.size,
+      input.bytes,
+      this.meta(permit, input.collection ? { collection: input.collection } : {}),
+    );
   }
 
   /** Uploads; answers once the service has it (authenticated, spooled, queued). `waitForUpload` follows it. */
   enqueueUpload(permit: Permit, input: UploadInput): Promise<UploadQueued> {
-    return this.call('/v1/documents', REQUEST_TYPES.upload, input.name, input.size, input.bytes, this.meta(permit, { wait: false, ...(input.collection ? { collection: input.collection } : {}) }));
+    return this.call(
+      '/v1/documents',
+      REQUEST_TYPES.upload,
+      input.name,
+      input.size,
+      input.bytes,
+      this.meta(permit, { wait: false, ...(input.collection ? { collection: input.collection } : {}) }),
+    );
   }
 
   /** Polls the service's upload queue until the upload is ingested (or failed). */
-  async waitForUpload(permit: Permit, uploadId: string, options: { maxIntervalMs?: number; signal?: AbortSignal } = {}): Promise<UploadReply> {
+  async waitForUpload(
+    permit: Permit,
+    uploadId: string,
+    options: { maxIntervalMs?: number; signal?: AbortSignal } = {},
+  ): Promise<UploadReply> {
     for (let interval = 100; ; interval = Math.min(options.maxIntervalMs ?? 2000, interval * 1.5)) {
       options.signal?.throwIfAborted();
       const status = (await this.uploads(permit, 1000)).uploads.find((u) => u.upload_id === uploadId);
       if (!status) throw new ServiceError(404, 'upload_not_found', 'the service does not know this upload');
       if (status.state === 'done' && status.result) return status.result;
-      if (status.state === 'failed') throw new ServiceError(422, status.error?.code ?? 'upload_failed', status.error?.message ?? 'the upload failed');
+      if (status.state === 'failed')
+        throw new ServiceError(
+          422,
+          status.error?.code ?? 'upload_failed',
+          status.error?.message ?? 'the upload failed',
+        );
       await new Promise((resolve) => setTimeout(resolve, interval));
     }
   }
@@ -155,7 +217,10 @@ export class PragClient {
     return this.json('/v1/collections/move', REQUEST_TYPES.collectionMove, permit, { doc_ids: docIds, to });
   }
 
-  grant(permit: Permit, grant: { with: string; collection?: string; doc_ids?: string[]; expires_at?: string }): Promise<{ grant_id: string }> {
+  grant(
+    permit: Permit,
+    grant: { with: string; collection?: string; doc_ids?: string[]; expires_at?: string },
+  ): Promise<{ grant_id: string }> {
     return this.json('/v1/shares/grant', REQUEST_TYPES.shareGrant, permit, grant);
   }
 
@@ -176,15 +241,28 @@ export class PragClient {
    * with citations and receipt). `request` is the exact payload sent: a
    * receipt's request_sha256 is its hash.
    */
-  async chat(permit: Permit, chat: ChatRequest, signal?: AbortSignal): Promise<{ request: Uint8Array; frames: AsyncIterable<ChatFrame> }> {
+  async chat(
+    permit: Permit,
+    chat: ChatRequest,
+    signal?: AbortSignal,
+  ): Promise<{ request: Uint8Array; frames: AsyncIterable<ChatFrame> }> {
     const request = utf8ToBytes(JSON.stringify(chat));
-    const raw = await this.post<unknown>('/v1/chat', REQUEST_TYPES.chat, '', request.length, request, this.meta(permit), signal);
+    const raw = await this.post<unknown>(
+      '/v1/chat',
+      REQUEST_TYPES.chat,
+      '',
+      request.length,
+      request,
+      this.meta(permit),
+      signal,
+    );
     return {
       request,
       frames: (async function* () {
         for await (const frame of raw) {
           const parsed = ChatFrame.safeParse(frame);
-          if (!parsed.success) throw new ServiceError(502, 'reply_invalid', 'the service sent a frame that is not a chat frame');
+          if (!parsed.success)
+            throw new ServiceError(502, 'reply_invalid', 'the service sent a frame that is not a chat frame');
           yield parsed.data;
         }
       })(),

@@ -30,11 +30,15 @@ const LABEL = 'prag-at-rest-v1 ';
 /** AAD of the wrapped owner tag key (owner ids are 40 hex characters, so it cannot collide with one). */
 const OWNER_TAG_CONTEXT = 'owner-tag-key';
 
-const derive = (key: Uint8Array, label: string, length = 32) => hkdf(sha256, key, undefined, utf8ToBytes(LABEL + label), length);
+const derive = (key: Uint8Array, label: string, length = 32) =>
+  hkdf(sha256, key, undefined, utf8ToBytes(LABEL + label), length);
 const mac = (key: Uint8Array, ...parts: string[]) => hmac(sha256, key, utf8ToBytes(parts.join('\0')));
 
 export class KeyError extends Error {
-  constructor(readonly code: 'master_key_missing' | 'master_key_invalid' | 'master_key_mismatch' | 'data_key_invalid', message: string) {
+  constructor(
+    readonly code: 'master_key_missing' | 'master_key_invalid' | 'master_key_mismatch' | 'data_key_invalid',
+    message: string,
+  ) {
     super(message);
     this.name = 'KeyError';
   }
@@ -44,8 +48,12 @@ export class MasterKey {
   private readonly wrapKey: Uint8Array;
   private readonly ownerTagKey: Uint8Array;
 
-  constructor(private readonly key: Uint8Array, ownerTagKey?: Uint8Array) {
-    if (key.length !== MASTER_KEY_BYTES) throw new KeyError('master_key_invalid', `master key must be ${MASTER_KEY_BYTES} bytes, got ${key.length}`);
+  constructor(
+    private readonly key: Uint8Array,
+    ownerTagKey?: Uint8Array,
+  ) {
+    if (key.length !== MASTER_KEY_BYTES)
+      throw new KeyError('master_key_invalid', `master key must be ${MASTER_KEY_BYTES} bytes, got ${key.length}`);
     this.wrapKey = derive(key, 'wrap');
     this.ownerTagKey = ownerTagKey ?? derive(key, 'owner-tag');
   }
@@ -149,8 +157,11 @@ export class OwnerCipher {
   untag(tagged: string, context: string): string {
     if (!tagged.startsWith('d1.')) throw new KeyError('data_key_invalid', 'not a tagged field');
     const bytes = unb64(tagged.slice(3));
-    const value = utf8(xchacha20poly1305(this.det, bytes.subarray(0, 24), utf8ToBytes(context)).decrypt(bytes.subarray(24)));
-    if (!equalBytes(mac(this.detIv, context, value).subarray(0, 24), bytes.subarray(0, 24))) throw new KeyError('data_key_invalid', 'tagged field nonce mismatch');
+    const value = utf8(
+      xchacha20poly1305(this.det, bytes.subarray(0, 24), utf8ToBytes(context)).decrypt(bytes.subarray(24)),
+    );
+    if (!equalBytes(mac(this.detIv, context, value).subarray(0, 24), bytes.subarray(0, 24)))
+      throw new KeyError('data_key_invalid', 'tagged field nonce mismatch');
     return value;
   }
 

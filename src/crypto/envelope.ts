@@ -15,15 +15,27 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
-  ENVELOPE_MAGIC, ENVELOPE_VERSION, EnvelopeHeader, HKDF_INFO, KEY_ID_BYTES, KEY_ID_LABEL, MAX_HEADER_BYTES,
-  PREAMBLE_BYTES, SEGMENT_BYTES, TAG_BYTES, type EnvelopeErrorCode,
+  ENVELOPE_MAGIC,
+  ENVELOPE_VERSION,
+  EnvelopeHeader,
+  HKDF_INFO,
+  KEY_ID_BYTES,
+  KEY_ID_LABEL,
+  MAX_HEADER_BYTES,
+  PREAMBLE_BYTES,
+  SEGMENT_BYTES,
+  TAG_BYTES,
+  type EnvelopeErrorCode,
 } from '../../schemas/envelope.js';
 import { ByteReader } from './byte-reader.js';
 import { concatBytes, equalBytes, readU32be, u32be, utf8, utf8ToBytes } from './bytes.js';
 import { ReplyKeys } from './reply.js';
 
 export class EnvelopeError extends Error {
-  constructor(readonly code: EnvelopeErrorCode, message: string) {
+  constructor(
+    readonly code: EnvelopeErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'EnvelopeError';
   }
@@ -42,10 +54,21 @@ interface ExchangeKeys {
 }
 
 /** ss = X25519(e, R); okm = HKDF-SHA256(ss, salt = E ‖ R, info = "prag-envelope-v1", 134 bytes). */
-export function deriveExchangeKeys(sharedSecret: Uint8Array, ephemeralPublic: Uint8Array, recipientPublic: Uint8Array): ExchangeKeys {
+export function deriveExchangeKeys(
+  sharedSecret: Uint8Array,
+  ephemeralPublic: Uint8Array,
+  recipientPublic: Uint8Array,
+): ExchangeKeys {
   // RFC 7748 §6.1: an all-zero output means a low-order public key; refuse it.
-  if (sharedSecret.every((b) => b === 0)) throw new EnvelopeError('envelope_malformed', 'ephemeral key is a low-order point');
-  const okm = hkdf(sha256, sharedSecret, concatBytes(ephemeralPublic, recipientPublic), utf8ToBytes(HKDF_INFO), 32 + 32 + 19 + 32 + 19);
+  if (sharedSecret.every((b) => b === 0))
+    throw new EnvelopeError('envelope_malformed', 'ephemeral key is a low-order point');
+  const okm = hkdf(
+    sha256,
+    sharedSecret,
+    concatBytes(ephemeralPublic, recipientPublic),
+    utf8ToBytes(HKDF_INFO),
+    32 + 32 + 19 + 32 + 19,
+  );
   return {
     header: okm.slice(0, 32),
     payload: okm.slice(32, 64),
@@ -78,7 +101,9 @@ export interface Sealed {
   reply: ReplyKeys;
 }
 
-async function* asChunks(payload: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncIterable<Uint8Array> {
+async function* asChunks(
+  payload: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): AsyncIterable<Uint8Array> {
   if (payload instanceof Uint8Array) yield payload;
   else yield* payload;
 }
@@ -109,7 +134,8 @@ export function sealEnvelope(
       xchacha20poly1305(keys.payload, segmentNonce(keys.payloadNonce, index++, last), aad).encrypt(plain);
     for await (const piece of asChunks(payload)) {
       total += piece.length;
-      if (total > parsed.size) throw new EnvelopeError('envelope_size_mismatch', `payload is longer than the declared ${parsed.size} bytes`);
+      if (total > parsed.size)
+        throw new EnvelopeError('envelope_size_mismatch', `payload is longer than the declared ${parsed.size} bytes`);
       buffer = buffer.length ? concatBytes(buffer, piece) : piece;
       // Emit a segment only once more data is known to follow it: the last one must carry the flag.
       let at = 0;
@@ -119,7 +145,8 @@ export function sealEnvelope(
       }
       buffer = at ? buffer.slice(at) : buffer;
     }
-    if (total !== parsed.size) throw new EnvelopeError('envelope_size_mismatch', `payload is ${total} bytes, header says ${parsed.size}`);
+    if (total !== parsed.size)
+      throw new EnvelopeError('envelope_size_mismatch', `payload is ${total} bytes, header says ${parsed.size}`);
     yield seal(buffer, true);
   }
   return { stream: stream(), reply: keys.reply };
@@ -156,33 +183,51 @@ export async function openEnvelope(
   const reader = new ByteReader(source);
   const pre = await reader.exactly(PREAMBLE_BYTES);
   if (!pre) throw new EnvelopeError('envelope_malformed', 'body is shorter than an envelope preamble');
-  if (!equalBytes(pre.subarray(0, 4), ENVELOPE_MAGIC)) throw new EnvelopeError('envelope_malformed', 'not a PRAG envelope (bad magic)');
-  if (pre[4] !== ENVELOPE_VERSION) throw new EnvelopeError('envelope_version', `envelope version ${pre[4]} is not supported (expected ${ENVELOPE_VERSION})`);
+  if (!equalBytes(pre.subarray(0, 4), ENVELOPE_MAGIC))
+    throw new EnvelopeError('envelope_malformed', 'not a PRAG envelope (bad magic)');
+  if (pre[4] !== ENVELOPE_VERSION)
+    throw new EnvelopeError(
+      'envelope_version',
+      `envelope version ${pre[4]} is not supported (expected ${ENVELOPE_VERSION})`,
+    );
   if (!equalBytes(pre.subarray(5, 21), keyId(recipientPublic))) {
-    throw new EnvelopeError('envelope_wrong_recipient', 'envelope is addressed to another key; fetch the current attestation and re-encrypt');
+    throw new EnvelopeError(
+      'envelope_wrong_recipient',
+      'envelope is addressed to another key; fetch the current attestation and re-encrypt',
+    );
   }
   const epk = pre.subarray(21, 53);
   const keys = deriveExchangeKeys(x25519.getSharedSecret(recipientSecret, epk), epk, recipientPublic);
   const lenBytes = await reader.exactly(4);
   if (!lenBytes) throw new EnvelopeError('envelope_truncated', 'envelope ends inside its header');
   const headerLen = readU32be(lenBytes);
-  if (headerLen < TAG_BYTES || headerLen > MAX_HEADER_BYTES) throw new EnvelopeError('envelope_malformed', `header length ${headerLen} is out of range`);
+  if (headerLen < TAG_BYTES || headerLen > MAX_HEADER_BYTES)
+    throw new EnvelopeError('envelope_malformed', `header length ${headerLen} is out of range`);
   const headerCt = await reader.exactly(headerLen);
   if (!headerCt) throw new EnvelopeError('envelope_truncated', 'envelope ends inside its header');
   let headerJson: Uint8Array;
   try {
     headerJson = xchacha20poly1305(keys.header, HEADER_NONCE, pre).decrypt(headerCt);
   } catch {
-    throw new EnvelopeError('envelope_header_invalid', 'header failed authentication (tampered, or sealed to another key)');
+    throw new EnvelopeError(
+      'envelope_header_invalid',
+      'header failed authentication (tampered, or sealed to another key)',
+    );
   }
   let header: OpenedEnvelope['header'];
   try {
     header = EnvelopeHeader.parse(JSON.parse(utf8(headerJson))) as OpenedEnvelope['header'];
   } catch (e) {
-    throw new EnvelopeError('envelope_header_invalid', `header is not a valid envelope header: ${(e as Error).message.slice(0, 200)}`);
+    throw new EnvelopeError(
+      'envelope_header_invalid',
+      `header is not a valid envelope header: ${(e as Error).message.slice(0, 200)}`,
+    );
   }
   if (header.size > limits.maxPayloadBytes) {
-    throw new EnvelopeError('envelope_too_large', `payload of ${header.size} bytes exceeds the limit of ${limits.maxPayloadBytes}`);
+    throw new EnvelopeError(
+      'envelope_too_large',
+      `payload of ${header.size} bytes exceeds the limit of ${limits.maxPayloadBytes}`,
+    );
   }
   const aad = sha256(concatBytes(pre, headerJson));
   const digest = sha256(concatBytes(pre, lenBytes, headerCt));
@@ -193,7 +238,8 @@ export async function openEnvelope(
     try {
       for (;;) {
         const { bytes, last } = await reader.upTo(SEGMENT_BYTES + TAG_BYTES);
-        if (bytes.length < TAG_BYTES) throw new EnvelopeError('envelope_truncated', `envelope ends inside segment ${index}`);
+        if (bytes.length < TAG_BYTES)
+          throw new EnvelopeError('envelope_truncated', `envelope ends inside segment ${index}`);
         const open = (flag: boolean) => {
           try {
             return xchacha20poly1305(keys.payload, segmentNonce(keys.payloadNonce, index, flag), aad).decrypt(bytes);
@@ -204,15 +250,22 @@ export async function openEnvelope(
         const plain = open(last);
         if (!plain) {
           // A middle segment where the last should be: the stream was cut at a segment boundary.
-          if (last && open(false)) throw new EnvelopeError('envelope_truncated', `envelope was cut after segment ${index}`);
-          throw new EnvelopeError('envelope_segment_invalid', `segment ${index} failed authentication (tampered, reordered or spliced)`);
+          if (last && open(false))
+            throw new EnvelopeError('envelope_truncated', `envelope was cut after segment ${index}`);
+          throw new EnvelopeError(
+            'envelope_segment_invalid',
+            `segment ${index} failed authentication (tampered, reordered or spliced)`,
+          );
         }
-        if (!last && plain.length !== SEGMENT_BYTES) throw new EnvelopeError('envelope_malformed', `segment ${index} is short but not last`);
+        if (!last && plain.length !== SEGMENT_BYTES)
+          throw new EnvelopeError('envelope_malformed', `segment ${index} is short but not last`);
         total += plain.length;
-        if (total > header.size) throw new EnvelopeError('envelope_size_mismatch', `payload is longer than the declared ${header.size} bytes`);
+        if (total > header.size)
+          throw new EnvelopeError('envelope_size_mismatch', `payload is longer than the declared ${header.size} bytes`);
         index++;
         if (last) {
-          if (total !== header.size) throw new EnvelopeError('envelope_size_mismatch', `payload is ${total} bytes, header says ${header.size}`);
+          if (total !== header.size)
+            throw new EnvelopeError('envelope_size_mismatch', `payload is ${total} bytes, header says ${header.size}`);
           if (plain.length) yield plain;
           return;
         }

@@ -12,7 +12,10 @@ import { ByteReader } from './byte-reader.js';
 import { concatBytes, readU32be, u32be, utf8, utf8ToBytes } from './bytes.js';
 
 export class ReplyError extends Error {
-  constructor(readonly code: 'reply_invalid' | 'reply_truncated', message: string) {
+  constructor(
+    readonly code: 'reply_invalid' | 'reply_truncated',
+    message: string,
+  ) {
     super(message);
     this.name = 'ReplyError';
   }
@@ -25,7 +28,10 @@ function frameNonce(prefix: Uint8Array, index: number, last: boolean): Uint8Arra
 }
 
 export class ReplyKeys {
-  constructor(readonly key: Uint8Array, readonly noncePrefix: Uint8Array) {}
+  constructor(
+    readonly key: Uint8Array,
+    readonly noncePrefix: Uint8Array,
+  ) {}
 
   /** A writer for one reply. Frames must be sealed in order; exactly one is last. */
   writer(): ReplyWriter {
@@ -40,7 +46,8 @@ export class ReplyKeys {
         const len = await reader.exactly(4);
         if (!len) throw new ReplyError('reply_truncated', `reply ended before its last frame (after ${index} frames)`);
         const n = readU32be(len);
-        if (n < TAG_BYTES || n > MAX_REPLY_FRAME_BYTES + TAG_BYTES) throw new ReplyError('reply_invalid', `frame ${index} length ${n} is out of range`);
+        if (n < TAG_BYTES || n > MAX_REPLY_FRAME_BYTES + TAG_BYTES)
+          throw new ReplyError('reply_invalid', `frame ${index} length ${n} is out of range`);
         const ct = await reader.exactly(n);
         if (!ct) throw new ReplyError('reply_truncated', `reply ends inside frame ${index}`);
         let last = true;
@@ -81,7 +88,9 @@ export class ReplyWriter {
   frame(plain: Uint8Array, last: boolean): Uint8Array {
     if (this.finished) throw new Error('reply already finished');
     if (plain.length > MAX_REPLY_FRAME_BYTES) throw new Error(`reply frame of ${plain.length} bytes is too large`);
-    const ct = xchacha20poly1305(this.keys.key, frameNonce(this.keys.noncePrefix, this.index++, last), AAD).encrypt(plain);
+    const ct = xchacha20poly1305(this.keys.key, frameNonce(this.keys.noncePrefix, this.index++, last), AAD).encrypt(
+      plain,
+    );
     this.finished = last;
     return concatBytes(u32be(ct.length), ct);
   }

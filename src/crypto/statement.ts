@@ -15,7 +15,8 @@ export function statementBytes(statement: KeyStatement): Uint8Array {
 }
 
 const statementMessage = (bytes: Uint8Array) => concatBytes(utf8ToBytes(STATEMENT_CONTEXT), bytes);
-const nonceMessage = (bytes: Uint8Array, nonce: Uint8Array) => concatBytes(utf8ToBytes(NONCE_CONTEXT), sha256(bytes), nonce);
+const nonceMessage = (bytes: Uint8Array, nonce: Uint8Array) =>
+  concatBytes(utf8ToBytes(NONCE_CONTEXT), sha256(bytes), nonce);
 
 export function signStatement(bytes: Uint8Array, secretKey: Uint8Array): Uint8Array {
   return ed25519.sign(statementMessage(bytes), secretKey);
@@ -29,7 +30,12 @@ export function signNonce(bytes: Uint8Array, nonce: Uint8Array, secretKey: Uint8
   return ed25519.sign(nonceMessage(bytes, nonce), secretKey);
 }
 
-export function verifyNonceSignature(bytes: Uint8Array, nonce: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+export function verifyNonceSignature(
+  bytes: Uint8Array,
+  nonce: Uint8Array,
+  signature: Uint8Array,
+  publicKey: Uint8Array,
+): boolean {
   return ed25519.verify(signature, nonceMessage(bytes, nonce), publicKey);
 }
 

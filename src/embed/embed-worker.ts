@@ -11,7 +11,12 @@ export type WorkerReply =
 const port = parentPort!;
 try {
   const embedder = await TransformersEmbedder.load(workerData as TransformersEmbedderOptions);
-  port.postMessage({ type: 'ready', model: embedder.model, dim: embedder.dim, maxTokens: embedder.maxTokens } satisfies WorkerReply);
+  port.postMessage({
+    type: 'ready',
+    model: embedder.model,
+    dim: embedder.dim,
+    maxTokens: embedder.maxTokens,
+  } satisfies WorkerReply);
   port.on('message', async ({ id, texts }: WorkerRequest) => {
     try {
       const vectors = await embedder.embed(texts);

@@ -6,7 +6,11 @@
  */
 import type { Embedder } from './embedder.js';
 
-interface Pending { text: string; resolve(v: Float32Array): void; reject(e: unknown): void }
+interface Pending {
+  text: string;
+  resolve(v: Float32Array): void;
+  reject(e: unknown): void;
+}
 
 export class EmbedQueue {
   private readonly queue: Pending[] = [];
@@ -22,7 +26,9 @@ export class EmbedQueue {
   /** Resolves once the texts are accepted (back-pressure); the inner promise, once they are embedded. */
   async enqueue(texts: readonly string[]): Promise<{ vectors: Promise<Float32Array[]> }> {
     while (this.queue.length >= this.maxQueued) await new Promise<void>((r) => this.spaceWaiters.push(r));
-    const vectors = Promise.all(texts.map((text) => new Promise<Float32Array>((resolve, reject) => this.queue.push({ text, resolve, reject }))));
+    const vectors = Promise.all(
+      texts.map((text) => new Promise<Float32Array>((resolve, reject) => this.queue.push({ text, resolve, reject }))),
+    );
     vectors.catch(() => {}); // the caller awaits it later; do not let a failure count as unhandled meanwhile
     this.kick();
     return { vectors };

@@ -36,7 +36,10 @@ export class TransformersEmbedder implements Embedder {
     configureHub(opts);
     let extractor: FeatureExtractionPipeline;
     try {
-      extractor = await pipeline('feature-extraction', opts.model, { dtype: 'fp32', local_files_only: !!opts.modelDir });
+      extractor = await pipeline('feature-extraction', opts.model, {
+        dtype: 'fp32',
+        local_files_only: !!opts.modelDir,
+      });
     } catch (e) {
       const where = opts.modelDir ? `in ${opts.modelDir}` : 'from the hub';
       throw new EmbedError(`cannot load embedding model "${opts.model}" ${where}: ${(e as Error).message}`);

@@ -17,7 +17,10 @@ function workerUrl(): URL {
 
 export class WorkerEmbedder implements Embedder {
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve(v: Float32Array[]): void; reject(e: Error): void; count: number }>();
+  private readonly pending = new Map<
+    number,
+    { resolve(v: Float32Array[]): void; reject(e: Error): void; count: number }
+  >();
   private failure: Error | undefined;
 
   private constructor(
@@ -37,7 +40,9 @@ export class WorkerEmbedder implements Embedder {
     configureHub(opts);
     const worker = new Worker(workerUrl(), { workerData: opts });
     const ready = await new Promise<Extract<WorkerReply, { type: 'ready' }>>((resolve, reject) => {
-      worker.once('message', (m: WorkerReply) => (m.type === 'ready' ? resolve(m) : reject(new EmbedError(m.type === 'error' ? m.message : 'unexpected reply'))));
+      worker.once('message', (m: WorkerReply) =>
+        m.type === 'ready' ? resolve(m) : reject(new EmbedError(m.type === 'error' ? m.message : 'unexpected reply')),
+      );
       worker.once('error', reject);
     }).catch(async (e: unknown) => {
       await worker.terminate();

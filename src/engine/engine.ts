@@ -27,7 +27,10 @@ import { lockDataDir } from './lock.js';
 import { prepareChunks } from './prepare.js';
 
 export class EngineError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'EngineError';
   }
@@ -50,7 +53,12 @@ export interface EngineOptions {
   closeEmbedder?: boolean;
 }
 
-export interface IngestProgress { documents: number; chunks: number; skipped: number; failed: number }
+export interface IngestProgress {
+  documents: number;
+  chunks: number;
+  skipped: number;
+  failed: number;
+}
 
 export interface IngestOptions {
   owner: string;
@@ -79,7 +87,11 @@ export interface IngestReport {
   seconds: number;
 }
 
-interface Prepared { doc: ParsedDocument; chunks: Chunk[]; vectors: Promise<Float32Array[]> }
+interface Prepared {
+  doc: ParsedDocument;
+  chunks: Chunk[];
+  vectors: Promise<Float32Array[]>;
+}
 
 export const DEFAULT_COLLECTION = 'default';
 
@@ -112,7 +124,10 @@ export class Engine {
       checkRecorded(meta, 'sealer', sealer.id, 'storage sealer');
       checkRecorded(meta, 'embed_model', embedder.model, 'embedding model');
       checkRecorded(meta, 'embed_dim', String(embedder.dim), 'embedding dimension');
-      const vectors = await VectorStore.open(join(opts.dataDir, 'vectors'), embedder.dim, { ...DEFAULT_ANN, ...opts.ann });
+      const vectors = await VectorStore.open(join(opts.dataDir, 'vectors'), embedder.dim, {
+        ...DEFAULT_ANN,
+        ...opts.ann,
+      });
       const engine = new Engine(opts, meta, vectors, sealer, unlock);
       await engine.recover();
       return engine;
@@ -154,7 +169,13 @@ export class Engine {
     this.meta.startJob({ id: job, owner, collection });
     const atomic = options.atomic ?? false;
     const report: IngestReport = { job, documents: 0, docIds: [], chunks: 0, skipped: 0, failed: [], seconds: 0 };
-    const progress = () => options.onProgress?.({ documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length });
+    const progress = () =>
+      options.onProgress?.({
+        documents: report.documents,
+        chunks: report.chunks,
+        skipped: report.skipped,
+        failed: report.failed.length,
+      });
     const seen = new Set<string>();
     const groupChunks = this.opts.groupChunks ?? 256;
     let group: Prepared[] = [];
@@ -183,7 +204,11 @@ export class Engine {
             progress();
             continue;
           }
-          const doc = { ...outcome.doc, id: sealer.documentId(outcome.doc.id), parentId: outcome.doc.parentId && sealer.documentId(outcome.doc.parentId) };
+          const doc = {
+            ...outcome.doc,
+            id: sealer.documentId(outcome.doc.id),
+            parentId: outcome.doc.parentId && sealer.documentId(outcome.doc.parentId),
+          };
           if (seen.has(doc.id) || this.meta.documentStates(owner, [doc.id]).has(doc.id)) {
             report.skipped++; // same bytes already indexed for this owner: a no-op
             progress();
@@ -203,10 +228,19 @@ export class Engine {
     } catch (e) {
       await flushing.catch(() => undefined);
       if (atomic) await this.removeDocuments(owner, this.meta.pendingOfJob(owner, job)).catch(() => undefined);
-      this.meta.finishJob(job, { documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length }, 'interrupted');
+      this.meta.finishJob(
+        job,
+        { documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length },
+        'interrupted',
+      );
       throw e;
     }
-    this.meta.finishJob(job, { documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length });
+    this.meta.finishJob(job, {
+      documents: report.documents,
+      chunks: report.chunks,
+      skipped: report.skipped,
+      failed: report.failed.length,
+    });
     if (options.maintain !== false) await this.vectors.maintain();
     report.seconds = (performance.now() - started) / 1000;
     return report;
@@ -217,17 +251,36 @@ export class Engine {
   }
 
   /** Steps 1-3 of the visibility protocol for one group of documents. */
-  private async writeGroup(owner: string, sealer: OwnerSealer, collection: string, job: string, group: Prepared[], visible: boolean): Promise<void> {
+  private async writeGroup(
+    owner: string,
+    sealer: OwnerSealer,
+    collection: string,
+    job: string,
+    group: Prepared[],
+    visible: boolean,
+  ): Promise<void> {
     const vectors = await Promise.all(group.map((p) => p.vectors));
     const ids = group.map((p) => p.doc.id);
     const now = Date.now();
-    this.meta.insertPending(group.map(({ doc, chunks }) => ({
-      owner, id: doc.id, collection, parentId: doc.parentId ?? null,
-      title: sealer.seal(doc.title, `title:${doc.id}`), source: sealer.seal(doc.source, `source:${doc.id}`),
-      mediaType: doc.mediaType, format: doc.format, date: doc.date ? Date.parse(doc.date) : null,
-      meta: sealer.seal(JSON.stringify(doc.meta), `meta:${doc.id}`),
-      chunkCount: chunks.length, bytes: doc.size ?? 0, state: 'pending' as const, jobId: job, createdAt: now,
-    })));
+    this.meta.insertPending(
+      group.map(({ doc, chunks }) => ({
+        owner,
+        id: doc.id,
+        collection,
+        parentId: doc.parentId ?? null,
+        title: sealer.seal(doc.title, `title:${doc.id}`),
+        source: sealer.seal(doc.source, `source:${doc.id}`),
+        mediaType: doc.mediaType,
+        format: doc.format,
+        date: doc.date ? Date.parse(doc.date) : null,
+        meta: sealer.seal(JSON.stringify(doc.meta), `meta:${doc.id}`),
+        chunkCount: chunks.length,
+        bytes: doc.size ?? 0,
+        state: 'pending' as const,
+        jobId: job,
+        createdAt: now,
+      })),
+    );
     try {
       const rows: ChunkRow[] = [];
       const mapping: NewChunk[] = [];
@@ -238,11 +291,30 @@ export class Engine {
         chunks.forEach((c, i) => {
           const id = this.chunkId(owner, doc.id, c.ordinal);
           rows.push({
-            chunk_id: id, doc_id: doc.id, owner, collection, format: doc.format,
-            doc_date: doc.date ? BigInt(Date.parse(doc.date)) : null, from_addrs: from, to_addrs: to,
-            text: sealer.seal(c.text, `chunk:${id}`), keywords: sealer.keywordTokens(`${doc.title}\n${c.text}`).join(' '), vector: vectors[g]![i]!,
+            chunk_id: id,
+            doc_id: doc.id,
+            owner,
+            collection,
+            format: doc.format,
+            doc_date: doc.date ? BigInt(Date.parse(doc.date)) : null,
+            from_addrs: from,
+            to_addrs: to,
+            text: sealer.seal(c.text, `chunk:${id}`),
+            keywords: sealer.keywordTokens(`${doc.title}\n${c.text}`).join(' '),
+            vector: vectors[g]![i]!,
           });
-          mapping.push({ id, owner, docId: doc.id, ordinal: c.ordinal, section: c.section, heading: c.heading == null ? null : sealer.seal(c.heading, `heading:${id}`), page: c.page ?? null, charStart: c.charStart, charEnd: c.charEnd, tokens: c.tokens });
+          mapping.push({
+            id,
+            owner,
+            docId: doc.id,
+            ordinal: c.ordinal,
+            section: c.section,
+            heading: c.heading == null ? null : sealer.seal(c.heading, `heading:${id}`),
+            page: c.page ?? null,
+            charStart: c.charStart,
+            charEnd: c.charEnd,
+            tokens: c.tokens,
+          });
         });
       });
       await this.vectors.add(rows);
@@ -278,7 +350,9 @@ export class Engine {
       this.opts.embedder.embed([query]).then(([vector]) => this.vectors.vectorSearch(vector!, predicate, candidates)),
       this.vectors.keywordSearch(keywords, predicate, candidates),
     ]);
-    const fused = reciprocalRankFusion<ChunkHit>([byVector, byKeyword], (h) => h.chunk_id).filter((f) => inScope(scopes, f.item));
+    const fused = reciprocalRankFusion<ChunkHit>([byVector, byKeyword], (h) => h.chunk_id).filter((f) =>
+      inScope(scopes, f.item),
+    );
     const visible: Array<{ item: ChunkHit; score: number; doc: DocumentRow }> = [];
     for (const owner of new Set(fused.map((f) => f.item.owner))) {
       const mine = fused.filter((f) => f.item.owner === owner);
@@ -286,15 +360,28 @@ export class Engine {
       for (const f of mine) if (docs.has(f.item.doc_id)) visible.push({ ...f, doc: docs.get(f.item.doc_id)! });
     }
     const top = visible.sort((a, b) => b.score - a.score).slice(0, k);
-    const pointers = new Map([...new Set(top.map((t) => t.item.owner))].flatMap((o) => [...this.meta.chunkPointers(o, top.filter((t) => t.item.owner === o).map((t) => t.item.chunk_id))]));
+    const pointers = new Map(
+      [...new Set(top.map((t) => t.item.owner))].flatMap((o) => [
+        ...this.meta.chunkPointers(
+          o,
+          top.filter((t) => t.item.owner === o).map((t) => t.item.chunk_id),
+        ),
+      ]),
+    );
     return top.map(({ item, score, doc }) => {
       const sealer = sealerOf(item.owner);
       const ptr = pointers.get(item.chunk_id);
       return {
-        doc_id: item.doc_id, chunk_id: item.chunk_id, title: sealer.open(doc.title, `title:${doc.id}`),
-        source: sealer.open(doc.source, `source:${doc.id}`), page: ptr?.page ?? null,
+        doc_id: item.doc_id,
+        chunk_id: item.chunk_id,
+        title: sealer.open(doc.title, `title:${doc.id}`),
+        source: sealer.open(doc.source, `source:${doc.id}`),
+        page: ptr?.page ?? null,
         section: ptr?.heading == null ? null : sealer.open(ptr.heading, `heading:${item.chunk_id}`),
-        collection: doc.collection, score, text: sealer.open(item.text, `chunk:${item.chunk_id}`), owner: item.owner,
+        collection: doc.collection,
+        score,
+        text: sealer.open(item.text, `chunk:${item.chunk_id}`),
+        owner: item.owner,
       };
     });
   }
@@ -367,7 +454,10 @@ function checkRecorded(meta: MetaStore, key: string, value: string, what: string
   const recorded = meta.getMeta(key);
   if (recorded === undefined) meta.setMeta(key, value);
   else if (recorded !== value) {
-    throw new EngineError('index_mismatch', `this index was built with ${what} "${recorded}", but "${value}" is configured; use the same ${what} or a new data directory`);
+    throw new EngineError(
+      'index_mismatch',
+      `this index was built with ${what} "${recorded}", but "${value}" is configured; use the same ${what} or a new data directory`,
+    );
   }
 }
 

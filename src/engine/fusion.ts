@@ -4,7 +4,11 @@
  */
 export const RRF_K = 60;
 
-export function reciprocalRankFusion<T>(lists: ReadonlyArray<ReadonlyArray<T>>, key: (item: T) => string, k = RRF_K): Array<{ item: T; score: number }> {
+export function reciprocalRankFusion<T>(
+  lists: ReadonlyArray<ReadonlyArray<T>>,
+  key: (item: T) => string,
+  k = RRF_K,
+): Array<{ item: T; score: number }> {
   const fused = new Map<string, { item: T; score: number }>();
   for (const list of lists) {
     list.forEach((item, i) => {

@@ -3,8 +3,16 @@ import type { Config } from '../config.js';
 import { WorkerEmbedder } from '../embed/worker-embedder.js';
 import { Engine, type EngineOptions } from './engine.js';
 
-export async function openEngine(dataDir: string, config: Config, options: Pick<EngineOptions, 'sealer' | 'parser'> = {}): Promise<Engine> {
-  const embedder = await WorkerEmbedder.load({ model: config.model, modelDir: config.modelDir, maxTokens: config.chunkTokens });
+export async function openEngine(
+  dataDir: string,
+  config: Config,
+  options: Pick<EngineOptions, 'sealer' | 'parser'> = {},
+): Promise<Engine> {
+  const embedder = await WorkerEmbedder.load({
+    model: config.model,
+    modelDir: config.modelDir,
+    maxTokens: config.chunkTokens,
+  });
   return Engine.open({
     dataDir,
     embedder,

@@ -34,7 +34,9 @@ interface Slot {
   job?: Pending & { timer: NodeJS.Timeout };
 }
 
-const failure = (job: ParseJob, code: 'parse_timeout' | 'parse_resource_limit', message: string): ParseOutcome[] => [{ ok: false, source: job.source, code, message }];
+const failure = (job: ParseJob, code: 'parse_timeout' | 'parse_resource_limit', message: string): ParseOutcome[] => [
+  { ok: false, source: job.source, code, message },
+];
 
 export class ParseSandbox {
   private readonly slots: Slot[] = [];
@@ -64,7 +66,11 @@ export class ParseSandbox {
 
   private spawn(): Worker {
     const worker = new Worker(workerUrl(), {
-      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb, maxYoungGenerationSizeMb: Math.min(64, this.options.maxHeapMb / 4), stackSizeMb: 4 },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.options.maxHeapMb,
+        maxYoungGenerationSizeMb: Math.min(64, this.options.maxHeapMb / 4),
+        stackSizeMb: 4,
+      },
     });
     worker.unref();
     worker.on('message', (reply: ParseReply) => {
@@ -77,8 +83,15 @@ export class ParseSandbox {
       this.dispatch();
     });
     // A worker that dies (heap limit: ERR_WORKER_OUT_OF_MEMORY, or anything else) fails its job and is replaced.
-    worker.on('error', (e: Error & { code?: string }) => this.replace(worker, 'parse_resource_limit',
-      e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `parsing needed more than ${this.options.maxHeapMb} MB` : 'the parser crashed'));
+    worker.on('error', (e: Error & { code?: string }) =>
+      this.replace(
+        worker,
+        'parse_resource_limit',
+        e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `parsing needed more than ${this.options.maxHeapMb} MB`
+          : 'the parser crashed',
+      ),
+    );
     worker.on('exit', () => this.replace(worker, 'parse_resource_limit', 'the parser exited'));
     return worker;
   }
@@ -104,7 +117,10 @@ export class ParseSandbox {
       if (slot.job) continue;
       const next = this.queue.shift();
       if (!next) return;
-      const timer = setTimeout(() => this.replace(slot.worker, 'parse_timeout', `parsing took longer than ${this.options.timeoutMs} ms`), this.options.timeoutMs);
+      const timer = setTimeout(
+        () => this.replace(slot.worker, 'parse_timeout', `parsing took longer than ${this.options.timeoutMs} ms`),
+        this.options.timeoutMs,
+      );
       slot.job = { ...next, timer };
       slot.worker.postMessage(next.request);
     }
@@ -112,14 +128,17 @@ export class ParseSandbox {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of this.queue.splice(0)) p.resolve(failure(p.request.job, 'parse_resource_limit', 'the service is shutting down'));
-    await Promise.all(this.slots.map(async (s) => {
-      s.worker.removeAllListeners();
-      if (s.job) {
-        clearTimeout(s.job.timer);
-        s.job.resolve(failure(s.job.request.job, 'parse_resource_limit', 'the service is shutting down'));
-      }
-      await s.worker.terminate();
-    }));
+    for (const p of this.queue.splice(0))
+      p.resolve(failure(p.request.job, 'parse_resource_limit', 'the service is shutting down'));
+    await Promise.all(
+      this.slots.map(async (s) => {
+        s.worker.removeAllListeners();
+        if (s.job) {
+          clearTimeout(s.job.timer);
+          s.job.resolve(failure(s.job.request.job, 'parse_resource_limit', 'the service is shutting down'));
+        }
+        await s.worker.terminate();
+      }),
+    );
   }
 }

@@ -7,8 +7,14 @@
 import { parentPort } from 'node:worker_threads';
 import { parseBytes, type ParseJob, type ParseOutcome } from '../../ingest/index.js';
 
-export interface ParseRequest { id: number; job: ParseJob }
-export interface ParseReply { id: number; outcomes: ParseOutcome[] }
+export interface ParseRequest {
+  id: number;
+  job: ParseJob;
+}
+export interface ParseReply {
+  id: number;
+  outcomes: ParseOutcome[];
+}
 
 parentPort!.on('message', async ({ id, job }: ParseRequest) => {
   const outcomes: ParseOutcome[] = [];

@@ -24,7 +24,10 @@ const Env = z.object({
   PRAG_PCCS_URL: z.url().optional(),
   PRAG_SECRET_AI_LCD_URL: z.url().default(SECRET_AI_DEFAULTS.lcdUrl),
   PRAG_SECRET_AI_CHAIN_ID: z.string().min(1).max(64).default(SECRET_AI_DEFAULTS.chainId),
-  PRAG_SECRET_AI_CONTRACT: z.string().regex(/^secret1[02-9ac-hj-np-z]{38,58}$/, 'not a secret1… contract address').default(SECRET_AI_DEFAULTS.contract),
+  PRAG_SECRET_AI_CONTRACT: z
+    .string()
+    .regex(/^secret1[02-9ac-hj-np-z]{38,58}$/, 'not a secret1… contract address')
+    .default(SECRET_AI_DEFAULTS.contract),
   PRAG_LLM_TIMEOUT_S: int(1, 3600).default(60),
   PRAG_LLM_IDLE_TIMEOUT_S: int(1, 3600).default(60),
   PRAG_LLM_ATTEMPTS: int(1, 10).default(3),
@@ -59,22 +62,31 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env): LlmConfig {
   // Secret AI workers must be attested (require) — except on the dev TEE without a worker policy, where nothing
   // is attested anyway: there each answer reports the unverified worker (warn).
   const devWithoutPolicy = (env.PRAG_TEE ?? 'dev') === 'dev' && !e.PRAG_LLM_POLICY;
-  const attestation = e.PRAG_LLM_ATTESTATION ?? (provider === 'secret-ai' ? (devWithoutPolicy ? 'warn' : 'require') : 'off');
-  if ((provider === 'openai' || provider === 'ollama') && !e.PRAG_LLM_URL) throw new Error(`PRAG_LLM=${provider} needs PRAG_LLM_URL`);
-  if (provider !== 'extractive' && e.PRAG_LLM_URL && !e.PRAG_LLM_MODEL) throw new Error('PRAG_LLM_URL needs PRAG_LLM_MODEL (the model to ask for)');
+  const attestation =
+    e.PRAG_LLM_ATTESTATION ?? (provider === 'secret-ai' ? (devWithoutPolicy ? 'warn' : 'require') : 'off');
+  if ((provider === 'openai' || provider === 'ollama') && !e.PRAG_LLM_URL)
+    throw new Error(`PRAG_LLM=${provider} needs PRAG_LLM_URL`);
+  if (provider !== 'extractive' && e.PRAG_LLM_URL && !e.PRAG_LLM_MODEL)
+    throw new Error('PRAG_LLM_URL needs PRAG_LLM_MODEL (the model to ask for)');
   if (provider !== 'extractive' && attestation === 'require' && !e.PRAG_LLM_POLICY) {
-    throw new Error('PRAG_LLM_ATTESTATION=require needs PRAG_LLM_POLICY (the measurement policy workers must meet; `prag measure-worker` drafts one)');
+    throw new Error(
+      'PRAG_LLM_ATTESTATION=require needs PRAG_LLM_POLICY (the measurement policy workers must meet; `prag measure-worker` drafts one)',
+    );
   }
   return {
     provider,
     url: e.PRAG_LLM_URL?.replace(/\/+$/, ''),
     model: e.PRAG_LLM_MODEL,
-    apiKey: provider === 'secret-ai' ? e.SECRET_AI_API_KEY ?? e.PRAG_LLM_API_KEY : e.PRAG_LLM_API_KEY,
+    apiKey: provider === 'secret-ai' ? (e.SECRET_AI_API_KEY ?? e.PRAG_LLM_API_KEY) : e.PRAG_LLM_API_KEY,
     attestation: provider === 'extractive' ? 'off' : attestation,
     policyFile: e.PRAG_LLM_POLICY,
     caFile: e.PRAG_LLM_CA_FILE,
     pccsUrl: e.PRAG_PCCS_URL,
-    secretAi: { lcdUrl: e.PRAG_SECRET_AI_LCD_URL, chainId: e.PRAG_SECRET_AI_CHAIN_ID, contract: e.PRAG_SECRET_AI_CONTRACT },
+    secretAi: {
+      lcdUrl: e.PRAG_SECRET_AI_LCD_URL,
+      chainId: e.PRAG_SECRET_AI_CHAIN_ID,
+      contract: e.PRAG_SECRET_AI_CONTRACT,
+    },
     firstTokenTimeoutMs: e.PRAG_LLM_TIMEOUT_S * 1000,
     idleTimeoutMs: e.PRAG_LLM_IDLE_TIMEOUT_S * 1000,
     attempts: e.PRAG_LLM_ATTEMPTS,

@@ -28,7 +28,10 @@ const NOT_CHAT = /(^|[-_:])(stt|tts|whisper|kokoro)([-_:]|$)/i;
 export class SecretAiDiscovery {
   private readonly cache = new Map<string, { at: number; value: unknown }>();
 
-  constructor(private readonly query: ContractQuery, private readonly ttlMs: number) {}
+  constructor(
+    private readonly query: ContractQuery,
+    private readonly ttlMs: number,
+  ) {}
 
   private async ask<T>(key: string, query: object, schema: z.ZodType<T>): Promise<T> {
     const hit = this.cache.get(key);
@@ -39,9 +42,11 @@ export class SecretAiDiscovery {
     } catch (e) {
       throw new LlmError('llm_discovery_failed', `worker-manager contract query failed: ${(e as Error).message}`, true);
     }
-    if (typeof answer === 'string') throw new LlmError('llm_discovery_failed', `worker-manager contract error: ${answer.slice(0, 300)}`);
+    if (typeof answer === 'string')
+      throw new LlmError('llm_discovery_failed', `worker-manager contract error: ${answer.slice(0, 300)}`);
     const parsed = schema.safeParse(answer);
-    if (!parsed.success) throw new LlmError('llm_discovery_failed', 'worker-manager contract answered in an unexpected shape');
+    if (!parsed.success)
+      throw new LlmError('llm_discovery_failed', 'worker-manager contract answered in an unexpected shape');
     if (this.cache.size >= MAX_CACHED) this.cache.clear(); // model names come from requests: keep the cache bounded
     this.cache.set(key, { at: Date.now(), value: parsed.data });
     return parsed.data;

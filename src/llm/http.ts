@@ -26,7 +26,10 @@ export function peerKeyOf(certDer: Uint8Array): PeerKey {
 }
 
 export class PinError extends Error {
-  constructor(readonly seen: PeerKey, message: string) {
+  constructor(
+    readonly seen: PeerKey,
+    message: string,
+  ) {
     super(message);
     this.name = 'PinError';
   }
@@ -60,7 +63,8 @@ export interface HttpRequest {
 export function httpRequest(url: string, init: HttpRequest): Promise<HttpResponse> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
-  if (!secure && target.protocol !== 'http:') return Promise.reject(new Error(`unsupported protocol ${target.protocol}`));
+  if (!secure && target.protocol !== 'http:')
+    return Promise.reject(new Error(`unsupported protocol ${target.protocol}`));
   let peer: PeerKey | undefined;
   const tlsOptions: https.RequestOptions = {
     // A custom `ca` replaces Node's bundled roots unless they are passed along.
@@ -73,31 +77,37 @@ export function httpRequest(url: string, init: HttpRequest): Promise<HttpRespons
     },
   };
   return new Promise((resolve, reject) => {
-    const request = (secure ? https : http).request(target, {
-      method: init.method,
-      headers: { ...init.headers, ...(init.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(init.body)) }) },
-      signal: init.signal,
-      agent: false,
-      ...(secure ? tlsOptions : {}),
-    }, (res) => {
-      resolve({
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        peer,
-        body: res,
-        async text(limit = 64 * 1024) {
-          const parts: Buffer[] = [];
-          let size = 0;
-          for await (const chunk of res as AsyncIterable<Buffer>) {
-            if (size < limit) parts.push(chunk.subarray(0, limit - size));
-            size += chunk.length;
-          }
-          return Buffer.concat(parts).toString('utf8');
+    const request = (secure ? https : http).request(
+      target,
+      {
+        method: init.method,
+        headers: {
+          ...init.headers,
+          ...(init.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(init.body)) }),
         },
-      });
-    });
+        signal: init.signal,
+        agent: false,
+        ...(secure ? tlsOptions : {}),
+      },
+      (res) => {
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          peer,
+          body: res,
+          async text(limit = 64 * 1024) {
+            const parts: Buffer[] = [];
+            let size = 0;
+            for await (const chunk of res as AsyncIterable<Buffer>) {
+              if (size < limit) parts.push(chunk.subarray(0, limit - size));
+              size += chunk.length;
+            }
+            return Buffer.concat(parts).toString('utf8');
+          },
+        });
+      },
+    );
     request.on('error', reject);
     request.end(init.body);
   });
 }
-

@@ -56,23 +56,42 @@ class WorkerResolver implements EndpointResolver {
     return { provider: config.provider, baseUrl, wire, model: model!, apiKey: config.apiKey, tls, attestation };
   }
 
-  private async attest(origin: string, signal: AbortSignal): Promise<{ attestation: WorkerAttestation; tls: TlsOptions }> {
+  private async attest(
+    origin: string,
+    signal: AbortSignal,
+  ): Promise<{ attestation: WorkerAttestation; tls: TlsOptions }> {
     const mode = this.config.attestation;
     if (!this.attestor) {
-      const attestation: WorkerAttestation = mode === 'off'
-        ? { mode, status: 'skipped', origin }
-        : { mode, status: 'failed', origin, check: 'policy', message: 'no worker policy is configured (PRAG_LLM_POLICY): the worker was not verified' };
+      const attestation: WorkerAttestation =
+        mode === 'off'
+          ? { mode, status: 'skipped', origin }
+          : {
+              mode,
+              status: 'failed',
+              origin,
+              check: 'policy',
+              message: 'no worker policy is configured (PRAG_LLM_POLICY): the worker was not verified',
+            };
       return { attestation, tls: { ca: this.ca } };
     }
     try {
       const worker = await this.attestor.attest(origin, signal);
-      const pin = (seen: PeerKey) => seen.spkiSha256 === worker.peer.spkiSha256
-        ? undefined : new PinError(seen, 'TLS key differs from the attested one');
+      const pin = (seen: PeerKey) =>
+        seen.spkiSha256 === worker.peer.spkiSha256
+          ? undefined
+          : new PinError(seen, 'TLS key differs from the attested one');
       return { attestation: worker.summary, tls: { ca: this.ca, pin } };
     } catch (e) {
       if (!(e instanceof AttestationError)) throw e;
-      if (mode === 'require') throw new LlmError('worker_attestation_failed', `the LLM worker's attestation failed, so no context was sent: ${e.message}`);
-      return { attestation: { mode, status: 'failed', origin, check: e.check, message: e.message }, tls: { ca: this.ca } };
+      if (mode === 'require')
+        throw new LlmError(
+          'worker_attestation_failed',
+          `the LLM worker's attestation failed, so no context was sent: ${e.message}`,
+        );
+      return {
+        attestation: { mode, status: 'failed', origin, check: e.check, message: e.message },
+        tls: { ca: this.ca },
+      };
     }
   }
 
@@ -91,15 +110,25 @@ export function createLlm(config: LlmConfig, deps: LlmDeps = {}): Llm | undefine
     const policy = AttestationPolicy.parse(JSON.parse(readFileSync(config.policyFile!, 'utf8')));
     const pccsUrl = config.pccsUrl ?? policy.pccs_url ?? DEFAULT_PCCS_URL;
     attestor = new WorkerAttestor(config.attestation, {
-      policy, ca, refreshMs: config.attestationRefreshMs, timeoutMs: config.firstTokenTimeoutMs, now: deps.now,
-      collateral: deps.collateral ?? collateralSource({ pccsUrl, cacheDir: deps.cacheDir && join(deps.cacheDir, 'collateral'), now: deps.now }),
+      policy,
+      ca,
+      refreshMs: config.attestationRefreshMs,
+      timeoutMs: config.firstTokenTimeoutMs,
+      now: deps.now,
+      collateral:
+        deps.collateral ??
+        collateralSource({ pccsUrl, cacheDir: deps.cacheDir && join(deps.cacheDir, 'collateral'), now: deps.now }),
     });
   }
-  const discovery = config.provider === 'secret-ai' && !config.url
-    ? new SecretAiDiscovery(deps.contractQuery ?? secretContractQuery(config.secretAi), 10 * 60 * 1000)
-    : undefined;
+  const discovery =
+    config.provider === 'secret-ai' && !config.url
+      ? new SecretAiDiscovery(deps.contractQuery ?? secretContractQuery(config.secretAi), 10 * 60 * 1000)
+      : undefined;
   return new RemoteLlm(new WorkerResolver(config, ca, discovery, attestor), {
-    firstTokenTimeoutMs: config.firstTokenTimeoutMs, idleTimeoutMs: config.idleTimeoutMs, attempts: config.attempts,
-    backoffMs: 250, maxTokens: config.maxTokens,
+    firstTokenTimeoutMs: config.firstTokenTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    attempts: config.attempts,
+    backoffMs: 250,
+    maxTokens: config.maxTokens,
   });
 }

@@ -44,18 +44,35 @@ function statusError(status: number, body: string): LlmError {
   let detail = '';
   try {
     const parsed = JSON.parse(body) as { error?: string | { message?: string } };
-    detail = typeof parsed.error === 'string' ? parsed.error : parsed.error?.message ?? '';
-  } catch { /* not JSON: status only */ }
-  return new LlmError('llm_upstream_status', `the LLM answered HTTP ${status}${detail ? `: ${detail.slice(0, 300)}` : ''}`, RETRYABLE_STATUS.has(status));
+    detail = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? '');
+  } catch {
+    /* not JSON: status only */
+  }
+  return new LlmError(
+    'llm_upstream_status',
+    `the LLM answered HTTP ${status}${detail ? `: ${detail.slice(0, 300)}` : ''}`,
+    RETRYABLE_STATUS.has(status),
+  );
 }
 
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-});
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 
 export class RemoteLlm implements Llm {
-  constructor(private readonly resolver: EndpointResolver, private readonly options: RemoteOptions) {}
+  constructor(
+    private readonly resolver: EndpointResolver,
+    private readonly options: RemoteOptions,
+  ) {}
 
   async open(request: LlmRequest): Promise<LlmStream> {
     for (let attempt = 1; ; attempt++) {
@@ -63,7 +80,10 @@ export class RemoteLlm implements Llm {
         return await this.attempt(request);
       } catch (e) {
         if (request.signal.aborted) throw new LlmError('llm_cancelled', 'the request was cancelled');
-        const error = e instanceof LlmError ? e : new LlmError('llm_unavailable', `cannot reach the LLM: ${(e as Error).message}`, true);
+        const error =
+          e instanceof LlmError
+            ? e
+            : new LlmError('llm_unavailable', `cannot reach the LLM: ${(e as Error).message}`, true);
         if (!error.retryable || attempt >= this.options.attempts) throw error;
         await sleep(this.options.backoffMs * 2 ** (attempt - 1), request.signal);
       }
@@ -75,21 +95,35 @@ export class RemoteLlm implements Llm {
     const upstream = new AbortController();
     const cancel = () => upstream.abort(new LlmError('llm_cancelled', 'the request was cancelled'));
     request.signal.addEventListener('abort', cancel, { once: true });
-    let timer = setTimeout(() => upstream.abort(new LlmError('llm_timeout', `no answer from the LLM within ${this.options.firstTokenTimeoutMs} ms`, true)), this.options.firstTokenTimeoutMs);
+    let timer = setTimeout(
+      () =>
+        upstream.abort(
+          new LlmError('llm_timeout', `no answer from the LLM within ${this.options.firstTokenTimeoutMs} ms`, true),
+        ),
+      this.options.firstTokenTimeoutMs,
+    );
     const failure = (e: unknown): LlmError => {
       const reason = upstream.signal.reason;
       if (reason instanceof LlmError) return reason;
       if (e instanceof LlmError) return e;
       if (e instanceof PinError || (e as { cause?: unknown }).cause instanceof PinError) {
         this.resolver.invalidate?.(endpoint, 'pin');
-        return new LlmError('worker_attestation_failed', 'the worker presented a TLS key other than the attested one', true);
+        return new LlmError(
+          'worker_attestation_failed',
+          'the worker presented a TLS key other than the attested one',
+          true,
+        );
       }
       return new LlmError('llm_unavailable', `cannot reach the LLM: ${(e as Error).message}`, true);
     };
     try {
       const res = await httpRequest(`${endpoint.baseUrl}${WIRE_PATH[endpoint.wire]}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: endpoint.wire === 'openai' ? 'text/event-stream' : 'application/x-ndjson', ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          accept: endpoint.wire === 'openai' ? 'text/event-stream' : 'application/x-ndjson',
+          ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}),
+        },
         body: wireBody(endpoint.wire, endpoint.model, request.messages, this.options.maxTokens),
         signal: upstream.signal,
         tls: endpoint.tls,
@@ -111,7 +145,10 @@ export class RemoteLlm implements Llm {
           for (let next = first; !next.done; next = await iterator.next()) {
             clearTimeout(timer);
             yield next.value;
-            timer = setTimeout(() => upstream.abort(new LlmError('llm_timeout', `the LLM stalled for ${idle} ms`)), idle);
+            timer = setTimeout(
+              () => upstream.abort(new LlmError('llm_timeout', `the LLM stalled for ${idle} ms`)),
+              idle,
+            );
           }
         } catch (e) {
           throw failure(e);
@@ -121,7 +158,10 @@ export class RemoteLlm implements Llm {
           upstream.abort(); // closes the upstream connection if the reader stopped early
         }
       };
-      return { info: { provider: endpoint.provider, model: endpoint.model, attestation: endpoint.attestation }, events: rest() };
+      return {
+        info: { provider: endpoint.provider, model: endpoint.model, attestation: endpoint.attestation },
+        events: rest(),
+      };
     } catch (e) {
       clearTimeout(timer);
       request.signal.removeEventListener('abort', cancel);

@@ -29,13 +29,23 @@ export interface Llm {
 }
 
 export const LLM_ERROR_CODES = [
-  'llm_unavailable', 'llm_upstream_status', 'llm_timeout', 'llm_protocol', 'llm_model_unknown',
-  'llm_discovery_failed', 'worker_attestation_failed', 'llm_cancelled',
+  'llm_unavailable',
+  'llm_upstream_status',
+  'llm_timeout',
+  'llm_protocol',
+  'llm_model_unknown',
+  'llm_discovery_failed',
+  'worker_attestation_failed',
+  'llm_cancelled',
 ] as const;
 export type LlmErrorCode = (typeof LLM_ERROR_CODES)[number];
 
 export class LlmError extends Error {
-  constructor(readonly code: LlmErrorCode, message: string, readonly retryable = false) {
+  constructor(
+    readonly code: LlmErrorCode,
+    message: string,
+    readonly retryable = false,
+  ) {
     super(message);
     this.name = 'LlmError';
   }

@@ -16,28 +16,41 @@ export type Wire = (typeof WIRES)[number];
 export const WIRE_PATH: Record<Wire, string> = { openai: '/v1/chat/completions', ollama: '/api/chat' };
 
 export function wireBody(wire: Wire, model: string, messages: LlmMessage[], maxTokens: number): string {
-  return JSON.stringify(wire === 'openai'
-    ? { model, messages, stream: true, max_tokens: maxTokens }
-    : { model, messages, stream: true, options: { num_predict: maxTokens } });
+  return JSON.stringify(
+    wire === 'openai'
+      ? { model, messages, stream: true, max_tokens: maxTokens }
+      : { model, messages, stream: true, options: { num_predict: maxTokens } },
+  );
 }
 
 const UpstreamError = z.object({ error: z.union([z.string(), z.object({ message: z.string() }).loose()]) }).loose();
 
-const OpenAiChunk = z.object({
-  choices: z.array(z.object({
-    delta: z.object({
-      content: z.string().nullish(),
-      reasoning_content: z.string().nullish(),
-      reasoning: z.string().nullish(),
-    }).loose().optional(),
-    finish_reason: z.string().nullish(),
-  }).loose()),
-}).loose();
+const OpenAiChunk = z
+  .object({
+    choices: z.array(
+      z
+        .object({
+          delta: z
+            .object({
+              content: z.string().nullish(),
+              reasoning_content: z.string().nullish(),
+              reasoning: z.string().nullish(),
+            })
+            .loose()
+            .optional(),
+          finish_reason: z.string().nullish(),
+        })
+        .loose(),
+    ),
+  })
+  .loose();
 
-const OllamaLine = z.object({
-  message: z.object({ content: z.string().optional(), thinking: z.string().optional() }).loose().optional(),
-  done: z.boolean().optional(),
-}).loose();
+const OllamaLine = z
+  .object({
+    message: z.object({ content: z.string().optional(), thinking: z.string().optional() }).loose().optional(),
+    done: z.boolean().optional(),
+  })
+  .loose();
 
 const decoded = async function* (body: AsyncIterable<Uint8Array>): AsyncIterable<string> {
   const decoder = new TextDecoder('utf-8');
@@ -78,7 +91,8 @@ export async function* openAiEvents(body: AsyncIterable<Uint8Array>): AsyncItera
       const error = upstreamError(value);
       if (error) throw error;
       const chunk = OpenAiChunk.safeParse(value);
-      if (!chunk.success) throw new LlmError('llm_protocol', 'the LLM sent a chunk that is not a chat completion chunk');
+      if (!chunk.success)
+        throw new LlmError('llm_protocol', 'the LLM sent a chunk that is not a chat completion chunk');
       for (const choice of chunk.data.choices.slice(0, 1)) {
         yield* contentEvents(choice.delta?.content, choice.delta?.reasoning_content ?? choice.delta?.reasoning);
       }
@@ -108,4 +122,7 @@ export async function* ollamaEvents(body: AsyncIterable<Uint8Array>): AsyncItera
   throw new LlmError('llm_protocol', 'the LLM stream ended without done: true');
 }
 
-export const wireEvents: Record<Wire, (body: AsyncIterable<Uint8Array>) => AsyncIterable<LlmEvent>> = { openai: openAiEvents, ollama: ollamaEvents };
+export const wireEvents: Record<Wire, (body: AsyncIterable<Uint8Array>) => AsyncIterable<LlmEvent>> = {
+  openai: openAiEvents,
+  ollama: ollamaEvents,
+};

@@ -15,7 +15,11 @@ import { buildPrompt } from './prompt.js';
 /** An answer longer than this is cut off (a runaway model must not fill memory). */
 const MAX_ANSWER_CHARS = 200_000;
 
-export const EXTRACTIVE_INFO: LlmInfo = { provider: 'extractive', model: 'extractive', attestation: { mode: 'off', status: 'not_applicable' } };
+export const EXTRACTIVE_INFO: LlmInfo = {
+  provider: 'extractive',
+  model: 'extractive',
+  attestation: { mode: 'off', status: 'not_applicable' },
+};
 
 export interface ChatTurn {
   messages: ChatMessage[];
@@ -36,8 +40,15 @@ export interface ChatDeps {
 function citationOf(p: Passage): Citation {
   const { hit } = p;
   return {
-    n: p.n, doc_id: hit.doc_id, chunk_id: hit.chunk_id, title: hit.title, page: hit.page, section: hit.section,
-    chunk_hash: p.hash, owner: hit.owner, collection: hit.collection,
+    n: p.n,
+    doc_id: hit.doc_id,
+    chunk_id: hit.chunk_id,
+    title: hit.title,
+    page: hit.page,
+    section: hit.section,
+    chunk_hash: p.hash,
+    owner: hit.owner,
+    collection: hit.collection,
   };
 }
 
@@ -72,8 +83,12 @@ export async function* chatTurn(deps: ChatDeps, turn: ChatTurn): AsyncGenerator<
     if (tail && turn.stream) yield { type: 'delta', text: tail };
     const citations = filter.cited.map((n) => citationOf(byNumber.get(n)!));
     const receipt = deps.sign({
-      request_sha256: turn.requestSha256, answer_sha256: sha256Hex(answer), cited_chunks: citations.map((c) => c.chunk_hash),
-      provider: opened.info.provider, model: opened.info.model, attestation: opened.info.attestation,
+      request_sha256: turn.requestSha256,
+      answer_sha256: sha256Hex(answer),
+      cited_chunks: citations.map((c) => c.chunk_hash),
+      provider: opened.info.provider,
+      model: opened.info.model,
+      attestation: opened.info.attestation,
     });
     yield { type: 'final', answer, citations, receipt, llm: opened.info };
   } catch (e) {

@@ -28,7 +28,9 @@ export class CitationFilter {
       s = s.slice(open);
       const marker = MARKER.exec(s);
       if (marker) {
-        const numbers = [...new Set(marker[1]!.split(',').map((n) => Number(n.trim())))].filter((n) => this.isSource(n));
+        const numbers = [...new Set(marker[1]!.split(',').map((n) => Number(n.trim())))].filter((n) =>
+          this.isSource(n),
+        );
         for (const n of numbers) if (!this.cited.includes(n)) this.cited.push(n);
         if (numbers.length) out += `[${numbers.join(', ')}]`;
         s = s.slice(marker[0].length);

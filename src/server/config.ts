@@ -86,7 +86,11 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     rate: { perMinute: e.PRAG_RATE_PER_MIN, burst: e.PRAG_RATE_BURST },
     quota: { bytes: e.PRAG_QUOTA_MB * 1024 * 1024, documents: e.PRAG_QUOTA_DOCS },
     shutdownGraceMs: e.PRAG_SHUTDOWN_GRACE_S * 1000,
-    parse: { workers: e.PRAG_PARSE_WORKERS, timeoutMs: e.PRAG_PARSE_TIMEOUT_S * 1000, maxHeapMb: e.PRAG_PARSE_MAX_HEAP_MB },
+    parse: {
+      workers: e.PRAG_PARSE_WORKERS,
+      timeoutMs: e.PRAG_PARSE_TIMEOUT_S * 1000,
+      maxHeapMb: e.PRAG_PARSE_MAX_HEAP_MB,
+    },
     ingestQueue: { jobs: e.PRAG_INGEST_QUEUE, bytes: e.PRAG_INGEST_QUEUE_MB * 1024 * 1024 },
   };
 }

@@ -32,7 +32,11 @@ export class RateLimiter {
     bucket.at = now;
     if (bucket.tokens < 1) {
       this.buckets.set(address, bucket);
-      throw new PragError('rate_limited', `too many requests from this address; retry in ${Math.ceil((1 - bucket.tokens) / rate / 1000)} s`, { retryAfterS: Math.ceil((1 - bucket.tokens) / rate / 1000) });
+      throw new PragError(
+        'rate_limited',
+        `too many requests from this address; retry in ${Math.ceil((1 - bucket.tokens) / rate / 1000)} s`,
+        { retryAfterS: Math.ceil((1 - bucket.tokens) / rate / 1000) },
+      );
     }
     bucket.tokens -= 1;
     this.buckets.delete(address); // re-insert: Map order is least recently used first

@@ -16,7 +16,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(dataDir: string, config: ServiceConfig, engineConfig: Config, log: Logger, parts: ServiceParts = {}): Promise<RunningServer> {
+export async function startServer(
+  dataDir: string,
+  config: ServiceConfig,
+  engineConfig: Config,
+  log: Logger,
+  parts: ServiceParts = {},
+): Promise<RunningServer> {
   const service = await PragService.open(dataDir, config, engineConfig, log, parts);
   const app = createApp(service, log);
   let server: ServerType | undefined;

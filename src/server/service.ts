@@ -6,11 +6,33 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { formatOf } from '../../ingest/index.js';
 import {
-  AuditBody, CollectionCreateBody, CollectionMoveBody, CollectionRenameBody, DeleteBody, EmptyBody, ForgetMeBody, ListBody,
-  REQUEST_TYPES, RequestMeta, RevokePermitBody, SearchBody, ShareGrantBody, ShareRevokeBody, UploadMeta, UploadsBody, type UploadQueued, type UploadReply,
+  AuditBody,
+  CollectionCreateBody,
+  CollectionMoveBody,
+  CollectionRenameBody,
+  DeleteBody,
+  EmptyBody,
+  ForgetMeBody,
+  ListBody,
+  REQUEST_TYPES,
+  RequestMeta,
+  RevokePermitBody,
+  SearchBody,
+  ShareGrantBody,
+  ShareRevokeBody,
+  UploadMeta,
+  UploadsBody,
+  type UploadQueued,
+  type UploadReply,
 } from '../../schemas/api.js';
 import type { SearchHit, SearchRequest } from '../../schemas/search.js';
-import { ChatRequest, Conversation, ConversationGetBody, type ChatFrame, type ConversationSummary } from '../../schemas/chat.js';
+import {
+  ChatRequest,
+  Conversation,
+  ConversationGetBody,
+  type ChatFrame,
+  type ConversationSummary,
+} from '../../schemas/chat.js';
 import { KeyStatement, type AttestationResponse } from '../../schemas/attestation.js';
 import type { Config } from '../config.js';
 import type { MasterKey } from '../crypto/at-rest.js';
@@ -53,9 +75,12 @@ const MAX_JSON_REQUEST_BYTES = 1024 * 1024;
 
 export function teeProvider(config: ServiceConfig): TeeProvider {
   switch (config.tee) {
-    case 'dev': return devProvider();
-    case 'tdx': return tdxProvider(config.tsmReportDir);
-    case 'secretvm': return secretVmProvider(config.secretvm);
+    case 'dev':
+      return devProvider();
+    case 'tdx':
+      return tdxProvider(config.tsmReportDir);
+    case 'secretvm':
+      return secretVmProvider(config.secretvm);
   }
 }
 
@@ -64,16 +89,30 @@ function envelopeFailure(e: unknown): never {
   throw e;
 }
 
-export interface Authorized<M> { identity: Identity; owner: string; meta: M; envelope: OpenedEnvelope }
+export interface Authorized<M> {
+  identity: Identity;
+  owner: string;
+  meta: M;
+  envelope: OpenedEnvelope;
+}
 
 /** A handler's answer and the keys that seal it to the requester. */
-export interface Answer<T> { reply: ReplyKeys; value: T }
+export interface Answer<T> {
+  reply: ReplyKeys;
+  value: T;
+}
 
 /** A streamed answer: frames sealed to the requester one by one; exactly the last has `last`. */
-export interface StreamedAnswer { reply: ReplyKeys; frames: AsyncIterable<{ value: unknown; last: boolean }> }
+export interface StreamedAnswer {
+  reply: ReplyKeys;
+  frames: AsyncIterable<{ value: unknown; last: boolean }>;
+}
 
 /** Parts a caller may supply instead of the configured ones. */
-export interface ServiceParts { tee?: TeeProvider; llm?: Llm }
+export interface ServiceParts {
+  tee?: TeeProvider;
+  llm?: Llm;
+}
 
 /** Retrieval for a chat turn: the question, and the one before it when the question is a short follow-up ("and the second one?"). */
 function retrievalQuery(messages: ReadonlyArray<{ role: string; content: string }>): string {
@@ -124,14 +163,34 @@ export class PragService {
     this.conversations = new Conversations(engine.meta, keyring);
     this.limiter = new RateLimiter(config.rate);
     this.maintenance = new Maintenance(engine, (e) => log.error({ error: e.name }, 'index maintenance failed'));
-    this.uploads = new UploadQueue({
-      dataDir: engine.dataDir, maxJobs: config.ingestQueue.jobs, maxBytes: config.ingestQueue.bytes, maxFileBytes,
-      maxPayloadBytes: config.maxUploadBytes, serviceKey: { secret: keys.x25519.secret, public: keys.x25519.public },
-    }, { engine, keyring, metrics: this.metrics, maintenance: this.maintenance, log, tracked: (work) => this.tracked(work) });
+    this.uploads = new UploadQueue(
+      {
+        dataDir: engine.dataDir,
+        maxJobs: config.ingestQueue.jobs,
+        maxBytes: config.ingestQueue.bytes,
+        maxFileBytes,
+        maxPayloadBytes: config.maxUploadBytes,
+        serviceKey: { secret: keys.x25519.secret, public: keys.x25519.public },
+      },
+      {
+        engine,
+        keyring,
+        metrics: this.metrics,
+        maintenance: this.maintenance,
+        log,
+        tracked: (work) => this.tracked(work),
+      },
+    );
     const serviceId = config.serviceId ?? `prag-${bytesToHex(sha256(keys.ed25519.public)).slice(0, 16)}`;
     this.statement = KeyStatement.parse({
-      v: 1, service_id: serviceId, provider: tee.name, x25519: bytesToHex(keys.x25519.public), kid: bytesToHex(keys.kid),
-      ed25519: bytesToHex(keys.ed25519.public), key_origin: keys.origin, created_at: new Date().toISOString(),
+      v: 1,
+      service_id: serviceId,
+      provider: tee.name,
+      x25519: bytesToHex(keys.x25519.public),
+      kid: bytesToHex(keys.kid),
+      ed25519: bytesToHex(keys.ed25519.public),
+      key_origin: keys.origin,
+      created_at: new Date().toISOString(),
     });
     this.statementBytes = statementBytes(this.statement);
     this.statementSignature = bytesToHex(signStatement(this.statementBytes, keys.ed25519.secret));
@@ -142,27 +201,66 @@ export class PragService {
     });
   }
 
-  static async open(dataDir: string, config: ServiceConfig, engineConfig: Config, log: Logger, parts: ServiceParts = {}): Promise<PragService> {
+  static async open(
+    dataDir: string,
+    config: ServiceConfig,
+    engineConfig: Config,
+    log: Logger,
+    parts: ServiceParts = {},
+  ): Promise<PragService> {
     const tee = parts.tee ?? teeProvider(config);
     const llm = 'llm' in parts ? parts.llm : createLlm(config.llm, { cacheDir: dataDir });
     if (!tee.secure) log.warn(DEV_WARNING);
-    const loaded = loadMasterKey({ hex: config.masterKey, file: config.masterKeyFile, tee: config.tee, dataDir, warn: (m) => log.warn(m) });
+    const loaded = loadMasterKey({
+      hex: config.masterKey,
+      file: config.masterKeyFile,
+      tee: config.tee,
+      dataDir,
+      warn: (m) => log.warn(m),
+    });
     let keyring: Keyring | undefined;
     const sandbox = new ParseSandbox(config.parse);
-    const engine = await openEngine(dataDir, engineConfig, { sealer: (meta) => (keyring = new Keyring(meta, loaded)), parser: sandbox.parse })
-      .catch(async (e: unknown) => {
-        await sandbox.close();
-        throw e;
-      });
+    const engine = await openEngine(dataDir, engineConfig, {
+      sealer: (meta) => (keyring = new Keyring(meta, loaded)),
+      parser: sandbox.parse,
+    }).catch(async (e: unknown) => {
+      await sandbox.close();
+      throw e;
+    });
     try {
       const master = keyring!.master;
       const keys = serviceKeys(config.serviceKeys === 'derived' ? master : null);
-      const service = new PragService(config, engine, master, keyring!, keys, tee, engineConfig.maxFileBytes, llm, sandbox, log);
+      const service = new PragService(
+        config,
+        engine,
+        master,
+        keyring!,
+        keys,
+        tee,
+        engineConfig.maxFileBytes,
+        llm,
+        sandbox,
+        log,
+      );
       await tee.bind(service.statementBytes);
-      log.info({ service_id: service.statement.service_id, provider: tee.name, kid: service.statement.kid, key_origin: keys.origin }, 'service keys ready');
+      log.info(
+        {
+          service_id: service.statement.service_id,
+          provider: tee.name,
+          kid: service.statement.kid,
+          key_origin: keys.origin,
+        },
+        'service keys ready',
+      );
       service.uploads.resume();
-      log.info({ llm: config.llm.provider, attestation: config.llm.attestation, model: config.llm.model ?? null }, 'answers');
-      if (config.llm.attestation === 'warn') log.warn('LLM worker attestation is "warn": retrieved passages may go to a worker whose attestation failed; answers say so');
+      log.info(
+        { llm: config.llm.provider, attestation: config.llm.attestation, model: config.llm.model ?? null },
+        'answers',
+      );
+      if (config.llm.attestation === 'warn')
+        log.warn(
+          'LLM worker attestation is "warn": retrieved passages may go to a worker whose attestation failed; answers say so',
+        );
       return service;
     } catch (e) {
       await engine.close();
@@ -186,10 +284,16 @@ export class PragService {
     const pending = [...this.ingests];
     const settled = Promise.allSettled(pending.map(([, p]) => p));
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([settled.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), graceMs); })]);
+    const timedOut = await Promise.race([
+      settled.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), graceMs);
+      }),
+    ]);
     clearTimeout(timer);
     const left = [...this.ingests];
-    for (const [ctl] of left) ctl.abort(new PragError('shutting_down', 'the service is shutting down; the upload was rolled back'));
+    for (const [ctl] of left)
+      ctl.abort(new PragError('shutting_down', 'the service is shutting down; the upload was rolled back'));
     await Promise.allSettled(left.map(([, p]) => p));
     return { finished: pending.length - (timedOut ? left.length : 0), aborted: timedOut ? left.length : 0 };
   }
@@ -205,7 +309,10 @@ export class PragService {
   private tracked<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const ctl = new AbortController();
     const running = work(ctl.signal).finally(() => this.ingests.delete(ctl));
-    this.ingests.set(ctl, running.catch(() => undefined));
+    this.ingests.set(
+      ctl,
+      running.catch(() => undefined),
+    );
     return running;
   }
 
@@ -230,12 +337,21 @@ export class PragService {
    * the permit) is authenticated before anything else is looked at; nothing
    * is stored before this returns.
    */
-  async authorize<M extends RequestMeta>(body: AsyncIterable<Uint8Array>, expectedType: string, metaSchema: z.ZodType<M>): Promise<Authorized<M>> {
-    if (this.draining) throw new PragError('shutting_down', 'the service is shutting down; retry shortly', { retryAfterS: 5 });
-    const envelope = await openEnvelope(this.keys.x25519.secret, this.keys.x25519.public, body, { maxPayloadBytes: this.config.maxUploadBytes })
-      .catch(envelopeFailure);
+  async authorize<M extends RequestMeta>(
+    body: AsyncIterable<Uint8Array>,
+    expectedType: string,
+    metaSchema: z.ZodType<M>,
+  ): Promise<Authorized<M>> {
+    if (this.draining)
+      throw new PragError('shutting_down', 'the service is shutting down; retry shortly', { retryAfterS: 5 });
+    const envelope = await openEnvelope(this.keys.x25519.secret, this.keys.x25519.public, body, {
+      maxPayloadBytes: this.config.maxUploadBytes,
+    }).catch(envelopeFailure);
     if (envelope.header.type !== expectedType) {
-      throw new PragError('request_type_mismatch', `this endpoint takes ${expectedType}, the envelope holds ${envelope.header.type}`);
+      throw new PragError(
+        'request_type_mismatch',
+        `this endpoint takes ${expectedType}, the envelope holds ${envelope.header.type}`,
+      );
     }
     const parsed = metaSchema.safeParse(envelope.header.meta);
     if (!parsed.success) throw new PragError('request_meta_invalid', `request metadata: ${firstIssue(parsed.error)}`);
@@ -262,15 +378,30 @@ export class PragService {
         throw new PragError('upload_name_invalid', 'uploads carry a bare file name (no path separators)');
       }
       const format = formatOf(name);
-      if (!format) throw new PragError('unsupported_format', `no parser for "${name.includes('.') ? name.slice(name.lastIndexOf('.')) : name}" files`);
+      if (!format)
+        throw new PragError(
+          'unsupported_format',
+          `no parser for "${name.includes('.') ? name.slice(name.lastIndexOf('.')) : name}" files`,
+        );
       const size = envelope.header.size;
-      if (format !== 'mbox' && size > this.maxFileBytes) throw new PragError('too_large', `file is ${size} bytes (limit ${this.maxFileBytes})`);
+      if (format !== 'mbox' && size > this.maxFileBytes)
+        throw new PragError('too_large', `file is ${size} bytes (limit ${this.maxFileBytes})`);
       const usage = this.engine.meta.usage(owner);
       const { quota } = this.config;
-      if (usage.documents >= quota.documents) throw new PragError('quota_exceeded', `you store ${usage.documents} documents, the most this service keeps per user`);
-      if (usage.bytes + size > quota.bytes) throw new PragError('quota_exceeded', `this upload (${size} bytes) would take your storage past ${quota.bytes} bytes (${usage.bytes} used)`);
+      if (usage.documents >= quota.documents)
+        throw new PragError(
+          'quota_exceeded',
+          `you store ${usage.documents} documents, the most this service keeps per user`,
+        );
+      if (usage.bytes + size > quota.bytes)
+        throw new PragError(
+          'quota_exceeded',
+          `this upload (${size} bytes) would take your storage past ${quota.bytes} bytes (${usage.bytes} used)`,
+        );
       this.uploads.checkCapacity(size);
-      for await (const _ of envelope.payload) { /* authenticated segment by segment as it is spooled */ }
+      for await (const _ of envelope.payload) {
+        /* authenticated segment by segment as it is spooled */
+      }
       await spool.finish();
       const collectionName = meta.collection ?? DEFAULT_COLLECTION;
       const existing = this.collections.find(owner, collectionName)?.id;
@@ -291,7 +422,9 @@ export class PragService {
 
   /** The requester's recent uploads and what became of them (also after a restart). */
   listUploads(body: AsyncIterable<Uint8Array>) {
-    return this.request(body, REQUEST_TYPES.uploads, UploadsBody, ({ owner }, { limit }) => ({ uploads: this.uploads.list(owner, limit) }));
+    return this.request(body, REQUEST_TYPES.uploads, UploadsBody, ({ owner }, { limit }) => ({
+      uploads: this.uploads.list(owner, limit),
+    }));
   }
 
   private async json<T>(envelope: OpenedEnvelope, schema: z.ZodType<T>): Promise<T> {
@@ -299,8 +432,12 @@ export class PragService {
   }
 
   /** The parsed request and the exact payload bytes (which a receipt's request hash covers). */
-  private async jsonWithBytes<T>(envelope: OpenedEnvelope, schema: z.ZodType<T>): Promise<{ value: T; bytes: Uint8Array }> {
-    if (envelope.header.size > MAX_JSON_REQUEST_BYTES) throw new PragError('request_too_large', `requests are at most ${MAX_JSON_REQUEST_BYTES} bytes`);
+  private async jsonWithBytes<T>(
+    envelope: OpenedEnvelope,
+    schema: z.ZodType<T>,
+  ): Promise<{ value: T; bytes: Uint8Array }> {
+    if (envelope.header.size > MAX_JSON_REQUEST_BYTES)
+      throw new PragError('request_too_large', `requests are at most ${MAX_JSON_REQUEST_BYTES} bytes`);
     const bytes = await envelope.readAll().catch(envelopeFailure);
     let value: unknown;
     try {
@@ -314,7 +451,12 @@ export class PragService {
   }
 
   /** A JSON request: authorized, parsed, handled, answered under the request's reply key. */
-  private async request<B, T>(body: AsyncIterable<Uint8Array>, type: string, schema: z.ZodType<B>, handle: (who: Authorized<RequestMeta>, request: B) => Promise<T> | T): Promise<Answer<T>> {
+  private async request<B, T>(
+    body: AsyncIterable<Uint8Array>,
+    type: string,
+    schema: z.ZodType<B>,
+    handle: (who: Authorized<RequestMeta>, request: B) => Promise<T> | T,
+  ): Promise<Answer<T>> {
     const who = await this.authorize(body, type, RequestMeta);
     const request = await this.json(who.envelope, schema);
     return { reply: who.envelope.reply, value: await handle(who, request) };
@@ -326,7 +468,9 @@ export class PragService {
    * returned gets an entry in their access log.
    */
   search(body: AsyncIterable<Uint8Array>): Promise<Answer<{ hits: SearchHit[] }>> {
-    return this.request(body, REQUEST_TYPES.search, SearchBody, async (who, request) => ({ hits: await this.retrieve(who, request, 'search') }));
+    return this.request(body, REQUEST_TYPES.search, SearchBody, async (who, request) => ({
+      hits: await this.retrieve(who, request, 'search'),
+    }));
   }
 
   /**
@@ -334,20 +478,34 @@ export class PragService {
    * grant to them. Each hit says whose it is and in which collection, and each
    * owner whose chunks were returned gets an entry in their access log.
    */
-  private async retrieve({ identity, owner }: Authorized<RequestMeta>, request: SearchRequest, endpoint: string): Promise<Array<SearchHit & { owner: string }>> {
+  private async retrieve(
+    { identity, owner }: Authorized<RequestMeta>,
+    request: SearchRequest,
+    endpoint: string,
+  ): Promise<Array<SearchHit & { owner: string }>> {
     const shared = this.grants.scopes(owner);
     const names = new Map<string, Map<string, string>>();
     const namesOf = (o: string) => names.get(o) ?? names.set(o, this.collections.names(o)).get(o)!;
     const wanted = request.filters?.collections;
     // Collection filters name collections; the stores hold ids: every id, own or shared, whose name is wanted.
-    const labels = wanted && [owner, ...new Set(shared.map((s) => s.owner))]
-      .flatMap((o) => [...namesOf(o)].filter(([, name]) => wanted.includes(name)).map(([id]) => id));
+    const labels =
+      wanted &&
+      [owner, ...new Set(shared.map((s) => s.owner))].flatMap((o) =>
+        [...namesOf(o)].filter(([, name]) => wanted.includes(name)).map(([id]) => id),
+      );
     // Own chunks are named by the owner's collection ids too: one IN-list over one indexed column is what LanceDB filters fastest.
     const scopes: SearchScope[] = [{ owner, collections: [...namesOf(owner).keys()] }, ...shared];
-    const hits = labels && !labels.length ? [] : await this.engine.search(scopes, { ...request, filters: { ...request.filters, collections: labels } });
+    const hits =
+      labels && !labels.length
+        ? []
+        : await this.engine.search(scopes, { ...request, filters: { ...request.filters, collections: labels } });
     const addresses = new Map([[owner, identity.address], ...shared.map((s) => [s.owner, s.ownerAddress] as const)]);
     this.audit(identity, endpoint, hits);
-    return hits.map((h) => ({ ...h, owner: addresses.get(h.owner)!, collection: namesOf(h.owner).get(h.collection) ?? h.collection }));
+    return hits.map((h) => ({
+      ...h,
+      owner: addresses.get(h.owner)!,
+      collection: namesOf(h.owner).get(h.collection) ?? h.collection,
+    }));
   }
 
   /**
@@ -360,17 +518,37 @@ export class PragService {
     const who = await this.authorize(body, REQUEST_TYPES.chat, RequestMeta);
     const { value: request, bytes } = await this.jsonWithBytes(who.envelope, ChatRequest);
     const conversationId = request.conversation && (request.conversation.id ?? bytesToHex(randomBytes(16)));
-    const hits = await this.retrieve(who, { query: retrievalQuery(request.messages), k: request.k, filters: request.filters }, 'chat');
-    const frames = chatTurn({
-      llm: this.llm,
-      contextTokens: this.config.llm.contextTokens,
-      sign: (receipt) => signReceipt({
-        v: 1, service_id: this.statement.service_id, signer: this.statement.ed25519, created_at: new Date().toISOString(), ...receipt,
-      }, this.keys.ed25519.secret),
-    }, {
-      messages: request.messages, hits, model: request.model, stream: request.stream, reasoning: request.reasoning,
-      requestSha256: sha256Hex(bytes), signal,
-    });
+    const hits = await this.retrieve(
+      who,
+      { query: retrievalQuery(request.messages), k: request.k, filters: request.filters },
+      'chat',
+    );
+    const frames = chatTurn(
+      {
+        llm: this.llm,
+        contextTokens: this.config.llm.contextTokens,
+        sign: (receipt) =>
+          signReceipt(
+            {
+              v: 1,
+              service_id: this.statement.service_id,
+              signer: this.statement.ed25519,
+              created_at: new Date().toISOString(),
+              ...receipt,
+            },
+            this.keys.ed25519.secret,
+          ),
+      },
+      {
+        messages: request.messages,
+        hits,
+        model: request.model,
+        stream: request.stream,
+        reasoning: request.reasoning,
+        requestSha256: sha256Hex(bytes),
+        signal,
+      },
+    );
     const conversations = this.conversations;
     const { log, metrics } = this;
     const started = performance.now();
@@ -391,7 +569,10 @@ export class PragService {
             log.info({ code: frame.error.code }, 'chat answer failed');
           }
           if (frame.type === 'final' && conversationId) {
-            conversations.save(who.owner, conversationId, [...request.messages, { role: 'assistant', content: frame.answer, citations: frame.citations }]);
+            conversations.save(who.owner, conversationId, [
+              ...request.messages,
+              { role: 'assistant', content: frame.answer, citations: frame.citations },
+            ]);
             yield { value: { ...frame, conversation_id: conversationId } satisfies ChatFrame, last: true };
             return;
           }
@@ -402,18 +583,29 @@ export class PragService {
   }
 
   listConversations(body: AsyncIterable<Uint8Array>) {
-    return this.request(body, REQUEST_TYPES.conversations, EmptyBody, ({ owner }): { conversations: ConversationSummary[] } => ({ conversations: this.conversations.list(owner) }));
+    return this.request(
+      body,
+      REQUEST_TYPES.conversations,
+      EmptyBody,
+      ({ owner }): { conversations: ConversationSummary[] } => ({ conversations: this.conversations.list(owner) }),
+    );
   }
 
   getConversation(body: AsyncIterable<Uint8Array>) {
     return this.request(body, REQUEST_TYPES.conversationGet, ConversationGetBody, ({ owner }, { id }): Conversation => {
-      return this.conversations.get(owner, id) ?? ((): never => { throw new PragError('conversation_not_found', 'no such conversation among yours'); })();
+      return (
+        this.conversations.get(owner, id) ??
+        ((): never => {
+          throw new PragError('conversation_not_found', 'no such conversation among yours');
+        })()
+      );
     });
   }
 
   deleteConversation(body: AsyncIterable<Uint8Array>) {
     return this.request(body, REQUEST_TYPES.conversationDelete, ConversationGetBody, ({ owner }, { id }) => {
-      if (!this.engine.meta.deleteConversation(owner, id)) throw new PragError('conversation_not_found', 'no such conversation among yours');
+      if (!this.engine.meta.deleteConversation(owner, id))
+        throw new PragError('conversation_not_found', 'no such conversation among yours');
       return { deleted: id };
     });
   }
@@ -422,10 +614,19 @@ export class PragService {
     const at = new Date().toISOString();
     const byOwner = new Map<string, EngineHit[]>();
     for (const h of hits) byOwner.set(h.owner, [...(byOwner.get(h.owner) ?? []), h]);
-    this.accessLog.record([...byOwner].map(([owner, mine]) => ({
-      owner,
-      entry: { at, requester: identity.address, permit_name: identity.permitName, endpoint, doc_ids: [...new Set(mine.map((h) => h.doc_id))], chunk_ids: mine.map((h) => h.chunk_id) },
-    })));
+    this.accessLog.record(
+      [...byOwner].map(([owner, mine]) => ({
+        owner,
+        entry: {
+          at,
+          requester: identity.address,
+          permit_name: identity.permitName,
+          endpoint,
+          doc_ids: [...new Set(mine.map((h) => h.doc_id))],
+          chunk_ids: mine.map((h) => h.chunk_id),
+        },
+      })),
+    );
   }
 
   list(body: AsyncIterable<Uint8Array>) {
@@ -435,8 +636,15 @@ export class PragService {
       if (collection !== undefined && !id) return { documents: [] };
       return {
         documents: this.engine.listDocuments(owner, id).map((d) => ({
-          doc_id: d.id, parent_id: d.parentId, title: d.title, source: d.source, collection: names.get(d.collection) ?? d.collection, format: d.format,
-          date: d.date === null ? null : new Date(d.date).toISOString(), chunks: d.chunkCount, created_at: new Date(d.createdAt).toISOString(),
+          doc_id: d.id,
+          parent_id: d.parentId,
+          title: d.title,
+          source: d.source,
+          collection: names.get(d.collection) ?? d.collection,
+          format: d.format,
+          date: d.date === null ? null : new Date(d.date).toISOString(),
+          chunks: d.chunkCount,
+          created_at: new Date(d.createdAt).toISOString(),
         })),
       };
     });
@@ -460,7 +668,9 @@ export class PragService {
 
   listCollections(body: AsyncIterable<Uint8Array>) {
     return this.request(body, REQUEST_TYPES.collections, EmptyBody, ({ owner }) => ({
-      collections: this.collections.list(owner).map(({ name, documents, created_at }) => ({ name, documents, created_at })),
+      collections: this.collections
+        .list(owner)
+        .map(({ name, documents, created_at }) => ({ name, documents, created_at })),
     }));
   }
 
@@ -491,17 +701,24 @@ export class PragService {
   grant(body: AsyncIterable<Uint8Array>) {
     return this.request(body, REQUEST_TYPES.shareGrant, ShareGrantBody, ({ identity, owner }, g) => ({
       grant_id: this.grants.grant({ id: owner, address: identity.address }, g.with, {
-        collection: g.collection, docIds: g.doc_ids, expiresAt: g.expires_at === undefined ? undefined : Date.parse(g.expires_at),
+        collection: g.collection,
+        docIds: g.doc_ids,
+        expiresAt: g.expires_at === undefined ? undefined : Date.parse(g.expires_at),
       }),
     }));
   }
 
   revokeGrant(body: AsyncIterable<Uint8Array>) {
-    return this.request(body, REQUEST_TYPES.shareRevoke, ShareRevokeBody, ({ owner }, r) => ({ revoked: this.grants.revoke(owner, r.with, r.collection) }));
+    return this.request(body, REQUEST_TYPES.shareRevoke, ShareRevokeBody, ({ owner }, r) => ({
+      revoked: this.grants.revoke(owner, r.with, r.collection),
+    }));
   }
 
   shares(body: AsyncIterable<Uint8Array>) {
-    return this.request(body, REQUEST_TYPES.shares, EmptyBody, ({ owner }) => ({ given: this.grants.given(owner), received: this.grants.received(owner) }));
+    return this.request(body, REQUEST_TYPES.shares, EmptyBody, ({ owner }) => ({
+      given: this.grants.given(owner),
+      received: this.grants.received(owner),
+    }));
   }
 
   auditLog(body: AsyncIterable<Uint8Array>) {
@@ -513,7 +730,8 @@ export class PragService {
   /** Deletes everything of the requester and destroys their data key (crypto-shredding). */
   forgetMe(body: AsyncIterable<Uint8Array>) {
     return this.request(body, REQUEST_TYPES.forgetMe, ForgetMeBody, async ({ identity, owner }, { confirm }) => {
-      if (confirm !== identity.address) throw new PragError('confirmation_mismatch', 'confirm must be your own address');
+      if (confirm !== identity.address)
+        throw new PragError('confirmation_mismatch', 'confirm must be your own address');
       const documents = this.engine.meta.documentIdsOf(owner).length;
       await this.uploads.forget(owner);
       await this.engine.forgetOwner(owner);

@@ -10,7 +10,15 @@
  * is kept, sealed under the owner's key, for `POST /v1/uploads`.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, openSync, readdirSync, rmSync, type WriteStream } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  type WriteStream,
+} from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -54,7 +62,9 @@ export class Spool {
   constructor(dir: string) {
     this.path = Spool.pathOf(dir, this.id);
     this.out = createWriteStream(this.path, { fd: openSync(this.path, 'wx', 0o600) }); // opened now: discard() never races the open
-    this.out.on('error', (e) => { this.failure ??= e; });
+    this.out.on('error', (e) => {
+      this.failure ??= e;
+    });
   }
 
   static pathOf(dir: string, id: string): string {
@@ -70,7 +80,9 @@ export class Spool {
   }
 
   async finish(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.out.end((e?: Error | null) => (e ?? this.failure ? reject(e ?? this.failure) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.out.end((e?: Error | null) => ((e ?? this.failure) ? reject(e ?? this.failure) : resolve())),
+    );
   }
 
   async discard(): Promise<void> {
@@ -79,7 +91,11 @@ export class Spool {
   }
 }
 
-interface Job { row: UploadRow; waiter?: { resolve(r: UploadReply): void; reject(e: unknown): void }; createdCollection: boolean }
+interface Job {
+  row: UploadRow;
+  waiter?: { resolve(r: UploadReply): void; reject(e: unknown): void };
+  createdCollection: boolean;
+}
 
 const sealContext = (id: string, what: 'name' | 'result') => `upload-${what}:${id}`;
 
@@ -90,7 +106,10 @@ export class UploadQueue {
   private closed = false;
   private spooledBytes = 0;
 
-  constructor(private readonly options: UploadQueueOptions, private readonly deps: UploadQueueDeps) {
+  constructor(
+    private readonly options: UploadQueueOptions,
+    private readonly deps: UploadQueueDeps,
+  ) {
     this.dir = join(options.dataDir, 'spool');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
@@ -103,16 +122,28 @@ export class UploadQueue {
   checkCapacity(size: number): void {
     const queued = this.jobs.length + (this.running ? 1 : 0);
     if (queued >= this.options.maxJobs || this.spooledBytes + size > this.options.maxBytes) {
-      throw new PragError('ingest_busy', `the ingest queue is full (${queued} uploads waiting); retry shortly`, { retryAfterS: 10 });
+      throw new PragError('ingest_busy', `the ingest queue is full (${queued} uploads waiting); retry shortly`, {
+        retryAfterS: 10,
+      });
     }
   }
 
   /** Queues an authenticated, fully spooled upload; resolves with its result once ingested. */
-  enqueue(upload: { id: string; owner: string; collection: string; name: string; size: number }, createdCollection: boolean): Promise<UploadReply> {
+  enqueue(
+    upload: { id: string; owner: string; collection: string; name: string; size: number },
+    createdCollection: boolean,
+  ): Promise<UploadReply> {
     const sealer = this.deps.keyring.forOwner(upload.owner);
     const row: UploadRow = {
-      id: upload.id, owner: upload.owner, collection: upload.collection, name: sealer.seal(upload.name, sealContext(upload.id, 'name')),
-      size: upload.size, state: 'queued', result: null, createdAt: Date.now(), finishedAt: null,
+      id: upload.id,
+      owner: upload.owner,
+      collection: upload.collection,
+      name: sealer.seal(upload.name, sealContext(upload.id, 'name')),
+      size: upload.size,
+      state: 'queued',
+      result: null,
+      createdAt: Date.now(),
+      finishedAt: null,
     };
     this.deps.engine.meta.addUpload(row);
     return new Promise((resolve, reject) => {
@@ -128,7 +159,8 @@ export class UploadQueue {
   resume(): number {
     const rows = this.deps.engine.meta.queuedUploads();
     const queued = new Set(rows.map((r) => Spool.pathOf(this.dir, r.id)));
-    for (const file of readdirSync(this.dir)) if (!queued.has(join(this.dir, file))) rmSync(join(this.dir, file), { force: true });
+    for (const file of readdirSync(this.dir))
+      if (!queued.has(join(this.dir, file))) rmSync(join(this.dir, file), { force: true });
     for (const row of rows) this.push({ row, createdCollection: false });
     if (rows.length) this.deps.log.info({ uploads: rows.length }, 'resuming queued uploads');
     return rows.length;
@@ -137,16 +169,32 @@ export class UploadQueue {
   /** Stops taking jobs; the running one is aborted by the service's drain and stays queued. */
   close(): void {
     this.closed = true;
-    for (const job of this.jobs.splice(0)) job.waiter?.reject(new PragError('shutting_down', 'the service is shutting down; the upload is saved and will be ingested after the restart (see POST /v1/uploads)'));
+    for (const job of this.jobs.splice(0))
+      job.waiter?.reject(
+        new PragError(
+          'shutting_down',
+          'the service is shutting down; the upload is saved and will be ingested after the restart (see POST /v1/uploads)',
+        ),
+      );
   }
 
   list(owner: string, limit: number): UploadStatus[] {
     const sealer = this.deps.keyring.forOwner(owner);
     return this.deps.engine.meta.uploadsOf(owner, limit).map((r) => {
-      const outcome = r.result ? JSON.parse(sealer.open(r.result, sealContext(r.id, 'result'))) as { result?: UploadReply; error?: { code: string; message: string } } : {};
+      const outcome = r.result
+        ? (JSON.parse(sealer.open(r.result, sealContext(r.id, 'result'))) as {
+            result?: UploadReply;
+            error?: { code: string; message: string };
+          })
+        : {};
       return {
-        upload_id: r.id, name: sealer.open(r.name, sealContext(r.id, 'name')), size: r.size, state: r.state,
-        created_at: new Date(r.createdAt).toISOString(), finished_at: r.finishedAt === null ? null : new Date(r.finishedAt).toISOString(), ...outcome,
+        upload_id: r.id,
+        name: sealer.open(r.name, sealContext(r.id, 'name')),
+        size: r.size,
+        state: r.state,
+        created_at: new Date(r.createdAt).toISOString(),
+        finished_at: r.finishedAt === null ? null : new Date(r.finishedAt).toISOString(),
+        ...outcome,
       };
     });
   }
@@ -155,14 +203,18 @@ export class UploadQueue {
   async forget(owner: string): Promise<void> {
     const running = this.running;
     if (running?.job.row.owner === owner) {
-      running.cancel.abort(new PragError('upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'));
+      running.cancel.abort(
+        new PragError('upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'),
+      );
       await running.settled;
     }
     for (let i = this.jobs.length - 1; i >= 0; i--) {
       if (this.jobs[i]!.row.owner !== owner) continue;
       const [job] = this.jobs.splice(i, 1);
       this.release(job!);
-      job!.waiter?.reject(new PragError('upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'));
+      job!.waiter?.reject(
+        new PragError('upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'),
+      );
     }
   }
 
@@ -184,7 +236,13 @@ export class UploadQueue {
     if (!job) return;
     const cancel = new AbortController();
     let settle!: () => void;
-    this.running = { job, cancel, settled: new Promise<void>((resolve) => { settle = resolve; }) };
+    this.running = {
+      job,
+      cancel,
+      settled: new Promise<void>((resolve) => {
+        settle = resolve;
+      }),
+    };
     this.deps.metrics.ingestQueue.set({ state: 'queued' }, this.jobs.length);
     this.deps.metrics.ingestQueue.set({ state: 'running' }, 1);
     try {
@@ -193,9 +251,17 @@ export class UploadQueue {
       job.waiter?.resolve(reply);
     } catch (e) {
       if (e instanceof PragError && e.code === 'shutting_down') {
-        job.waiter?.reject(new PragError('shutting_down', 'the service is shutting down; the upload is saved and will be ingested after the restart (see POST /v1/uploads)'));
+        job.waiter?.reject(
+          new PragError(
+            'shutting_down',
+            'the service is shutting down; the upload is saved and will be ingested after the restart (see POST /v1/uploads)',
+          ),
+        );
       } else {
-        const error = e instanceof PragError ? { code: e.code, message: e.message } : { code: 'internal', message: 'the upload could not be ingested' };
+        const error =
+          e instanceof PragError
+            ? { code: e.code, message: e.message }
+            : { code: 'internal', message: 'the upload could not be ingested' };
         if (!(e instanceof PragError)) this.deps.log.error({ error: (e as Error).name }, 'ingest failed');
         this.finish(job, 'failed', { error });
         if (job.createdCollection && !this.deps.engine.meta.collectionCounts(job.row.owner).get(job.row.collection)) {
@@ -212,7 +278,9 @@ export class UploadQueue {
   }
 
   private finish(job: Job, state: 'done' | 'failed', outcome: object): void {
-    const sealed = this.deps.keyring.forOwner(job.row.owner).seal(JSON.stringify(outcome), sealContext(job.row.id, 'result'));
+    const sealed = this.deps.keyring
+      .forOwner(job.row.owner)
+      .seal(JSON.stringify(outcome), sealContext(job.row.id, 'result'));
     this.deps.engine.meta.finishUpload(job.row.id, state, sealed);
     this.release(job);
   }
@@ -220,7 +288,12 @@ export class UploadQueue {
   /** Re-opens the spooled envelope (authenticated again, segment by segment) and ingests it, all or nothing. */
   private async ingest(row: UploadRow, cancel: AbortSignal): Promise<UploadReply> {
     const { serviceKey, maxPayloadBytes, maxFileBytes } = this.options;
-    const envelope = await openEnvelope(serviceKey.secret, serviceKey.public, createReadStream(Spool.pathOf(this.dir, row.id)), { maxPayloadBytes });
+    const envelope = await openEnvelope(
+      serviceKey.secret,
+      serviceKey.public,
+      createReadStream(Spool.pathOf(this.dir, row.id)),
+      { maxPayloadBytes },
+    );
     const name = envelope.header.name;
     const size = envelope.header.size;
     let file: SourceFile;
@@ -237,18 +310,34 @@ export class UploadQueue {
     } else {
       if (size > maxFileBytes) throw new PragError('too_large', `file is ${size} bytes (limit ${maxFileBytes})`);
       const bytes = await envelope.readAll();
-      file = { path: name, size, readBytes: async () => bytes, stream: async function* () { yield bytes; } };
+      file = {
+        path: name,
+        size,
+        readBytes: async () => bytes,
+        stream: async function* () {
+          yield bytes;
+        },
+      };
     }
     const { engine, metrics } = this.deps;
-    const report = await this.deps.tracked((signal) => engine.ingest([file], {
-      owner: row.owner, collection: row.collection, atomic: true, maintain: false, signal: AbortSignal.any([signal, cancel]),
-    }));
+    const report = await this.deps.tracked((signal) =>
+      engine.ingest([file], {
+        owner: row.owner,
+        collection: row.collection,
+        atomic: true,
+        maintain: false,
+        signal: AbortSignal.any([signal, cancel]),
+      }),
+    );
     metrics.ingested.inc(report.documents);
     metrics.ingestedChunks.inc(report.chunks);
     metrics.parseFailures.inc(report.failed.length);
     await this.deps.maintenance.afterWrite();
     return UploadReply.parse({
-      upload_id: row.id, doc_ids: report.docIds, chunks: report.chunks, skipped: report.skipped,
+      upload_id: row.id,
+      doc_ids: report.docIds,
+      chunks: report.chunks,
+      skipped: report.skipped,
       failed: report.failed.map((f) => ({ source: f.path, error: f.error })),
     });
   }

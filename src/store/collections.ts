@@ -8,10 +8,18 @@ import { PragError } from '../errors.js';
 import type { Keyring } from './keyring.js';
 import type { CollectionRow, MetaStore } from './meta.js';
 
-export interface CollectionInfo { id: string; name: string; documents: number; created_at: string }
+export interface CollectionInfo {
+  id: string;
+  name: string;
+  documents: number;
+  created_at: string;
+}
 
 export class Collections {
-  constructor(private readonly meta: MetaStore, private readonly keyring: Keyring) {}
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly keyring: Keyring,
+  ) {}
 
   private tag(owner: string, name: string): string {
     return this.keyring.forOwner(owner).tag(name.normalize('NFC'), 'collection-name');
@@ -37,7 +45,11 @@ export class Collections {
     if (this.find(owner, name)) throw new PragError('collection_exists', 'you already have a collection of that name');
     const id = randomBytes(16).toString('hex');
     this.meta.insertCollection({
-      owner, id, nameTag: this.tag(owner, name), name: this.keyring.forOwner(owner).seal(name.normalize('NFC'), `collection:${id}`), createdAt: Date.now(),
+      owner,
+      id,
+      nameTag: this.tag(owner, name),
+      name: this.keyring.forOwner(owner).seal(name.normalize('NFC'), `collection:${id}`),
+      createdAt: Date.now(),
     });
     return id;
   }
@@ -46,13 +58,21 @@ export class Collections {
     const row = this.find(owner, from);
     if (!row) throw new PragError('collection_not_found', 'you have no collection of that name');
     if (this.find(owner, to)) throw new PragError('collection_exists', 'you already have a collection of that name');
-    this.meta.renameCollection(owner, row.id, this.tag(owner, to), this.keyring.forOwner(owner).seal(to.normalize('NFC'), `collection:${row.id}`));
+    this.meta.renameCollection(
+      owner,
+      row.id,
+      this.tag(owner, to),
+      this.keyring.forOwner(owner).seal(to.normalize('NFC'), `collection:${row.id}`),
+    );
   }
 
   list(owner: string): CollectionInfo[] {
     const counts = this.meta.collectionCounts(owner);
     return this.meta.collections(owner).map((row) => ({
-      id: row.id, name: this.nameOfRow(row), documents: counts.get(row.id) ?? 0, created_at: new Date(row.createdAt).toISOString(),
+      id: row.id,
+      name: this.nameOfRow(row),
+      documents: counts.get(row.id) ?? 0,
+      created_at: new Date(row.createdAt).toISOString(),
     }));
   }
 

@@ -28,10 +28,17 @@ export interface SearchScope {
 }
 
 /** Filters whose values are per owner (sealed per owner in the service): resolved for each scope. */
-export type ScopedFilters = Omit<SearchFilters, 'from' | 'to'> & { from?: (owner: string) => string; to?: (owner: string) => string };
+export type ScopedFilters = Omit<SearchFilters, 'from' | 'to'> & {
+  from?: (owner: string) => string;
+  to?: (owner: string) => string;
+};
 
 export function chunkPredicate(owner: string, f: SearchFilters = {}): string {
-  return scopePredicate([{ owner }], { ...f, from: f.from === undefined ? undefined : () => f.from!, to: f.to === undefined ? undefined : () => f.to! });
+  return scopePredicate([{ owner }], {
+    ...f,
+    from: f.from === undefined ? undefined : () => f.from!,
+    to: f.to === undefined ? undefined : () => f.to!,
+  });
 }
 
 /**
@@ -67,8 +74,14 @@ export function scopePredicate(scopes: readonly SearchScope[], f: ScopedFilters 
 }
 
 /** Whether a row is within one of the scopes (the predicate's exact meaning, checked on each hit). */
-export function inScope(scopes: readonly SearchScope[], row: { owner: string; collection: string; doc_id: string }): boolean {
-  return scopes.some((s) => s.owner === row.owner
-    && (!s.collections || s.collections.includes(row.collection))
-    && (!s.docIds || s.docIds.includes(row.doc_id)));
+export function inScope(
+  scopes: readonly SearchScope[],
+  row: { owner: string; collection: string; doc_id: string },
+): boolean {
+  return scopes.some(
+    (s) =>
+      s.owner === row.owner &&
+      (!s.collections || s.collections.includes(row.collection)) &&
+      (!s.docIds || s.docIds.includes(row.doc_id)),
+  );
 }

@@ -29,11 +29,17 @@ export class Keyring implements Sealer {
   readonly master: MasterKey;
 
   /** Refuses a master key other than the one the data was written with; records it on first use. */
-  constructor(private readonly meta: MetaStore, master: MasterKey) {
+  constructor(
+    private readonly meta: MetaStore,
+    master: MasterKey,
+  ) {
     const recorded = meta.getMeta(MASTER_CHECK);
     if (recorded === undefined) meta.setMeta(MASTER_CHECK, master.check());
     else if (!master.matches(recorded)) {
-      throw new KeyError('master_key_mismatch', 'the master key does not match the one this data directory was written with; nothing was changed');
+      throw new KeyError(
+        'master_key_mismatch',
+        'the master key does not match the one this data directory was written with; nothing was changed',
+      );
     }
     const tag = meta.getMeta(OWNER_TAG_KEY);
     this.master = tag === undefined ? master : master.withOwnerTagKey(tag);
@@ -48,7 +54,8 @@ export class Keyring implements Sealer {
   rotate(next: MasterKey): number {
     return this.meta.transaction(() => {
       const keys = this.meta.wrappedKeys();
-      for (const { owner, wrappedKey } of keys) this.meta.replaceWrappedKey(owner, this.master.rewrap(wrappedKey, owner, next));
+      for (const { owner, wrappedKey } of keys)
+        this.meta.replaceWrappedKey(owner, this.master.rewrap(wrappedKey, owner, next));
       this.meta.setMeta(OWNER_TAG_KEY, this.master.ownerTagKeyFor(next));
       this.meta.setMeta(MASTER_CHECK, next.check());
       this.owners.clear();
@@ -59,7 +66,8 @@ export class Keyring implements Sealer {
   forOwner(owner: string): OwnerSealer {
     let sealer = this.owners.get(owner);
     if (!sealer) {
-      const wrapped = this.meta.wrappedKey(owner) ?? this.meta.putWrappedKey(owner, this.master.newDataKey(owner).wrapped);
+      const wrapped =
+        this.meta.wrappedKey(owner) ?? this.meta.putWrappedKey(owner, this.master.newDataKey(owner).wrapped);
       sealer = ownerSealer(new OwnerCipher(this.master.unwrap(wrapped, owner)));
       this.owners.set(owner, sealer);
     }

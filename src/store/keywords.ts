@@ -6,9 +6,11 @@
 
 /** Words too common to help ranking; dropping them keeps the index and queries small. */
 const STOPWORDS = new Set(
-  ('a an and are as at be but by for from has have he her his i if in into is it its me my no not of on or our she so ' +
+  (
+    'a an and are as at be but by for from has have he her his i if in into is it its me my no not of on or our she so ' +
     'that the their them then there these they this to was we were what when where which who why will with you your ' +
-    'do does did can could would should about how').split(' '),
+    'do does did can could would should about how'
+  ).split(' '),
 );
 
 const MAX_TOKEN_CHARS = 40;
@@ -16,7 +18,10 @@ const MAX_TOKEN_CHARS = 40;
 /** Unicode-aware words: NFKC, lower case, split on anything not a letter or digit. */
 export function plainTokens(text: string): string[] {
   const out: string[] = [];
-  for (const word of text.normalize('NFKC').toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
+  for (const word of text
+    .normalize('NFKC')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)) {
     if (word.length < 2 && !/^\p{N}$/u.test(word)) continue;
     if (word.length > MAX_TOKEN_CHARS || STOPWORDS.has(word)) continue;
     out.push(word);

@@ -9,7 +9,20 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import * as schema from '../../schemas/db.js';
-import { accessLog, chunks, collections, conversations, documents, grants, indexMeta, ingestJobs, ownerKeys, revokedPermits, uploads, type UploadState } from '../../schemas/db.js';
+import {
+  accessLog,
+  chunks,
+  collections,
+  conversations,
+  documents,
+  grants,
+  indexMeta,
+  ingestJobs,
+  ownerKeys,
+  revokedPermits,
+  uploads,
+  type UploadState,
+} from '../../schemas/db.js';
 
 export type DocumentRow = typeof documents.$inferSelect;
 export type NewDocument = typeof documents.$inferInsert;
@@ -27,7 +40,10 @@ const MIGRATIONS = fileURLToPath(new URL('../../schemas/migrations', import.meta
 const IN_BATCH = 500;
 
 export class MetaStore {
-  private constructor(private readonly sqlite: Database.Database, private readonly db: BetterSQLite3Database<typeof schema>) {}
+  private constructor(
+    private readonly sqlite: Database.Database,
+    private readonly db: BetterSQLite3Database<typeof schema>,
+  ) {}
 
   static open(file: string): MetaStore {
     const sqlite = new Database(file);
@@ -53,15 +69,22 @@ export class MetaStore {
   }
 
   setMeta(key: string, value: string): void {
-    this.db.insert(indexMeta).values({ key, value }).onConflictDoUpdate({ target: indexMeta.key, set: { value } }).run();
+    this.db
+      .insert(indexMeta)
+      .values({ key, value })
+      .onConflictDoUpdate({ target: indexMeta.key, set: { value } })
+      .run();
   }
 
   /** The states of the given documents of one owner (ids not present are absent from the map). */
   documentStates(owner: string, ids: readonly string[]): Map<string, schema.DocumentState> {
     const out = new Map<string, schema.DocumentState>();
     for (let i = 0; i < ids.length; i += IN_BATCH) {
-      const rows = this.db.select({ id: documents.id, state: documents.state }).from(documents)
-        .where(and(eq(documents.owner, owner), inArray(documents.id, ids.slice(i, i + IN_BATCH)))).all();
+      const rows = this.db
+        .select({ id: documents.id, state: documents.state })
+        .from(documents)
+        .where(and(eq(documents.owner, owner), inArray(documents.id, ids.slice(i, i + IN_BATCH))))
+        .all();
       for (const r of rows) out.set(r.id, r.state);
     }
     return out;
@@ -71,8 +94,11 @@ export class MetaStore {
     const out = new Map<string, DocumentRow>();
     for (let i = 0; i < ids.length; i += IN_BATCH) {
       // Keyed on the primary key (owner, id); the state is checked here so the planner cannot prefer the state index.
-      const rows = this.db.select().from(documents)
-        .where(and(eq(documents.owner, owner), inArray(documents.id, ids.slice(i, i + IN_BATCH)))).all();
+      const rows = this.db
+        .select()
+        .from(documents)
+        .where(and(eq(documents.owner, owner), inArray(documents.id, ids.slice(i, i + IN_BATCH))))
+        .all();
       for (const r of rows) if (r.state === 'ready') out.set(r.id, r);
     }
     return out;
@@ -80,7 +106,11 @@ export class MetaStore {
 
   insertPending(docs: readonly NewDocument[]): void {
     this.transaction(() => {
-      for (const d of docs) this.db.insert(documents).values({ ...d, state: 'pending' }).run();
+      for (const d of docs)
+        this.db
+          .insert(documents)
+          .values({ ...d, state: 'pending' })
+          .run();
     });
   }
 
@@ -92,15 +122,25 @@ export class MetaStore {
   markReady(owner: string, docIds: readonly string[], rows: readonly NewChunk[], visible = true): void {
     this.transaction(() => {
       for (const c of rows) this.db.insert(chunks).values(c).run();
-      if (visible) for (const id of docIds) {
-        this.db.update(documents).set({ state: 'ready' }).where(and(eq(documents.owner, owner), eq(documents.id, id))).run();
-      }
+      if (visible)
+        for (const id of docIds) {
+          this.db
+            .update(documents)
+            .set({ state: 'ready' })
+            .where(and(eq(documents.owner, owner), eq(documents.id, id)))
+            .run();
+        }
     });
   }
 
   setState(owner: string, ids: readonly string[], state: schema.DocumentState): void {
     this.transaction(() => {
-      for (const id of ids) this.db.update(documents).set({ state }).where(and(eq(documents.owner, owner), eq(documents.id, id))).run();
+      for (const id of ids)
+        this.db
+          .update(documents)
+          .set({ state })
+          .where(and(eq(documents.owner, owner), eq(documents.id, id)))
+          .run();
     });
   }
 
@@ -108,20 +148,33 @@ export class MetaStore {
   removeDocuments(owner: string, ids: readonly string[]): void {
     this.transaction(() => {
       for (const id of ids) {
-        this.db.delete(chunks).where(and(eq(chunks.owner, owner), eq(chunks.docId, id))).run();
-        this.db.delete(documents).where(and(eq(documents.owner, owner), eq(documents.id, id))).run();
+        this.db
+          .delete(chunks)
+          .where(and(eq(chunks.owner, owner), eq(chunks.docId, id)))
+          .run();
+        this.db
+          .delete(documents)
+          .where(and(eq(documents.owner, owner), eq(documents.id, id)))
+          .run();
       }
     });
   }
 
   /** Documents a crash left half-written (`pending`) or half-deleted (`deleting`). */
   unfinished(): Array<Pick<DocumentRow, 'owner' | 'id' | 'state'>> {
-    return this.db.select({ owner: documents.owner, id: documents.id, state: documents.state }).from(documents)
-      .where(inArray(documents.state, ['pending', 'deleting'])).all();
+    return this.db
+      .select({ owner: documents.owner, id: documents.id, state: documents.state })
+      .from(documents)
+      .where(inArray(documents.state, ['pending', 'deleting']))
+      .all();
   }
 
   getDocument(owner: string, id: string): DocumentRow | undefined {
-    return this.db.select().from(documents).where(and(eq(documents.owner, owner), eq(documents.id, id))).get();
+    return this.db
+      .select()
+      .from(documents)
+      .where(and(eq(documents.owner, owner), eq(documents.id, id)))
+      .get();
   }
 
   listDocuments(owner: string, collection?: string): DocumentRow[] {
@@ -133,42 +186,87 @@ export class MetaStore {
 
   /** Documents a job wrote that are not yet visible. */
   pendingOfJob(owner: string, job: string): string[] {
-    return this.db.select({ id: documents.id }).from(documents)
-      .where(and(eq(documents.owner, owner), eq(documents.jobId, job), eq(documents.state, 'pending'))).all().map((r) => r.id);
+    return this.db
+      .select({ id: documents.id })
+      .from(documents)
+      .where(and(eq(documents.owner, owner), eq(documents.jobId, job), eq(documents.state, 'pending')))
+      .all()
+      .map((r) => r.id);
   }
 
   /** Children (attachments) of a document. */
   childIds(owner: string, parentId: string): string[] {
-    return this.db.select({ id: documents.id }).from(documents)
-      .where(and(eq(documents.owner, owner), eq(documents.parentId, parentId))).all().map((r) => r.id);
+    return this.db
+      .select({ id: documents.id })
+      .from(documents)
+      .where(and(eq(documents.owner, owner), eq(documents.parentId, parentId)))
+      .all()
+      .map((r) => r.id);
   }
 
-  chunkPointers(owner: string, ids: readonly string[]): Map<string, Pick<typeof chunks.$inferSelect, 'page' | 'heading' | 'section' | 'charStart' | 'charEnd'>> {
-    const out = new Map<string, Pick<typeof chunks.$inferSelect, 'page' | 'heading' | 'section' | 'charStart' | 'charEnd'>>();
+  chunkPointers(
+    owner: string,
+    ids: readonly string[],
+  ): Map<string, Pick<typeof chunks.$inferSelect, 'page' | 'heading' | 'section' | 'charStart' | 'charEnd'>> {
+    const out = new Map<
+      string,
+      Pick<typeof chunks.$inferSelect, 'page' | 'heading' | 'section' | 'charStart' | 'charEnd'>
+    >();
     for (let i = 0; i < ids.length; i += IN_BATCH) {
       // By primary key only: with `owner = ?` in the query SQLite may walk the owner's whole (owner, doc_id) index.
-      const rows = this.db.select({ id: chunks.id, owner: chunks.owner, page: chunks.page, heading: chunks.heading, section: chunks.section, charStart: chunks.charStart, charEnd: chunks.charEnd })
-        .from(chunks).where(inArray(chunks.id, ids.slice(i, i + IN_BATCH))).all();
+      const rows = this.db
+        .select({
+          id: chunks.id,
+          owner: chunks.owner,
+          page: chunks.page,
+          heading: chunks.heading,
+          section: chunks.section,
+          charStart: chunks.charStart,
+          charEnd: chunks.charEnd,
+        })
+        .from(chunks)
+        .where(inArray(chunks.id, ids.slice(i, i + IN_BATCH)))
+        .all();
       for (const { id, owner: rowOwner, ...ptr } of rows) if (rowOwner === owner) out.set(id, ptr);
     }
     return out;
   }
 
   chunkCount(): number {
-    return this.db.select({ n: sql<number>`count(*)` }).from(chunks).get()?.n ?? 0;
+    return (
+      this.db
+        .select({ n: sql<number>`count(*)` })
+        .from(chunks)
+        .get()?.n ?? 0
+    );
   }
 
   startJob(job: { id: string; owner: string; collection: string }): void {
-    this.db.insert(ingestJobs).values({ ...job, status: 'running', startedAt: Date.now() }).run();
+    this.db
+      .insert(ingestJobs)
+      .values({ ...job, status: 'running', startedAt: Date.now() })
+      .run();
   }
 
-  finishJob(id: string, counts: { documents: number; chunks: number; skipped: number; failed: number }, status: 'completed' | 'interrupted' = 'completed'): void {
-    this.db.update(ingestJobs).set({ ...counts, status, finishedAt: Date.now() }).where(eq(ingestJobs.id, id)).run();
+  finishJob(
+    id: string,
+    counts: { documents: number; chunks: number; skipped: number; failed: number },
+    status: 'completed' | 'interrupted' = 'completed',
+  ): void {
+    this.db
+      .update(ingestJobs)
+      .set({ ...counts, status, finishedAt: Date.now() })
+      .where(eq(ingestJobs.id, id))
+      .run();
   }
 
   /** Jobs still `running` at start-up were cut short by a crash. */
   interruptRunningJobs(): number {
-    return this.db.update(ingestJobs).set({ status: 'interrupted', finishedAt: Date.now() }).where(eq(ingestJobs.status, 'running')).run().changes;
+    return this.db
+      .update(ingestJobs)
+      .set({ status: 'interrupted', finishedAt: Date.now() })
+      .where(eq(ingestJobs.status, 'running'))
+      .run().changes;
   }
 
   getJob(id: string): JobRow | undefined {
@@ -194,7 +292,12 @@ export class MetaStore {
   }
 
   ownerKeyCount(): number {
-    return this.db.select({ n: sql<number>`count(*)` }).from(ownerKeys).get()?.n ?? 0;
+    return (
+      this.db
+        .select({ n: sql<number>`count(*)` })
+        .from(ownerKeys)
+        .get()?.n ?? 0
+    );
   }
 
   revokePermit(owner: string, permitName: string): void {
@@ -202,32 +305,54 @@ export class MetaStore {
   }
 
   isPermitRevoked(owner: string, permitName: string): boolean {
-    return this.db.select().from(revokedPermits)
-      .where(and(eq(revokedPermits.owner, owner), eq(revokedPermits.permitName, permitName))).get() !== undefined;
+    return (
+      this.db
+        .select()
+        .from(revokedPermits)
+        .where(and(eq(revokedPermits.owner, owner), eq(revokedPermits.permitName, permitName)))
+        .get() !== undefined
+    );
   }
 
   /** Moves documents to another collection label. */
   setCollection(owner: string, ids: readonly string[], collection: string): void {
     this.transaction(() => {
-      for (const id of ids) this.db.update(documents).set({ collection }).where(and(eq(documents.owner, owner), eq(documents.id, id))).run();
+      for (const id of ids)
+        this.db
+          .update(documents)
+          .set({ collection })
+          .where(and(eq(documents.owner, owner), eq(documents.id, id)))
+          .run();
     });
   }
 
   /** What an owner stores (documents not being deleted): for quotas. */
   usage(owner: string): { documents: number; bytes: number } {
-    const row = this.db.select({ documents: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${documents.bytes}), 0)` })
-      .from(documents).where(and(eq(documents.owner, owner), sql`${documents.state} != 'deleting'`)).get();
+    const row = this.db
+      .select({ documents: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${documents.bytes}), 0)` })
+      .from(documents)
+      .where(and(eq(documents.owner, owner), sql`${documents.state} != 'deleting'`))
+      .get();
     return { documents: row?.documents ?? 0, bytes: row?.bytes ?? 0 };
   }
 
   documentIdsOf(owner: string): string[] {
-    return this.db.select({ id: documents.id }).from(documents).where(eq(documents.owner, owner)).all().map((r) => r.id);
+    return this.db
+      .select({ id: documents.id })
+      .from(documents)
+      .where(eq(documents.owner, owner))
+      .all()
+      .map((r) => r.id);
   }
 
   /** Document counts per collection label, for one owner's ready documents. */
   collectionCounts(owner: string): Map<string, number> {
-    const rows = this.db.select({ collection: documents.collection, n: sql<number>`count(*)` }).from(documents)
-      .where(and(eq(documents.owner, owner), eq(documents.state, 'ready'))).groupBy(documents.collection).all();
+    const rows = this.db
+      .select({ collection: documents.collection, n: sql<number>`count(*)` })
+      .from(documents)
+      .where(and(eq(documents.owner, owner), eq(documents.state, 'ready')))
+      .groupBy(documents.collection)
+      .all();
     return new Map(rows.map((r) => [r.collection, r.n]));
   }
 
@@ -236,7 +361,11 @@ export class MetaStore {
   }
 
   collectionByTag(owner: string, nameTag: string): CollectionRow | undefined {
-    return this.db.select().from(collections).where(and(eq(collections.owner, owner), eq(collections.nameTag, nameTag))).get();
+    return this.db
+      .select()
+      .from(collections)
+      .where(and(eq(collections.owner, owner), eq(collections.nameTag, nameTag)))
+      .get();
   }
 
   insertCollection(row: CollectionRow): void {
@@ -244,11 +373,18 @@ export class MetaStore {
   }
 
   deleteCollection(owner: string, id: string): void {
-    this.db.delete(collections).where(and(eq(collections.owner, owner), eq(collections.id, id))).run();
+    this.db
+      .delete(collections)
+      .where(and(eq(collections.owner, owner), eq(collections.id, id)))
+      .run();
   }
 
   renameCollection(owner: string, id: string, nameTag: string, name: string): void {
-    this.db.update(collections).set({ nameTag, name }).where(and(eq(collections.owner, owner), eq(collections.id, id))).run();
+    this.db
+      .update(collections)
+      .set({ nameTag, name })
+      .where(and(eq(collections.owner, owner), eq(collections.id, id)))
+      .run();
   }
 
   insertGrant(row: GrantRow): void {
@@ -264,7 +400,9 @@ export class MetaStore {
   }
 
   deleteGrants(ids: readonly string[]): number {
-    return this.transaction(() => ids.reduce((n, id) => n + this.db.delete(grants).where(eq(grants.id, id)).run().changes, 0));
+    return this.transaction(() =>
+      ids.reduce((n, id) => n + this.db.delete(grants).where(eq(grants.id, id)).run().changes, 0),
+    );
   }
 
   appendAccessLog(rows: ReadonlyArray<Omit<AccessLogRow, 'seq'>>): void {
@@ -274,8 +412,13 @@ export class MetaStore {
   }
 
   accessLog(owner: string, since: number, limit: number): AccessLogRow[] {
-    return this.db.select().from(accessLog).where(and(eq(accessLog.owner, owner), sql`${accessLog.at} >= ${since}`))
-      .orderBy(accessLog.seq).limit(limit).all();
+    return this.db
+      .select()
+      .from(accessLog)
+      .where(and(eq(accessLog.owner, owner), sql`${accessLog.at} >= ${since}`))
+      .orderBy(accessLog.seq)
+      .limit(limit)
+      .all();
   }
 
   addUpload(row: UploadRow): void {
@@ -291,24 +434,50 @@ export class MetaStore {
   }
 
   uploadsOf(owner: string, limit: number): UploadRow[] {
-    return this.db.select().from(uploads).where(eq(uploads.owner, owner)).orderBy(desc(uploads.createdAt)).limit(limit).all();
+    return this.db
+      .select()
+      .from(uploads)
+      .where(eq(uploads.owner, owner))
+      .orderBy(desc(uploads.createdAt))
+      .limit(limit)
+      .all();
   }
 
   conversation(owner: string, id: string): ConversationRow | undefined {
-    return this.db.select().from(conversations).where(and(eq(conversations.owner, owner), eq(conversations.id, id))).get();
+    return this.db
+      .select()
+      .from(conversations)
+      .where(and(eq(conversations.owner, owner), eq(conversations.id, id)))
+      .get();
   }
 
   conversationsOf(owner: string): ConversationRow[] {
-    return this.db.select().from(conversations).where(eq(conversations.owner, owner)).orderBy(desc(conversations.updatedAt)).all();
+    return this.db
+      .select()
+      .from(conversations)
+      .where(eq(conversations.owner, owner))
+      .orderBy(desc(conversations.updatedAt))
+      .all();
   }
 
   putConversation(row: ConversationRow): void {
-    this.db.insert(conversations).values(row)
-      .onConflictDoUpdate({ target: [conversations.owner, conversations.id], set: { body: row.body, updatedAt: row.updatedAt } }).run();
+    this.db
+      .insert(conversations)
+      .values(row)
+      .onConflictDoUpdate({
+        target: [conversations.owner, conversations.id],
+        set: { body: row.body, updatedAt: row.updatedAt },
+      })
+      .run();
   }
 
   deleteConversation(owner: string, id: string): boolean {
-    return this.db.delete(conversations).where(and(eq(conversations.owner, owner), eq(conversations.id, id))).run().changes > 0;
+    return (
+      this.db
+        .delete(conversations)
+        .where(and(eq(conversations.owner, owner), eq(conversations.id, id)))
+        .run().changes > 0
+    );
   }
 
   /**

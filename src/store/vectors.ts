@@ -20,9 +20,19 @@ export interface AnnSettings {
 /** Tuned with `npm run bench -- --chunks 100000`: recall@10 ≈ 0.98 against exact search (see README). */
 export const DEFAULT_ANN: AnnSettings = { annThreshold: 25_000, nprobes: 32, refineFactor: 12 };
 
-export interface ChunkHit { chunk_id: string; doc_id: string; owner: string; collection: string; text: string }
-export interface VectorHit extends ChunkHit { _distance: number }
-export interface KeywordHit extends ChunkHit { _score: number }
+export interface ChunkHit {
+  chunk_id: string;
+  doc_id: string;
+  owner: string;
+  collection: string;
+  text: string;
+}
+export interface VectorHit extends ChunkHit {
+  _distance: number;
+}
+export interface KeywordHit extends ChunkHit {
+  _score: number;
+}
 
 // Lance sizes its CPU pool as cores − 2; on a 2-core machine that is one thread, and its full-text index
 // builder deadlocks there once the posting lists span more than one batch (lancedb/lancedb#3568).
@@ -89,7 +99,10 @@ export class VectorStore {
     if (!docIds.length) return Promise.resolve();
     return this.serial(async () => {
       for (let i = 0; i < docIds.length; i += 500) {
-        const ids = docIds.slice(i, i + 500).map(sqlLiteral).join(', ');
+        const ids = docIds
+          .slice(i, i + 500)
+          .map(sqlLiteral)
+          .join(', ');
         await this.table.delete(`owner = ${sqlLiteral(owner)} AND doc_id IN (${ids})`);
       }
     });
@@ -100,8 +113,14 @@ export class VectorStore {
     if (!docIds.length) return Promise.resolve();
     return this.serial(async () => {
       for (let i = 0; i < docIds.length; i += 500) {
-        const ids = docIds.slice(i, i + 500).map(sqlLiteral).join(', ');
-        await this.table.update({ where: `owner = ${sqlLiteral(owner)} AND doc_id IN (${ids})`, values: { collection } });
+        const ids = docIds
+          .slice(i, i + 500)
+          .map(sqlLiteral)
+          .join(', ');
+        await this.table.update({
+          where: `owner = ${sqlLiteral(owner)} AND doc_id IN (${ids})`,
+          values: { collection },
+        });
       }
     });
   }
@@ -134,12 +153,26 @@ export class VectorStore {
 
   /** Chunk ids present for a document (used by tests and by recovery checks). */
   async chunkIds(owner: string, docId: string): Promise<string[]> {
-    const rows = await this.table.query().where(`owner = ${sqlLiteral(owner)} AND doc_id = ${sqlLiteral(docId)}`).select(['chunk_id']).toArray();
+    const rows = await this.table
+      .query()
+      .where(`owner = ${sqlLiteral(owner)} AND doc_id = ${sqlLiteral(docId)}`)
+      .select(['chunk_id'])
+      .toArray();
     return rows.map((r: { chunk_id: string }) => r.chunk_id);
   }
 
-  async vectorSearch(vector: Float32Array, predicate: string, limit: number, { exact = false } = {}): Promise<VectorHit[]> {
-    let q = this.table.vectorSearch(Array.from(vector)).distanceType('cosine').where(predicate).select([...HIT_COLUMNS, '_distance']).limit(limit);
+  async vectorSearch(
+    vector: Float32Array,
+    predicate: string,
+    limit: number,
+    { exact = false } = {},
+  ): Promise<VectorHit[]> {
+    let q = this.table
+      .vectorSearch(Array.from(vector))
+      .distanceType('cosine')
+      .where(predicate)
+      .select([...HIT_COLUMNS, '_distance'])
+      .limit(limit);
     if (exact) q = q.bypassVectorIndex();
     else q = q.nprobes(this.ann.nprobes).refineFactor(this.ann.refineFactor);
     return (await q.toArray()) as VectorHit[];
@@ -147,7 +180,12 @@ export class VectorStore {
 
   async keywordSearch(keywords: string, predicate: string, limit: number): Promise<KeywordHit[]> {
     if (!keywords || !this.keywordIndex) return [];
-    const q = this.table.query().fullTextSearch(keywords, { columns: 'keywords' }).where(predicate).select([...HIT_COLUMNS, '_score']).limit(limit);
+    const q = this.table
+      .query()
+      .fullTextSearch(keywords, { columns: 'keywords' })
+      .where(predicate)
+      .select([...HIT_COLUMNS, '_score'])
+      .limit(limit);
     return (await q.toArray()) as KeywordHit[];
   }
 
@@ -166,13 +204,21 @@ export class VectorStore {
       if (!keyword) {
         await this.table.createIndex('keywords', {
           name: KEYWORD_INDEX,
-          config: lancedb.Index.fts({ baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false }),
+          config: lancedb.Index.fts({
+            baseTokenizer: 'whitespace',
+            lowercase: false,
+            stem: false,
+            removeStopWords: false,
+            asciiFolding: false,
+            withPosition: false,
+          }),
         });
         this.keywordIndex = true;
       }
       // Scalar indexes make the prefilters (owner on every query) cheap.
       for (const [column, config] of SCALAR_INDEXES) {
-        if (!indices.some((i) => i.columns.includes(column))) await this.table.createIndex(column, { config: config() });
+        if (!indices.some((i) => i.columns.includes(column)))
+          await this.table.createIndex(column, { config: config() });
       }
       const trained = vector ? Number(vector.numIndexedRows ?? 0) : 0;
       if (rows >= this.ann.annThreshold && (!vector || rows > 4 * trained)) {
@@ -192,6 +238,10 @@ export class VectorStore {
 
   async indexState(): Promise<{ rows: number; ann: boolean; keyword: boolean }> {
     const indices = await this.table.listIndices();
-    return { rows: await this.table.countRows(), ann: indices.some((i) => i.name === VECTOR_INDEX), keyword: indices.some((i) => i.name === KEYWORD_INDEX) };
+    return {
+      rows: await this.table.countRows(),
+      ann: indices.some((i) => i.name === VECTOR_INDEX),
+      keyword: indices.some((i) => i.name === KEYWORD_INDEX),
+    };
   }
 }

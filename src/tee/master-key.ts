@@ -24,21 +24,36 @@ function parseKeyFile(file: string): MasterKey {
   throw new KeyError('master_key_invalid', `${file} must hold ${MASTER_KEY_BYTES} bytes, raw or as hex`);
 }
 
-export function loadMasterKey(opts: { hex?: string; file?: string; tee: TeeProviderName; dataDir: string; warn(message: string): void }): MasterKey {
+export function loadMasterKey(opts: {
+  hex?: string;
+  file?: string;
+  tee: TeeProviderName;
+  dataDir: string;
+  warn(message: string): void;
+}): MasterKey {
   if (opts.hex !== undefined) {
     const hex = opts.hex.trim().toLowerCase();
-    if (!isHex(hex, MASTER_KEY_BYTES)) throw new KeyError('master_key_invalid', `PRAG_MASTER_KEY must be ${MASTER_KEY_BYTES} bytes as hex`);
+    if (!isHex(hex, MASTER_KEY_BYTES))
+      throw new KeyError('master_key_invalid', `PRAG_MASTER_KEY must be ${MASTER_KEY_BYTES} bytes as hex`);
     return new MasterKey(hexToBytes(hex));
   }
   if (opts.file) {
-    if (!existsSync(opts.file)) throw new KeyError('master_key_missing', `master key file ${opts.file} does not exist; nothing was changed`);
+    if (!existsSync(opts.file))
+      throw new KeyError('master_key_missing', `master key file ${opts.file} does not exist; nothing was changed`);
     return parseKeyFile(opts.file);
   }
-  if (opts.tee !== 'dev') throw new KeyError('master_key_missing', `the ${opts.tee} provider needs PRAG_MASTER_KEY or PRAG_MASTER_KEY_FILE (the KMS-delivered master key)`);
+  if (opts.tee !== 'dev')
+    throw new KeyError(
+      'master_key_missing',
+      `the ${opts.tee} provider needs PRAG_MASTER_KEY or PRAG_MASTER_KEY_FILE (the KMS-delivered master key)`,
+    );
   const devFile = join(opts.dataDir, DEV_MASTER_KEY_FILE);
   if (existsSync(devFile)) return parseKeyFile(devFile);
   if (existsSync(join(opts.dataDir, 'meta.sqlite'))) {
-    throw new KeyError('master_key_missing', `${opts.dataDir} holds data but its master key (${DEV_MASTER_KEY_FILE}) is gone; restore it or set PRAG_MASTER_KEY_FILE; nothing was changed`);
+    throw new KeyError(
+      'master_key_missing',
+      `${opts.dataDir} holds data but its master key (${DEV_MASTER_KEY_FILE}) is gone; restore it or set PRAG_MASTER_KEY_FILE; nothing was changed`,
+    );
   }
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(devFile, `${randomBytes(MASTER_KEY_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });

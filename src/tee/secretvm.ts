@@ -45,7 +45,8 @@ export function parseEd25519PublicKey(text: string): Uint8Array {
   const body = /-----BEGIN PUBLIC KEY-----([\s\S]+?)-----END PUBLIC KEY-----/.exec(trimmed)?.[1];
   if (!body) throw new TeeError('VM public key is neither PEM nor 32 bytes of hex');
   const der = bytesToHex(new Uint8Array(Buffer.from(body.replace(/\s+/g, ''), 'base64')));
-  if (der.length !== 88 || !der.startsWith(ED25519_SPKI_PREFIX)) throw new TeeError('VM public key PEM is not an Ed25519 key');
+  if (der.length !== 88 || !der.startsWith(ED25519_SPKI_PREFIX))
+    throw new TeeError('VM public key PEM is not an Ed25519 key');
   return hexToBytes(der.slice(ED25519_SPKI_PREFIX.length));
 }
 
@@ -64,7 +65,8 @@ export function secretVmProvider(options: SecretVmOptions): TeeProvider {
     secure: true,
     async bind(statement) {
       const quoteText = (await readFile(options.keyQuoteFile, 'utf8')).trim().toLowerCase();
-      if (!isHex(quoteText) || !quoteText.length) throw new TeeError(`${options.keyQuoteFile} does not hold a hex quote`);
+      if (!isHex(quoteText) || !quoteText.length)
+        throw new TeeError(`${options.keyQuoteFile} does not hold a hex quote`);
       const vmKey = parseEd25519PublicKey(await readFile(options.publicKeyFile, 'utf8'));
       const payload = utf8(statement);
       const res = await doFetch(options.signUrl, {
@@ -77,14 +79,22 @@ export function secretVmProvider(options: SecretVmOptions): TeeProvider {
       if (typeof signature !== 'string') throw new TeeError('the VM signing service returned no signature');
       const sig = new Uint8Array(Buffer.from(signature, 'base64'));
       if (sig.length !== 64 || !ed25519.verify(sig, statement, vmKey)) {
-        throw new TeeError('the VM signing service signature does not verify under the mounted VM key (payload hashed, or a different key?)');
+        throw new TeeError(
+          'the VM signing service signature does not verify under the mounted VM key (payload hashed, or a different key?)',
+        );
       }
       const compose = await readSource(options.compose, doFetch);
       bound = { quote: quoteText, vmKey: bytesToHex(vmKey), signature: Buffer.from(sig).toString('base64'), compose };
     },
     async evidence() {
       if (!bound) throw new TeeError('secretvm provider used before bind()');
-      return { provider: 'secretvm', quote: bound.quote, vm_public_key: bound.vmKey, vm_signature: bound.signature, docker_compose: bound.compose };
+      return {
+        provider: 'secretvm',
+        quote: bound.quote,
+        vm_public_key: bound.vmKey,
+        vm_signature: bound.signature,
+        docker_compose: bound.compose,
+      };
     },
   };
 }

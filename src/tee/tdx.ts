@@ -20,14 +20,17 @@ export function tdxProvider(reportDir = TSM_REPORT_DIR): TeeProvider {
   const quote = async (reportData: Uint8Array): Promise<Uint8Array> => {
     const dir = join(reportDir, `prag-${randomBytes(8).toString('hex')}`);
     await mkdir(dir).catch((e: Error) => {
-      throw new TeeError(`configfs-tsm is not available at ${reportDir} (${e.message}); is this a TDX guest with CONFIG_TSM_REPORTS?`);
+      throw new TeeError(
+        `configfs-tsm is not available at ${reportDir} (${e.message}); is this a TDX guest with CONFIG_TSM_REPORTS?`,
+      );
     });
     try {
       const before = (await readFile(join(dir, 'generation'), 'utf8')).trim();
       await writeFile(join(dir, 'inblob'), reportData);
       const out = new Uint8Array(await readFile(join(dir, 'outblob')));
       const after = (await readFile(join(dir, 'generation'), 'utf8')).trim();
-      if (Number(after) !== Number(before) + 1) throw new TeeError('configfs-tsm report was changed by another writer; retry');
+      if (Number(after) !== Number(before) + 1)
+        throw new TeeError('configfs-tsm report was changed by another writer; retry');
       if (!out.length) throw new TeeError('configfs-tsm returned an empty quote');
       return out;
     } finally {

@@ -34,7 +34,11 @@ export interface FakeLlmOptions {
   ollamaOnly?: boolean;
 }
 
-export interface RecordedRequest { path: string; headers: IncomingMessage['headers']; body: { model?: string; messages?: Array<{ role: string; content: string }>; stream?: boolean } }
+export interface RecordedRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: { model?: string; messages?: Array<{ role: string; content: string }>; stream?: boolean };
+}
 
 export interface FakeLlm {
   url: string;
@@ -55,8 +59,18 @@ export interface FakeLlm {
 /** A self-signed certificate for 127.0.0.1 (P-256: what Caddy's ACME certificates use). */
 export async function selfSignedCert(): Promise<{ key: string; cert: string }> {
   const pems = await generate([{ name: 'commonName', value: 'worker.test' }], {
-    keyType: 'ec', curve: 'P-256', algorithm: 'sha256',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] }],
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
+    ],
   });
   return { key: pems.private, cert: pems.cert };
 }
@@ -64,11 +78,23 @@ export async function selfSignedCert(): Promise<{ key: string; cert: string }> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startFakeLlm(initial: FakeLlmOptions = {}): Promise<FakeLlm> {
-  const state = { requests: [] as RecordedRequest[], gets: [] as string[], finished: 0, cutOff: 0, waiters: [] as Array<() => void>, timings: [] as FakeLlm['timings'] };
+  const state = {
+    requests: [] as RecordedRequest[],
+    gets: [] as string[],
+    finished: 0,
+    cutOff: 0,
+    waiters: [] as Array<() => void>,
+    timings: [] as FakeLlm['timings'],
+  };
   let options = initial;
   let failures = options.failFirst ?? 0;
 
-  async function stream(res: ServerResponse, wire: 'openai' | 'ollama', model: string, arrivedAt: number): Promise<void> {
+  async function stream(
+    res: ServerResponse,
+    wire: 'openai' | 'ollama',
+    model: string,
+    arrivedAt: number,
+  ): Promise<void> {
     let done = false;
     res.on('close', () => {
       if (done) return;
@@ -83,16 +109,20 @@ export async function startFakeLlm(initial: FakeLlmOptions = {}): Promise<FakeLl
       if (i === 1 && options.hold) await options.hold;
       else if (i > 0 && options.delayMs) await sleep(options.delayMs);
       if (res.destroyed) return;
-      res.write(wire === 'openai'
-        ? `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { content: tokens[i] }, finish_reason: null }] })}\n\n`
-        : `${JSON.stringify({ model, message: { role: 'assistant', content: tokens[i] }, done: false })}\n`);
+      res.write(
+        wire === 'openai'
+          ? `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { content: tokens[i] }, finish_reason: null }] })}\n\n`
+          : `${JSON.stringify({ model, message: { role: 'assistant', content: tokens[i] }, done: false })}\n`,
+      );
       if (i === 0) state.timings.push({ arrivedAt, firstChunkAt: performance.now() });
     }
     done = true;
     state.finished++;
-    res.end(wire === 'openai'
-      ? `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`
-      : `${JSON.stringify({ model, message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' })}\n`);
+    res.end(
+      wire === 'openai'
+        ? `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`
+        : `${JSON.stringify({ model, message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' })}\n`,
+    );
   }
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
@@ -103,7 +133,8 @@ export async function startFakeLlm(initial: FakeLlmOptions = {}): Promise<FakeLl
       res.writeHead(200, { 'content-type': 'text/plain' });
       return res.end(options.get[path]);
     }
-    const wire = path === '/v1/chat/completions' && !options.ollamaOnly ? 'openai' : path === '/api/chat' ? 'ollama' : undefined;
+    const wire =
+      path === '/v1/chat/completions' && !options.ollamaOnly ? 'openai' : path === '/api/chat' ? 'ollama' : undefined;
     if (req.method !== 'POST' || !wire) {
       res.writeHead(404, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ error: { message: 'not found' } }));
@@ -124,7 +155,9 @@ export async function startFakeLlm(initial: FakeLlmOptions = {}): Promise<FakeLl
     if (options.hang) return;
     await stream(res, wire, body.model ?? 'fake', arrivedAt);
   };
-  const server = initial.tls ? createHttpsServer(initial.tls, (q, s) => void handler(q, s)) : createHttpServer((q, s) => void handler(q, s));
+  const server = initial.tls
+    ? createHttpsServer(initial.tls, (q, s) => void handler(q, s))
+    : createHttpServer((q, s) => void handler(q, s));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     set(next) {
@@ -134,13 +167,18 @@ export async function startFakeLlm(initial: FakeLlmOptions = {}): Promise<FakeLl
     url: `${initial.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests: state.requests,
     gets: state.gets,
-    get finished() { return state.finished; },
-    get cutOff() { return state.cutOff; },
+    get finished() {
+      return state.finished;
+    },
+    get cutOff() {
+      return state.cutOff;
+    },
     timings: state.timings,
     nextCutOff: () => new Promise((resolve) => state.waiters.push(resolve)),
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

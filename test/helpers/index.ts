@@ -11,12 +11,24 @@ export const SHARED = resolve(import.meta.dirname, '../../../shared');
 export const fixture = (...parts: string[]) => join(SHARED, 'fixtures', ...parts);
 
 export function fileSource(path: string): SourceFile {
-  return { path, size: statSync(path).size, readBytes: async () => readFileSync(path), stream: () => createReadStream(path) };
+  return {
+    path,
+    size: statSync(path).size,
+    readBytes: async () => readFileSync(path),
+    stream: () => createReadStream(path),
+  };
 }
 
 export function bytesSource(path: string, bytes: Uint8Array | string): SourceFile {
   const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-  return { path, size: data.length, readBytes: async () => data, stream: async function* () { yield data; } };
+  return {
+    path,
+    size: data.length,
+    readBytes: async () => data,
+    stream: async function* () {
+      yield data;
+    },
+  };
 }
 
 export async function parseAll(src: SourceFile): Promise<ParseOutcome[]> {

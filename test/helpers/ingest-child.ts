@@ -9,6 +9,9 @@ const c = loadConfig();
 const embedder = await TransformersEmbedder.load({ model: c.model, modelDir: c.modelDir, maxTokens: c.chunkTokens });
 const engine = await Engine.open({ dataDir: dataDir!, embedder, groupChunks: 6, batchSize: 4 });
 process.stdout.write('ready\n');
-await engine.ingest(crashCorpus(), { owner: 'alice', onProgress: (p) => process.stdout.write(`committed ${p.documents}\n`) });
+await engine.ingest(crashCorpus(), {
+  owner: 'alice',
+  onProgress: (p) => process.stdout.write(`committed ${p.documents}\n`),
+});
 process.stdout.write('done\n');
 await engine.close();

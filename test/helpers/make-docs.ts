@@ -15,8 +15,10 @@ export async function makePdf(pages: string[][], title?: string): Promise<Uint8A
 }
 
 export async function makeDocx(blocks: Array<{ heading?: string; text?: string }>): Promise<Uint8Array> {
-  const children = blocks.map((b) => (b.heading
-    ? new Paragraph({ text: b.heading, heading: HeadingLevel.HEADING_1 })
-    : new Paragraph({ text: b.text ?? '' })));
+  const children = blocks.map((b) =>
+    b.heading
+      ? new Paragraph({ text: b.heading, heading: HeadingLevel.HEADING_1 })
+      : new Paragraph({ text: b.text ?? '' }),
+  );
   return new Uint8Array(await Packer.toBuffer(new Document({ sections: [{ children }] })));
 }

@@ -14,7 +14,10 @@ export function needles(secret: string): Array<{ form: string; bytes: Buffer }> 
     // base64 of the secret preceded by `shift` bytes: drop the characters the unknown prefix and the tail touch.
     for (const alphabet of ['base64', 'base64url'] as const) {
       const text = Buffer.concat([Buffer.alloc(shift), raw]).toString(alphabet);
-      const stable = text.slice(Math.ceil((shift * 4) / 3) + (shift ? 1 : 0), Math.floor(((shift + raw.length) * 4) / 3) - 1);
+      const stable = text.slice(
+        Math.ceil((shift * 4) / 3) + (shift ? 1 : 0),
+        Math.floor(((shift + raw.length) * 4) / 3) - 1,
+      );
       out.push({ form: `${alphabet}+${shift}`, bytes: Buffer.from(stable, 'ascii') });
     }
   }
@@ -22,7 +25,9 @@ export function needles(secret: string): Array<{ form: string; bytes: Buffer }> 
 }
 
 export function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 }
 
 /** Every (file, form) where the secret appears. */
@@ -38,5 +43,7 @@ export function findSecret(dir: string, secret: string): string[] {
 
 export function findInText(text: string, secret: string): string[] {
   const data = Buffer.from(text, 'utf8');
-  return needles(secret).filter((n) => data.includes(n.bytes)).map((n) => n.form);
+  return needles(secret)
+    .filter((n) => data.includes(n.bytes))
+    .map((n) => n.form);
 }

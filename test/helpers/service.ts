@@ -14,9 +14,19 @@ export interface TestService extends RunningServer {
   logs: string[];
 }
 
-export async function startTestService(dataDir: string, overrides: Partial<ServiceConfig> = {}, env: NodeJS.ProcessEnv = {}, parts: ServiceParts = {}): Promise<TestService> {
+export async function startTestService(
+  dataDir: string,
+  overrides: Partial<ServiceConfig> = {},
+  env: NodeJS.ProcessEnv = {},
+  parts: ServiceParts = {},
+): Promise<TestService> {
   const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, done) { logs.push(String(chunk)); done(); } });
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
   const config = { ...loadServiceConfig({ PRAG_PORT: '0', ...env }), ...overrides };
   const server = await startServer(dataDir, config, loadConfig(), createLogger(sink), parts);
   return Object.assign(server, { logs });

@@ -31,13 +31,21 @@ afterAll(async () => {
 
 const token = () => `tok${randomBytes(5).toString('hex')}`;
 /** Each message carries its own token (the archive's token + its number), so each is found on its own. */
-const MESSAGE = (t: string, i: number) => `From a@example.org Mon Jan  1 00:00:00 2024\nFrom: a@example.org\nSubject: Visit ${t}x${i}\n\nNotes ${t}x${i}: the physiotherapy plan continues twice a week.\n\n`;
+const MESSAGE = (t: string, i: number) =>
+  `From a@example.org Mon Jan  1 00:00:00 2024\nFrom: a@example.org\nSubject: Visit ${t}x${i}\n\nNotes ${t}x${i}: the physiotherapy plan continues twice a week.\n\n`;
 
 test(`${TRIALS} SIGKILLs during ingest: acknowledged uploads survive, nothing is half-visible`, async () => {
   const data = join(dir.path, 'data');
   const wallet = new Wallet();
   const acknowledged = new Map<string, string[]>(); // token → doc ids
-  const stats = { trials: 0, acknowledged: 0, in_flight_at_kill: 0, listed_checked: 0, restarts_ms: [] as number[], resumed_ok: 0 };
+  const stats = {
+    trials: 0,
+    acknowledged: 0,
+    in_flight_at_kill: 0,
+    listed_checked: 0,
+    restarts_ms: [] as number[],
+    resumed_ok: 0,
+  };
   const started = performance.now();
 
   const verified = new Set<string>();
@@ -51,14 +59,21 @@ test(`${TRIALS} SIGKILLs during ingest: acknowledged uploads survive, nothing is
     const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-crash' });
     const listed = (await client.list(permit)).documents;
     const ids = new Set(listed.map((d) => d.doc_id));
-    for (const [t, docIds] of acknowledged) for (const id of docIds) expect(ids.has(id), `acknowledged ${t} is listed`).toBe(true);
+    for (const [t, docIds] of acknowledged)
+      for (const id of docIds) expect(ids.has(id), `acknowledged ${t} is listed`).toBe(true);
     const fresh = listed.filter((d) => !verified.has(d.doc_id));
-    const sample = listed.filter((d) => verified.has(d.doc_id)).sort(() => Math.random() - 0.5).slice(0, 25);
+    const sample = listed
+      .filter((d) => verified.has(d.doc_id))
+      .sort(() => Math.random() - 0.5)
+      .slice(0, 25);
     for (const d of [...fresh, ...sample]) {
       const t = /tok[0-9a-f]{10}(?:x\d+)?/.exec(d.title)?.[0];
       expect(t, `every document carries its token (${d.title})`).toBeDefined();
       const hits = await client.search(permit, { query: t!, k: 10 });
-      expect(hits.hits.some((h) => h.doc_id === d.doc_id), `listed document ${d.title} is searchable`).toBe(true);
+      expect(
+        hits.hits.some((h) => h.doc_id === d.doc_id),
+        `listed document ${d.title} is searchable`,
+      ).toBe(true);
       verified.add(d.doc_id);
       stats.listed_checked++;
     }
@@ -76,11 +91,18 @@ test(`${TRIALS} SIGKILLs during ingest: acknowledged uploads survive, nothing is
     const loop = async (kind: 'file' | 'mbox') => {
       while (!stop) {
         const t = token();
-        const text = kind === 'file' ? `Lab note ${t}: ferritin ${Math.floor(Math.random() * 100)} ng/mL.` : Array.from({ length: 40 }, (_, i) => MESSAGE(t, i)).join('');
+        const text =
+          kind === 'file'
+            ? `Lab note ${t}: ferritin ${Math.floor(Math.random() * 100)} ng/mL.`
+            : Array.from({ length: 40 }, (_, i) => MESSAGE(t, i)).join('');
         const bytes = new TextEncoder().encode(text);
         inFlight++;
         try {
-          const r = await client.upload(permit, { name: kind === 'file' ? `note-${t}.txt` : `mail-${t}.mbox`, size: bytes.length, bytes });
+          const r = await client.upload(permit, {
+            name: kind === 'file' ? `note-${t}.txt` : `mail-${t}.mbox`,
+            size: bytes.length,
+            bytes,
+          });
           acknowledged.set(t, r.doc_ids);
           stats.acknowledged++;
         } catch {
@@ -119,7 +141,12 @@ test(`${TRIALS} SIGKILLs during ingest: acknowledged uploads survive, nothing is
 
   // The stores themselves: nothing pending, and every document's chunks are all in LanceDB.
   const sqlite = new Database(join(data, 'meta.sqlite'), { readonly: true });
-  const docs = sqlite.prepare('select id, owner, chunk_count as n, state from documents').all() as Array<{ id: string; owner: string; n: number; state: string }>;
+  const docs = sqlite.prepare('select id, owner, chunk_count as n, state from documents').all() as Array<{
+    id: string;
+    owner: string;
+    n: number;
+    state: string;
+  }>;
   const chunkRows = sqlite.prepare('select count(*) as n from chunks').get() as { n: number };
   sqlite.close();
   expect(docs.filter((d) => d.state !== 'ready')).toEqual([]);
@@ -130,9 +157,19 @@ test(`${TRIALS} SIGKILLs during ingest: acknowledged uploads survive, nothing is
   expect(readdirSync(join(data, 'spool'))).toEqual([]);
 
   report('crash', {
-    trials: stats.trials, acknowledged_uploads: stats.acknowledged, uploads_in_flight_at_kills: stats.in_flight_at_kill,
-    resumed_and_completed_uploads: stats.resumed_ok, documents: docs.length, chunks: vectors, listed_documents_checked: stats.listed_checked,
-    restart_to_listening_ms: { p50: Math.round(stats.restarts_ms.sort((a, b) => a - b)[Math.floor(stats.restarts_ms.length / 2)]!), max: Math.round(Math.max(...stats.restarts_ms)) },
-    half_visible_documents: 0, lost_acknowledged_uploads: 0, seconds: Math.round((performance.now() - started) / 1000),
+    trials: stats.trials,
+    acknowledged_uploads: stats.acknowledged,
+    uploads_in_flight_at_kills: stats.in_flight_at_kill,
+    resumed_and_completed_uploads: stats.resumed_ok,
+    documents: docs.length,
+    chunks: vectors,
+    listed_documents_checked: stats.listed_checked,
+    restart_to_listening_ms: {
+      p50: Math.round(stats.restarts_ms.sort((a, b) => a - b)[Math.floor(stats.restarts_ms.length / 2)]!),
+      max: Math.round(Math.max(...stats.restarts_ms)),
+    },
+    half_visible_documents: 0,
+    lost_acknowledged_uploads: 0,
+    seconds: Math.round((performance.now() - started) / 1000),
   });
 });

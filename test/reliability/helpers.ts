@@ -8,13 +8,19 @@ import { machine, percentile, round } from '../../src/bench/stats.js';
 const PRAG = new URL('../../bin/prag.js', import.meta.url).pathname;
 const RESULTS = new URL('../../.prag/reliability/', import.meta.url).pathname;
 
-export interface ChildService { url: string; proc: ChildProcess; kill(): Promise<void>; stop(): Promise<void> }
+export interface ChildService {
+  url: string;
+  proc: ChildProcess;
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
 
 /** `prag serve` in a child process on a free loopback port; resolves once it listens. */
 export function startChildService(dataDir: string, env: Record<string, string> = {}): Promise<ChildService> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [PRAG, 'serve', '--data-dir', dataDir, '--port', '0'], {
-      env: { ...process.env, PRAG_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, PRAG_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
     const timer = setTimeout(() => reject(new Error('service did not start within 120 s')), 120_000);
@@ -51,5 +57,10 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function percentiles(values: number[]): { n: number; p50: number; p99: number; max: number } {
   const s = [...values].sort((a, b) => a - b);
-  return { n: s.length, p50: round(percentile(s, 50), 1), p99: round(percentile(s, 99), 1), max: round(s.at(-1) ?? 0, 1) };
+  return {
+    n: s.length,
+    p50: round(percentile(s, 50), 1),
+    p99: round(percentile(s, 99), 1),
+    max: round(s.at(-1) ?? 0, 1),
+  };
 }

@@ -19,9 +19,17 @@ let fake: FakeLlm;
 
 beforeAll(async () => {
   fake = await startFakeLlm({ tokens: ['Your ', 'documents ', 'say ', 'so ', '[1].'], firstDelayMs: 50, delayMs: 10 });
-  svc = await startTestService(dir.path, {}, {
-    PRAG_LLM: 'openai', PRAG_LLM_URL: fake.url, PRAG_LLM_MODEL: 'load-model', PRAG_RATE_PER_MIN: '100000', PRAG_RATE_BURST: '10000',
-  });
+  svc = await startTestService(
+    dir.path,
+    {},
+    {
+      PRAG_LLM: 'openai',
+      PRAG_LLM_URL: fake.url,
+      PRAG_LLM_MODEL: 'load-model',
+      PRAG_RATE_PER_MIN: '100000',
+      PRAG_RATE_BURST: '10000',
+    },
+  );
 });
 afterAll(async () => {
   await svc?.close();
@@ -34,7 +42,12 @@ test(`${CLIENTS} clients × ${SECONDS} s of uploads, searches and chats: zero 5x
   const r = rng(11);
   await Promise.all(users.map((u, i) => u.client.upload(u.permit, textUpload(`seed-${i}.eml`, emailText(r, i)))));
   const qs = questions(200);
-  const latency = { upload: [] as number[], search: [] as number[], chat: [] as number[], chat_first_token: [] as number[] };
+  const latency = {
+    upload: [] as number[],
+    search: [] as number[],
+    chat: [] as number[],
+    chat_first_token: [] as number[],
+  };
   const statuses = new Map<string, number>();
   const count = (key: string) => statuses.set(key, (statuses.get(key) ?? 0) + 1);
   const deadline = performance.now() + SECONDS * 1000;
@@ -54,7 +67,9 @@ test(`${CLIENTS} clients × ${SECONDS} s of uploads, searches and chats: zero 5x
           latency.search.push(performance.now() - t0);
           count('search 200');
         } else {
-          const { frames } = await u.client.chat(u.permit, { messages: [{ role: 'user', content: qs[Math.floor(Math.random() * qs.length)]! }] });
+          const { frames } = await u.client.chat(u.permit, {
+            messages: [{ role: 'user', content: qs[Math.floor(Math.random() * qs.length)]! }],
+          });
           let first = 0;
           for await (const f of frames) {
             if (f.type === 'delta' && !first) first = performance.now();
@@ -72,9 +87,14 @@ test(`${CLIENTS} clients × ${SECONDS} s of uploads, searches and chats: zero 5x
   await Promise.all(users.map((u, i) => client(u, i)));
 
   const byStatus = Object.fromEntries([...statuses].sort());
-  const fiveHundreds = [...statuses].filter(([k]) => /^5\d\d /.test(k) || k.includes('internal') || k.startsWith('client error'));
+  const fiveHundreds = [...statuses].filter(
+    ([k]) => /^5\d\d /.test(k) || k.includes('internal') || k.startsWith('client error'),
+  );
   report('load', {
-    clients: CLIENTS, seconds: SECONDS, outcomes: byStatus, five_xx: fiveHundreds.reduce((n, [, c]) => n + c, 0),
+    clients: CLIENTS,
+    seconds: SECONDS,
+    outcomes: byStatus,
+    five_xx: fiveHundreds.reduce((n, [, c]) => n + c, 0),
     latency_ms: Object.fromEntries(Object.entries(latency).map(([k, v]) => [k, percentiles(v)])),
     operations_per_second: Math.round((latency.upload.length + latency.search.length + latency.chat.length) / SECONDS),
   });
