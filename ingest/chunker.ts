@@ -60,9 +60,27 @@ function cut(text: string, start: number, end: number, re: RegExp): Array<[numbe
 
 /** Trims blank space off both ends of a span. */
 function trimSpan(text: string, start: number, end: number): [number, number] {
-  while (start < end && /\s/.test(text[start]!)) start++;
-  while (end > start && /\s/.test(text[end - 1]!)) end--;
+  while (start < end && /\s/.test(text.charAt(start))) start++;
+  while (end > start && /\s/.test(text.charAt(end - 1))) end--;
   return [start, end];
+}
+
+/**
+ * Characters per token beyond any real text: a span longer than this many per token of budget is split
+ * without being counted whole, and no window asks the counter about more than this many per token.
+ */
+const CHARS_PER_TOKEN_CEILING = 8;
+
+/**
+ * The last space or newline in (from, to], or -1. Bounded below on purpose: lastIndexOf would search on
+ * to the start of the text, and for a long run without blank space that is every window over again (quadratic).
+ */
+function lastBreak(text: string, from: number, to: number): number {
+  for (let i = to; i > from; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a) return i;
+  }
+  return -1;
 }
 
 /**
@@ -78,16 +96,15 @@ function windows(text: string, start: number, end: number, max: number, counter:
     for (;;) {
       let stop = start + len;
       if (stop < end) {
-        const ws = text.lastIndexOf(' ', stop);
-        const nl = text.lastIndexOf('\n', stop);
-        const at = Math.max(ws, nl);
-        if (at > start + len / 2) stop = at;
+        const at = lastBreak(text, start + len / 2, stop);
+        if (at >= 0) stop = at;
       }
       const [s, e] = trimSpan(text, start, stop);
       const tokens = e > s ? counter.count(text.slice(s, e)) : 0;
       if (tokens <= max || stop - start <= 1) {
         if (e > s) out.push({ start: s, end: e, tokens });
-        if (tokens > 0) charsPerToken = Math.max(1, (e - s) / tokens);
+        // Capped: after a window of mostly blank space (few tokens) the next one, and its count, stay small.
+        if (tokens > 0) charsPerToken = Math.min(CHARS_PER_TOKEN_CEILING, Math.max(1, (e - s) / tokens));
         start = stop;
         break;
       }
@@ -96,9 +113,6 @@ function windows(text: string, start: number, end: number, max: number, counter:
   }
   return out;
 }
-
-/** Spans longer than this many characters per token of budget are split without being counted whole. */
-const CHARS_PER_TOKEN_CEILING = 8;
 
 /**
  * Units of at most `max` tokens, each at the largest boundary that allows it.
@@ -152,13 +166,19 @@ function pack(
   { maxTokens, overlapTokens }: ChunkerOptions,
   counter: TokenCounter,
 ): Span[] {
+  /** spans[k], for the indices below, which the loop bounds keep in range. */
+  const span = (k: number): Span => {
+    const found = spans[k];
+    if (!found) throw new RangeError(`chunker: span ${k} of ${spans.length}`);
+    return found;
+  };
   const chunks: Span[] = [];
   let i = 0;
   let lead: Span | undefined;
   while (i < spans.length) {
     let j = i;
     let sum = lead?.tokens ?? 0;
-    while (j < spans.length && sum + spans[j]!.tokens <= maxTokens) sum += spans[j++]!.tokens;
+    while (j < spans.length && sum + span(j).tokens <= maxTokens) sum += span(j++).tokens;
     if (j === i) {
       if (lead) {
         lead = undefined;
@@ -166,27 +186,27 @@ function pack(
       } // the overlap does not fit beside the next unit: drop it
       j = i + 1;
     }
-    const start = lead?.start ?? spans[i]!.start;
+    const start = lead?.start ?? span(i).start;
     // Sums of parts can undercount the joined text by a token or two at the seams: verify and shed units.
-    let tokens = counter.count(text.slice(start, spans[j - 1]!.end));
+    let tokens = counter.count(text.slice(start, span(j - 1).end));
     while (tokens > maxTokens && j - i > 1) {
       j--;
-      tokens = counter.count(text.slice(start, spans[j - 1]!.end));
+      tokens = counter.count(text.slice(start, span(j - 1).end));
     }
     if (tokens > maxTokens && lead) {
       lead = undefined;
       continue;
     }
-    chunks.push({ start, end: spans[j - 1]!.end, tokens });
+    chunks.push({ start, end: span(j - 1).end, tokens });
     if (j >= spans.length) break;
     let back = j;
     let overlap = 0;
-    while (back - 1 > i && overlap + spans[back - 1]!.tokens <= overlapTokens) overlap += spans[--back]!.tokens;
+    while (back - 1 > i && overlap + span(back - 1).tokens <= overlapTokens) overlap += span(--back).tokens;
     if (back < j) {
       lead = undefined;
       i = back;
     } else {
-      lead = overlapTokens > 0 ? tail(text, spans[j - 1]!, overlapTokens, counter) : undefined;
+      lead = overlapTokens > 0 ? tail(text, span(j - 1), overlapTokens, counter) : undefined;
       i = j;
     }
   }

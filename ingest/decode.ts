@@ -31,12 +31,16 @@ export function decodeText(bytes: Uint8Array, declaredCharset?: string): string 
   }
 }
 
-/** Collapses runs of blank space inside lines and trims the ends; keeps paragraph breaks. */
+/**
+ * Collapses runs of blank space inside lines and trims the ends; keeps paragraph breaks. Every pattern is
+ * linear: once runs are collapsed, a line end has at most one space on either side, so ` ?\n ?` is enough
+ * (` *\n *` would rescan a long run of spaces from each of its positions, were one left).
+ */
 export function tidyText(text: string): string {
   return text
     .replace(/\r\n?/g, '\n')
     .replace(/[ \t\f\v\u00a0]+/g, ' ')
-    .replace(/ *\n */g, '\n')
+    .replace(/ ?\n ?/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }

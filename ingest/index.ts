@@ -19,8 +19,8 @@ import { parseText } from './formats/text.js';
 import { splitMbox } from './mbox.js';
 import type { FormatParser, ParsedBody } from './types.js';
 
-export { ParseError, SourceAborted } from './errors.js';
-export { chunkDocument, type Chunk, type ChunkerOptions, type TokenCounter } from './chunker.js';
+export { SourceAborted } from './errors.js';
+export { chunkDocument, type Chunk } from './chunker.js';
 
 /** What the caller hands in: a name and two ways to read the bytes. */
 export interface SourceFile {
@@ -194,12 +194,17 @@ export async function* parseSource(
   const opts = { ...DEFAULTS, ...options };
   const name = file.path.split(/[\\/]/).pop() ?? file.path;
   const format = formatOf(name);
-  if (file.size === 0) return yield fail(file.path, new ParseError('empty', 'file is empty'));
-  if (!format)
-    return yield fail(
+  if (file.size === 0) {
+    yield fail(file.path, new ParseError('empty', 'file is empty'));
+    return;
+  }
+  if (!format) {
+    yield fail(
       file.path,
       new ParseError('unsupported_format', `no parser for ${extname(name) || 'files without an extension'}`),
     );
+    return;
+  }
   if (format === 'mbox') {
     try {
       for await (const item of splitMbox(file.stream(), { maxMessageBytes: opts.maxMessageBytes })) {
@@ -220,17 +225,17 @@ export async function* parseSource(
     }
     return;
   }
-  if (file.size > opts.maxFileBytes)
-    return yield fail(
-      file.path,
-      new ParseError('too_large', `file is ${file.size} bytes (limit ${opts.maxFileBytes})`),
-    );
+  if (file.size > opts.maxFileBytes) {
+    yield fail(file.path, new ParseError('too_large', `file is ${file.size} bytes (limit ${opts.maxFileBytes})`));
+    return;
+  }
   let bytes: Uint8Array;
   try {
     bytes = await file.readBytes();
   } catch (err) {
     if (err instanceof SourceAborted) throw err;
-    return yield fail(file.path, new ParseError('corrupt', `cannot read file: ${(err as Error).message}`));
+    yield fail(file.path, new ParseError('corrupt', `cannot read file: ${(err as Error).message}`));
+    return;
   }
   yield* parse({ bytes, name, source: file.path, format, options: opts });
 }

@@ -1,7 +1,7 @@
 import type { DocumentMeta, Format, Section } from '../schemas/document.js';
 
 /** What one format parser reads. */
-export interface ParseInput {
+interface ParseInput {
   bytes: Uint8Array;
   /** The file name (no directories); used for titles and for extension checks. */
   name: string;

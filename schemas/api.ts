@@ -5,6 +5,7 @@
  * refused by every other.
  */
 import { z } from 'zod';
+import { DEVICE_LABEL } from './permit.js';
 import { CollectionName, SearchHit, SearchRequest } from './search.js';
 
 /** SNIP-24 query permit (SecretFoundation/SNIPs SNIP-24.md), as signed by a Secret wallet. */
@@ -33,10 +34,6 @@ export const Permit = z
   .strict();
 export type Permit = z.infer<typeof Permit>;
 
-/** PRAG's permit names: "prag-" then 1-59 letters, digits, dots, dashes or underscores. */
-export const PRAG_PERMIT_NAME = /^prag-[A-Za-z0-9._-]{1,59}$/;
-/** The permission a PRAG permit must grant. */
-export const PRAG_PERMISSION = 'owner';
 
 /** HTTP media types of sealed requests and replies. */
 export const ENVELOPE_MEDIA_TYPE = 'application/vnd.prag.envelope';
@@ -52,6 +49,8 @@ export const RequestMeta = z
     ts: z.number().int().nonnegative(),
     /** 16 random bytes, hex: with `ts`, makes every request unique so a replay is refused. */
     nonce: z.string().regex(/^[0-9a-f]{32}$/, 'request nonce must be 16 bytes of lower-case hex'),
+    /** The permit's session key's Ed25519 signature over this request (src/crypto/request-signature.ts), hex. */
+    sig: z.string().regex(/^[0-9a-f]{128}$/, 'request signature must be 64 bytes of lower-case hex'),
   })
   .strict();
 export type RequestMeta = z.infer<typeof RequestMeta>;
@@ -62,30 +61,6 @@ export const UploadMeta = RequestMeta.extend({
   wait: z.boolean().default(true),
 }).strict();
 export type UploadMeta = z.infer<typeof UploadMeta>;
-
-/** Sealed `type` of each operation's envelope. */
-export const REQUEST_TYPES = {
-  search: 'application/vnd.prag.search+json',
-  list: 'application/vnd.prag.list+json',
-  delete: 'application/vnd.prag.delete+json',
-  revokePermit: 'application/vnd.prag.revoke-permit+json',
-  collections: 'application/vnd.prag.collections+json',
-  collectionCreate: 'application/vnd.prag.collection-create+json',
-  collectionRename: 'application/vnd.prag.collection-rename+json',
-  collectionMove: 'application/vnd.prag.collection-move+json',
-  shareGrant: 'application/vnd.prag.share-grant+json',
-  shareRevoke: 'application/vnd.prag.share-revoke+json',
-  shares: 'application/vnd.prag.shares+json',
-  audit: 'application/vnd.prag.audit+json',
-  forgetMe: 'application/vnd.prag.forget-me+json',
-  uploads: 'application/vnd.prag.uploads+json',
-  chat: 'application/vnd.prag.chat+json',
-  conversations: 'application/vnd.prag.conversations+json',
-  conversationGet: 'application/vnd.prag.conversation-get+json',
-  conversationDelete: 'application/vnd.prag.conversation-delete+json',
-  /** The payload is the file; the header's `name` is its file name. */
-  upload: 'application/vnd.prag.upload',
-} as const;
 
 export const SearchBody = SearchRequest;
 export const ListBody = z.object({ collection: CollectionName.optional() }).strict();
@@ -107,14 +82,20 @@ export const ShareGrantBody = z
   })
   .strict();
 export const ShareRevokeBody = z.object({ with: z.string().max(128), collection: CollectionName.optional() }).strict();
+/** The grantee's answer to a grant (accept, or decline/leave), by its id. */
+export const ShareAnswerBody = z
+  .object({ grant_id: z.string().regex(/^[0-9a-f]{32}$/, 'grant ids are 32 lower-case hex characters') })
+  .strict();
 export const AuditBody = z
   .object({ since: z.iso.datetime({ offset: true }).optional(), limit: z.number().int().min(1).max(1000).default(100) })
   .strict();
 /** Forget-me must name the requester's own address: a typo cannot erase anyone. */
 export const ForgetMeBody = z.object({ confirm: z.string().max(128) }).strict();
-export const RevokePermitBody = z
-  .object({ permit_name: z.string().regex(PRAG_PERMIT_NAME, 'not a PRAG permit name') })
-  .strict();
+/** Revokes one permit by name, or every permit of a device (the others keep working). */
+export const RevokePermitBody = z.union([
+  z.object({ permit_name: z.string().min(1).max(128) }).strict(),
+  z.object({ device: z.string().regex(DEVICE_LABEL, 'device labels are 1-32 letters, digits, dashes or underscores') }).strict(),
+]);
 
 export const UploadReply = z.object({
   /** The queue's id for this upload (`POST /v1/uploads` reports it after a restart). */
@@ -167,14 +148,25 @@ export const RevokePermitReply = z.object({ revoked: z.string() });
 export const CollectionSummary = z.object({ name: z.string(), documents: z.number().int(), created_at: z.string() });
 export type CollectionSummary = z.infer<typeof CollectionSummary>;
 
+/**
+ * A grant as either side sees it: `pending` until the grantee accepts, then
+ * `active` (it enters the grantee's retrieval) until `expired`; `declined`
+ * (refused while pending) and `left` (given up after accepting) only the
+ * owner still sees.
+ */
+const GRANT_STATUSES = ['pending', 'active', 'expired', 'declined', 'left'] as const;
+export const GrantStatus = z.enum(GRANT_STATUSES);
+export type GrantStatus = z.infer<typeof GrantStatus>;
+
 export const GrantSummary = z.object({
   grant_id: z.string(),
   /** The other side's address: the grantee for grants given, the owner for grants received. */
   with: z.string(),
+  /** The granted collection's name; null for a grant of documents (it does not reveal where the owner keeps them). */
   collection: z.string().nullable(),
   doc_ids: z.array(z.string()).nullable(),
   expires_at: z.string().nullable(),
-  active: z.boolean(),
+  state: GrantStatus,
   created_at: z.string(),
 });
 export type GrantSummary = z.infer<typeof GrantSummary>;
@@ -191,3 +183,15 @@ export const AccessEntry = z.object({
   chunk_ids: z.array(z.string()),
 });
 export type AccessEntry = z.infer<typeof AccessEntry>;
+
+export const UploadsReply = z.object({ uploads: z.array(UploadStatus) });
+export const CollectionsReply = z.object({ collections: z.array(CollectionSummary) });
+export const CollectionCreateReply = z.object({ created: z.string() });
+export const CollectionRenameReply = z.object({ renamed: z.string(), to: z.string() });
+export const CollectionMoveReply = z.object({ moved: z.number().int() });
+export const ShareGrantReply = z.object({ grant_id: z.string() });
+export const ShareRevokeReply = z.object({ revoked: z.number().int() });
+/** The grant's state after the answer: `active` (or `expired`) once accepted, `declined` or `left` once declined. */
+export const ShareAnswerReply = z.object({ grant_id: z.string(), state: GrantStatus });
+export const AuditReply = z.object({ entries: z.array(AccessEntry) });
+export const ForgetMeReply = z.object({ forgotten: z.string(), documents: z.number().int() });

@@ -4,6 +4,7 @@
  * client applies. Signing rules are in schemas/attestation.md.
  */
 import { z } from 'zod';
+import { SERVICE_ID } from './permit.js';
 
 const hex = (bytes: number) =>
   z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes as lower-case hex`);
@@ -16,6 +17,7 @@ export type TeeProviderName = z.infer<typeof TeeProviderName>;
 /** Domain-separation prefixes for PRAG's Ed25519 signatures. */
 export const STATEMENT_CONTEXT = 'prag-key-statement-v1\n';
 export const NONCE_CONTEXT = 'prag-attestation-nonce-v1\n';
+export const EPOCH_KEY_CONTEXT = 'prag-epoch-key-v1\n';
 
 export const NONCE_MIN_BYTES = 16;
 export const NONCE_MAX_BYTES = 64;
@@ -23,31 +25,53 @@ export const Nonce = z
   .string()
   .regex(/^(?:[0-9a-f]{2}){16,64}$/, `nonce must be ${NONCE_MIN_BYTES}-${NONCE_MAX_BYTES} bytes of lower-case hex`);
 
-export const ServiceId = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9._:-]{2,63}$/,
-    'service ids are 3-64 lower-case letters, digits, dots, colons, dashes or underscores',
-  );
+/** `prag-` + the first 16 hex of SHA-256(statement Ed25519 key): recomputed by clients, never address-shaped. */
+export const ServiceId = z.string().regex(SERVICE_ID, 'service ids are "prag-" and 16 lower-case hex characters');
 
-/** Binds the service's keys to its identity; signed by its Ed25519 key, and bound to the TEE by the evidence. */
+/**
+ * Who could know the service's keys. `enclave`: every key (service signing
+ * key, epoch keys, at-rest master key) was drawn inside the TEE and never left
+ * it. `operator-escrow`: the at-rest master key was supplied by the operator
+ * (named escrow mode), so the operator can read stored data given the volume;
+ * clients refuse it unless their policy allows it.
+ */
+export const KEY_ORIGINS = ['enclave', 'operator-escrow'] as const;
+export const KeyOrigin = z.enum(KEY_ORIGINS);
+export type KeyOrigin = z.infer<typeof KeyOrigin>;
+
+/** Binds the service's signing key to its identity; signed by that key, and bound to the TEE by the evidence. */
 export const KeyStatement = z
   .object({
-    v: z.literal(1),
+    v: z.literal(2),
     service_id: ServiceId,
     provider: TeeProviderName,
-    /** X25519 public key clients encrypt to. */
-    x25519: hex(32),
-    /** Its envelope key id (schemas/envelope-v1.md). */
-    kid: hex(16),
-    /** Ed25519 public key that signs statements, nonces and (later) answer receipts. */
+    /** Ed25519 public key that signs statements, epoch keys, nonces and answer receipts. */
     ed25519: hex(32),
-    /** `derived` from the KMS master key (stable across restarts) or `generated` at start. */
-    key_origin: z.enum(['derived', 'generated']),
+    key_origin: KeyOrigin,
+    /** How long each epoch key is offered (it is accepted for as long again, then erased). */
+    epoch_key_period_s: z.number().int().positive(),
     created_at: z.iso.datetime(),
   })
   .strict();
 export type KeyStatement = z.infer<typeof KeyStatement>;
+
+/**
+ * The short-lived X25519 key requests are sealed to (forward secrecy: see
+ * src/crypto/epoch-keys.ts), signed by the statement's Ed25519 key.
+ */
+export const EpochKeyStatement = z
+  .object({
+    v: z.literal(1),
+    service_id: ServiceId,
+    x25519: hex(32),
+    /** Its envelope key id (schemas/envelope-v1.md). */
+    kid: hex(16),
+    /** Offered until then; accepted until `accept_until`, then erased. */
+    not_after: z.iso.datetime(),
+    accept_until: z.iso.datetime(),
+  })
+  .strict();
+export type EpochKeyStatement = z.infer<typeof EpochKeyStatement>;
 
 export const DevEvidence = z
   .object({ provider: z.literal('dev'), insecure: z.literal(true), warning: z.string() })
@@ -78,6 +102,8 @@ export const AttestationResponse = z
   .object({
     statement: KeyStatement,
     statement_signature: hex(64),
+    epoch_key: EpochKeyStatement,
+    epoch_key_signature: hex(64),
     nonce: Nonce,
     nonce_signature: hex(64),
     evidence: Evidence,
@@ -133,6 +159,10 @@ export const AttestationPolicy = z
     docker_files_sha256: hex(32).optional(),
     /** Only this service id is accepted, when set. */
     service_id: ServiceId.optional(),
+    /** Key origins accepted: `operator-escrow` only when listed (the operator could then read stored data). */
+    key_origins: z.array(KeyOrigin).min(1).default(['enclave']),
+    /** Refuse a key statement older than this (a service that has not restarted for longer is refused). */
+    max_statement_age_s: z.number().int().positive().optional(),
     /** Collateral source (a PCCS or Intel PCS). */
     pccs_url: z.url().optional(),
   })

@@ -95,10 +95,16 @@ export const Citation = z
     /** SHA-256 of the passage text (UTF-8) as it was given to the model. */
     chunk_hash: sha256Hex,
     owner: z.string(),
-    collection: z.string(),
+    /** The collection's name; null for a passage another owner shared by a grant of documents. */
+    collection: z.string().nullable(),
+    /** True when the passage is another owner's (`owner`), shared with the requester: not their own document. */
+    shared: z.boolean(),
   })
   .strict();
 export type Citation = z.infer<typeof Citation>;
+
+/** A citation of a stored answer: those stored before `shared` existed lack it (their `owner` still says whose). */
+const StoredCitation = Citation.extend({ shared: z.boolean().optional() });
 
 /** Domain-separation prefix of receipt signatures. */
 export const RECEIPT_CONTEXT = 'prag-answer-receipt-v1\n';
@@ -153,7 +159,7 @@ export type ChatFrame = z.infer<typeof ChatFrame>;
 export const Conversation = z
   .object({
     id: ConversationId,
-    messages: z.array(ChatMessage.extend({ citations: z.array(Citation).optional() })),
+    messages: z.array(ChatMessage.extend({ citations: z.array(StoredCitation).optional() })),
     created_at: z.string(),
     updated_at: z.string(),
   })

@@ -114,10 +114,21 @@ export const collections = sqliteTable(
 );
 
 /**
+ * A grant's consent: `pending` until the grantee accepts it, `accepted` from
+ * then on; `declined` when the grantee refused it while pending, `left` when
+ * they gave up an accepted one. Only an `accepted` grant (and unexpired)
+ * reaches retrieval: nobody's searches cover, or write into the log of, an
+ * owner the searcher never agreed to read from.
+ */
+export const GRANT_STATES = ['pending', 'accepted', 'declined', 'left'] as const;
+export type GrantState = (typeof GRANT_STATES)[number];
+
+/**
  * Share grants: `owner` lets `grantee` (both stored owner ids) read one
- * collection or a set of documents until `expiresAt`. What each side may see
- * of the grant (the other's address, the collection's name) is sealed twice:
- * under the owner's key and under the grantee's.
+ * collection or a set of documents until `expiresAt`, once the grantee has
+ * accepted. What each side may see of the grant (the other's address, the
+ * collection's name) is sealed twice: under the owner's key and under the
+ * grantee's.
  */
 export const grants = sqliteTable(
   'grants',
@@ -132,6 +143,7 @@ export const grants = sqliteTable(
     createdAt: integer('created_at').notNull(),
     ownerView: text('owner_view').notNull(),
     granteeView: text('grantee_view').notNull(),
+    state: text('state', { enum: GRANT_STATES }).notNull().default('pending'),
   },
   (t) => [index('grants_grantee').on(t.grantee), index('grants_owner').on(t.owner)],
 );
@@ -182,6 +194,12 @@ export const uploads = sqliteTable(
     size: integer('size').notNull(),
     state: text('state', { enum: UPLOAD_STATES }).notNull(),
     result: text('result'),
+    /**
+     * The spooled envelope's exchange keys, sealed under the owner's key: what
+     * opens the spool again after a restart. Erased once the upload is done,
+     * so the traffic's forward secrecy ends with the ingest, not later.
+     */
+    opening: text('opening'),
     createdAt: integer('created_at').notNull(),
     finishedAt: integer('finished_at'),
   },

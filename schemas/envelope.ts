@@ -23,6 +23,9 @@ export const MAX_REPLY_FRAME_BYTES = 8 * 1024 * 1024;
 export const HKDF_INFO = 'prag-envelope-v1';
 export const KEY_ID_LABEL = 'prag-kid-v1';
 export const REPLY_AAD = 'prag-reply-v1';
+/** Each reply starts with a fresh salt of this many bytes; its frame keys derive from it (envelope-v1.md §5). */
+export const REPLY_SALT_BYTES = 32;
+export const REPLY_KDF_INFO = 'prag-reply-salted-v1';
 
 export const EnvelopeHeader = z
   .object({

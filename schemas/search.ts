@@ -43,10 +43,16 @@ export const SearchHit = z.object({
   source: z.string(),
   page: z.number().int().nullable(),
   section: z.string().nullable(),
-  collection: z.string(),
+  /**
+   * The collection's name; null for another owner's hit that only a grant of
+   * documents covers (their collection names are theirs).
+   */
+  collection: z.string().nullable(),
   score: z.number(),
   text: z.string(),
   /** The owner's address, for every hit the service returns (a requester's own, or shared with them). */
   owner: z.string().optional(),
+  /** The service's hits: true when the hit is another owner's, shared with the requester. */
+  shared: z.boolean().optional(),
 });
 export type SearchHit = z.infer<typeof SearchHit>;

@@ -21,7 +21,7 @@ export type ChunkRow = {
   /** Lower-cased To and Cc addresses (emails only). */
   to_addrs: string[] | null;
   text: string;
-  /** Output of the keyword token function, space-separated: the only thing the full-text index sees. */
+  /** The chunk's distinct keyword tokens, sorted, space-separated (src/store/keywords.ts): all the full-text index sees. */
   keywords: string;
   vector: Float32Array;
 };

@@ -46,7 +46,8 @@ function soleModel(dir: string): string | undefined {
   const models = readdirSync(dir, { withFileTypes: true }).filter(
     (d) => d.isDirectory() && existsSync(join(dir, d.name, 'config.json')),
   );
-  return models.length === 1 ? models[0]!.name : undefined;
+  const [only, ...others] = models;
+  return only && !others.length ? only.name : undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

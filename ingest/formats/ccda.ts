@@ -11,7 +11,7 @@ import { attr, child, childrenNamed, parseXml, tagOf, textOf, type XNode } from 
 import { pdfPages } from './pdf.js';
 
 /** HL7 TS (YYYYMMDD[HHMM[SS]][±ZZZZ]) → ISO 8601. */
-export function hl7Date(ts: string | undefined): string | undefined {
+function hl7Date(ts: string | undefined): string | undefined {
   const m = ts ? /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.\d+)?([+-]\d{4})?$/.exec(ts) : null;
   if (!m) return undefined;
   const [, y, mo = '01', d = '01', h = '00', mi = '00', s = '00', tz] = m;
@@ -46,7 +46,7 @@ function collectSections(parent: XNode | undefined, out: Section[], depth = 0): 
   }
 }
 
-export function isClinicalDocument(roots: XNode[]): XNode | undefined {
+function isClinicalDocument(roots: XNode[]): XNode | undefined {
   return roots.find((n) => tagOf(n) === 'ClinicalDocument');
 }
 

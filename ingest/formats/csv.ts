@@ -8,7 +8,7 @@ const ROWS_PER_SECTION = 50;
 const DELIMITERS = [',', ';', '\t', '|'] as const;
 
 /** The delimiter that occurs most in the header line, counting outside quotes. */
-export function detectDelimiter(text: string): string {
+function detectDelimiter(text: string): string {
   const header = text.slice(0, text.search(/\r?\n|$/));
   const counts = new Map<string, number>();
   let quoted = false;
@@ -23,13 +23,14 @@ export function detectDelimiter(text: string): string {
 }
 
 /** Dates as bank exports write them: ISO, US M/D/Y, European D.M.Y. */
-export function parseLooseDate(value: string): string | undefined {
+function parseLooseDate(value: string): string | undefined {
   const v = value.trim();
   let m = /^(\d{4})-(\d{2})-(\d{2})/.exec(v);
-  let ymd: [string, string, string] | undefined;
-  if (m) ymd = [m[1]!, m[2]!, m[3]!];
-  else if ((m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(v))) ymd = [m[3]!, m[1]!, m[2]!];
-  else if ((m = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(v))) ymd = [m[3]!, m[2]!, m[1]!];
+  // Groups of a match are always there; were one missing, Number(undefined) is NaN and the date is refused.
+  let ymd: Array<string | undefined> | undefined;
+  if (m) ymd = [m[1], m[2], m[3]];
+  else if ((m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(v))) ymd = [m[3], m[1], m[2]];
+  else if ((m = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(v))) ymd = [m[3], m[2], m[1]];
   if (!ymd) return undefined;
   const d = new Date(Date.UTC(Number(ymd[0]), Number(ymd[1]) - 1, Number(ymd[2])));
   return Number.isFinite(d.getTime()) && d.getUTCDate() === Number(ymd[2]) ? d.toISOString() : undefined;

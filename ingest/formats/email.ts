@@ -32,7 +32,7 @@ function addresses(field: AddressObject | AddressObject[] | undefined): string[]
 }
 
 /** True when the bytes begin like an RFC 5322 message: a header line before the first blank line. */
-export function looksLikeEmail(bytes: Uint8Array): boolean {
+function looksLikeEmail(bytes: Uint8Array): boolean {
   const head = Buffer.from(bytes.subarray(0, 4096)).toString('latin1');
   const firstBlock = head.split(/\r?\n\r?\n/, 1)[0] ?? '';
   return (

@@ -260,7 +260,7 @@ const SECTION_ORDER = [
   'Other',
 ];
 
-export function isFhirResource(v: unknown): v is Json {
+function isFhirResource(v: unknown): v is Json {
   const r = obj(v);
   return !!r && typeof r.resourceType === 'string' && /^[A-Z][A-Za-z]+$/.test(r.resourceType);
 }

@@ -63,7 +63,7 @@ export function htmlToPlain(html: string): string {
   );
 }
 
-export function htmlTitle(html: string): string | undefined {
+function htmlTitle(html: string): string | undefined {
   const t = tidyText(convert(html, { wordwrap: false, baseElements: { selectors: ['title'] } }));
   return t || undefined;
 }

@@ -8,40 +8,77 @@ import { decodeText } from '../decode.js';
 import { ParseError } from '../errors.js';
 import type { FormatParser } from '../types.js';
 
-export interface OfxNode {
+interface OfxNode {
   tag: string;
   value?: string;
   children: OfxNode[];
 }
 
-const TOKEN = /<!\[CDATA\[([\s\S]*?)\]\]>|<(\/?)([A-Za-z0-9_.]+)\s*>|([^<]+)/g;
+/** A start or end tag, tried only at a `<` (sticky): it can scan no further than the next `<`. */
+const TAG = /<(\/?)([A-Za-z0-9_.]+)\s*>/y;
+const CDATA_OPEN = '<![CDATA[';
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 const unentity = (s: string) => s.replace(/&(amp|lt|gt|quot|apos|nbsp);/g, (_, e: string) => ENTITIES[e] ?? '');
 
+type Token = { text: string } | { cdata: string } | { tag: string; close: boolean };
+
+/**
+ * The tokens from `start` on: text runs (up to the next `<`), CDATA sections and tags; a `<` that starts
+ * neither is dropped. Linear: one alternation `<!\[CDATA\[([\s\S]*?)\]\]>|…` searched from every unterminated
+ * `<![CDATA[` to the end of the input (quadratic); here, once a search finds no `]]>`, none is searched again.
+ */
+function* tokens(text: string, start: number): Generator<Token> {
+  let cdataClosable = true;
+  let at = start;
+  while (at < text.length) {
+    if (text.charCodeAt(at) !== 0x3c) {
+      const next = text.indexOf('<', at);
+      const end = next < 0 ? text.length : next;
+      yield { text: text.slice(at, end) };
+      at = end;
+      continue;
+    }
+    if (cdataClosable && text.startsWith(CDATA_OPEN, at)) {
+      const close = text.indexOf(']]>', at + CDATA_OPEN.length);
+      if (close >= 0) {
+        yield { cdata: text.slice(at + CDATA_OPEN.length, close) };
+        at = close + 3;
+        continue;
+      }
+      cdataClosable = false;
+    }
+    TAG.lastIndex = at;
+    const m = TAG.exec(text);
+    if (m) {
+      yield { tag: (m[2] ?? '').toUpperCase(), close: m[1] === '/' };
+      at = TAG.lastIndex;
+    } else {
+      at++;
+    }
+  }
+}
+
 /** Reads the body from `<OFX>` on into a tree; a leaf's value ends at the next tag (SGML) or its close tag (XML). */
-export function readOfx(text: string): OfxNode {
+function readOfx(text: string): OfxNode {
   const start = text.search(/<OFX>/i);
   if (start < 0) throw new ParseError('format_mismatch', 'no <OFX> element');
   const root: OfxNode = { tag: '#root', children: [] };
   const stack: OfxNode[] = [root];
-  const top = () => stack[stack.length - 1]!;
-  TOKEN.lastIndex = start;
-  for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
-    const [, cdata, slash, rawTag, textRun] = m;
-    if (cdata !== undefined || textRun !== undefined) {
-      const v = cdata ?? unentity(textRun!).trim();
+  const top = () => stack.at(-1) ?? root; // the root is never popped
+  for (const token of tokens(text, start)) {
+    if (!('tag' in token)) {
+      const v = 'cdata' in token ? token.cdata : unentity(token.text).trim();
       if (v && stack.length > 1) top().value = (top().value ?? '') + v;
       continue;
     }
-    const tag = rawTag!.toUpperCase();
-    if (slash) {
-      const at = stack.map((n) => n.tag).lastIndexOf(tag);
+    if (token.close) {
+      const at = stack.map((n) => n.tag).lastIndexOf(token.tag);
       if (at > 0) stack.length = at;
       continue;
     }
     if (top().value !== undefined && stack.length > 1) stack.pop(); // implicit close of an SGML leaf
     if (stack.length > 64) throw new ParseError('too_deep', 'OFX nesting deeper than 64 levels');
-    const node: OfxNode = { tag, children: [] };
+    const node: OfxNode = { tag: token.tag, children: [] };
     top().children.push(node);
     stack.push(node);
   }
@@ -50,7 +87,7 @@ export function readOfx(text: string): OfxNode {
   return ofx;
 }
 
-export function find(node: OfxNode, tag: string): OfxNode | undefined {
+function find(node: OfxNode, tag: string): OfxNode | undefined {
   for (const c of node.children) {
     if (c.tag === tag) return c;
     const deep = find(c, tag);
@@ -58,7 +95,7 @@ export function find(node: OfxNode, tag: string): OfxNode | undefined {
   }
   return undefined;
 }
-export function findAll(node: OfxNode, tag: string, out: OfxNode[] = []): OfxNode[] {
+function findAll(node: OfxNode, tag: string, out: OfxNode[] = []): OfxNode[] {
   for (const c of node.children) {
     if (c.tag === tag) out.push(c);
     else findAll(c, tag, out);
@@ -73,13 +110,13 @@ const num = (node: OfxNode | undefined, tag: string) => {
 };
 
 /** OFX datetime YYYYMMDD[HHMMSS[.XXX]][[±H[:TZ]]] → ISO 8601. */
-export function ofxDate(v: string | undefined): string | undefined {
+function ofxDate(v: string | undefined): string | undefined {
   const m = v
     ? /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(?:\.\d+)?(?:\[([+-]?\d+(?:\.\d+)?)(?::[^\]]*)?\])?/.exec(v)
     : null;
   if (!m) return undefined;
   const [, y, mo, d, h = '00', mi = '00', s = '00', off] = m;
-  const ms = Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +s) - (off ? Number(off) * 3_600_000 : 0);
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), +h, +mi, +s) - (off ? Number(off) * 3_600_000 : 0);
   return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
 
@@ -168,7 +205,7 @@ export const parseOfx: FormatParser = async ({ bytes, name }) => {
       ? investmentLines(ofx, rs, currency)
       : { transactions: list ? bankLines(list, currency) : [], positions: [] };
   const summary = [
-    `${kind[0]!.toUpperCase()}${kind.slice(1)} statement${org ? ` from ${org}` : ''}`,
+    `${kind.charAt(0).toUpperCase()}${kind.slice(1)} statement${org ? ` from ${org}` : ''}`,
     account && `Account ${account} (${accountType})`,
     currency && `Currency ${currency}`,
     (periodStart || periodEnd) && `Period ${day(periodStart)} to ${day(periodEnd)}`,

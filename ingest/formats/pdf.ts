@@ -4,7 +4,7 @@ import { asParseError, ParseError } from '../errors.js';
 import type { FormatParser } from '../types.js';
 
 /** A page count beyond any real statement or chart; a guard against hostile files. */
-export const MAX_PDF_PAGES = 10_000;
+const MAX_PDF_PAGES = 10_000;
 
 interface TextItemLike {
   str?: string;

@@ -11,13 +11,21 @@ import {
   AttestationResponse,
   type AttestationPolicy,
   type Evidence,
+  type EpochKeyStatement,
   type KeyStatement,
   type MeasurementEntry,
   type TcbStatus,
 } from '../../schemas/attestation.js';
 import { bytesToHex, equalBytes, hexToBytes, utf8ToBytes } from '../crypto/bytes.js';
 import { keyId } from '../crypto/envelope.js';
-import { statementBytes, tdxReportData, verifyNonceSignature, verifyStatementSignature } from '../crypto/statement.js';
+import {
+  serviceIdOf,
+  statementBytes,
+  tdxReportData,
+  verifyEpochKeySignature,
+  verifyNonceSignature,
+  verifyStatementSignature,
+} from '../crypto/statement.js';
 import { AttestationError } from './errors.js';
 import { verifyTdQuote, type TdMeasurements } from './quote.js';
 import { expectedRtmr3 } from './rtmr.js';
@@ -37,7 +45,9 @@ export interface VerifyOptions {
 
 export interface VerifiedService {
   statement: KeyStatement;
+  /** The epoch key to seal requests to, and until when the service offers it (ms since the epoch). */
   x25519: Uint8Array;
+  epochKeyNotAfter: number;
   ed25519: Uint8Array;
   insecure: boolean;
   tcb?: { status: TcbStatus; advisoryIds: string[] };
@@ -45,9 +55,10 @@ export interface VerifiedService {
   composeSha256?: string;
 }
 
-const fail = (check: ConstructorParameters<typeof AttestationError>[0], message: string): never => {
+// A function declaration (not an arrow) so that calling it narrows like a throw does.
+function fail(check: ConstructorParameters<typeof AttestationError>[0], message: string): never {
   throw new AttestationError(check, message);
-};
+}
 
 /**
  * Policy entries matching MRTD and RTMR0-2. Several images can share them
@@ -80,10 +91,11 @@ export function checkSecretVmWorkload(
   if (!withRootfs.length) fail('measurements', 'no matching policy entry has rootfs_data for the RTMR3 replay');
   const entry = withRootfs.find(
     (c) =>
+      c.rootfs_data &&
       bytesToHex(
         expectedRtmr3({
           compose,
-          rootfsData: hexToBytes(c.rootfs_data!),
+          rootfsData: hexToBytes(c.rootfs_data),
           scheme: policy.rtmr3_scheme,
           dstackAppId: policy.dstack_app_id ? hexToBytes(policy.dstack_app_id) : undefined,
           dockerFilesSha256: policy.docker_files_sha256 ? hexToBytes(policy.docker_files_sha256) : undefined,
@@ -92,7 +104,7 @@ export function checkSecretVmWorkload(
   );
   if (!entry)
     fail('rtmr3', `RTMR3 (${td.rtmr3.slice(0, 16)}…) is not what the compose replays to on any allowed image`);
-  return { entry: entry!, composeSha256 };
+  return { entry, composeSha256 };
 }
 
 /** SecretVM: the VM signing key is the one the quote attests, and it signed this statement. */
@@ -109,6 +121,22 @@ export function checkSecretVmBinding(
     fail('vm_signature', 'the VM signing key did not sign this key statement');
 }
 
+/** The epoch key: signed by the statement's key, for this service, with its key id, still accepted. */
+function checkEpochKey(
+  epoch: EpochKeyStatement,
+  signature: Uint8Array,
+  statement: KeyStatement,
+  signer: Uint8Array,
+  now: number,
+): Uint8Array {
+  if (!verifyEpochKeySignature(epoch, signature, signer)) fail('epoch_key', 'epoch key signature does not verify');
+  if (epoch.service_id !== statement.service_id) fail('epoch_key', 'the epoch key is for another service');
+  const x25519 = hexToBytes(epoch.x25519);
+  if (bytesToHex(keyId(x25519)) !== epoch.kid) fail('epoch_key', 'epoch key kid is not the key id of its X25519 key');
+  if (!(Date.parse(epoch.accept_until) > now)) fail('epoch_key', 'the epoch key is no longer accepted');
+  return x25519;
+}
+
 export async function verifyAttestation(raw: unknown, options: VerifyOptions): Promise<VerifiedService> {
   const parsed = AttestationResponse.safeParse(raw);
   if (!parsed.success)
@@ -116,37 +144,51 @@ export async function verifyAttestation(raw: unknown, options: VerifyOptions): P
       'response',
       `not an attestation response: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
     );
-  const { statement, evidence, ...sig } = parsed.data!;
+  const { statement, evidence, epoch_key: epoch, ...sig } = parsed.data;
+  const now = options.now?.() ?? Date.now();
   const bytes = statementBytes(statement);
-  const x25519 = hexToBytes(statement.x25519);
   const ed = hexToBytes(statement.ed25519);
   if (!equalBytes(hexToBytes(sig.nonce), options.nonce))
     fail('nonce', 'the response answers another nonce (replayed or substituted)');
-  if (bytesToHex(keyId(x25519)) !== statement.kid) fail('key_id', 'statement kid is not the key id of its X25519 key');
+  if (statement.service_id !== serviceIdOf(ed))
+    fail('service_id', `service id ${statement.service_id} is not the one its signing key gives`);
   if (!verifyStatementSignature(bytes, hexToBytes(sig.statement_signature), ed))
     fail('statement_signature', 'key statement signature does not verify');
   if (!verifyNonceSignature(bytes, options.nonce, hexToBytes(sig.nonce_signature), ed))
     fail('nonce_signature', 'nonce signature does not verify');
+  const x25519 = checkEpochKey(epoch, hexToBytes(sig.epoch_key_signature), statement, ed, now);
   if (evidence.provider !== statement.provider)
     fail('response', `statement says ${statement.provider}, evidence is ${evidence.provider}`);
   const policy = options.policy;
   if (policy?.service_id && policy.service_id !== statement.service_id)
     fail('service_id', `service id ${statement.service_id} is not the pinned ${policy.service_id}`);
-  const base = { statement, x25519, ed25519: ed };
+  const base = { statement, x25519, epochKeyNotAfter: Date.parse(epoch.not_after), ed25519: ed };
 
   if (evidence.provider === 'dev') {
+    // A policy pins hardware measurements: dev evidence can never meet it, whatever else the caller allows.
+    if (policy) fail('dev_evidence', 'a measurement policy never accepts the insecure dev provider');
     if (!options.allowInsecureDev)
       fail(
         'dev_evidence',
-        'the service runs the insecure dev provider (no hardware attestation); pass allowInsecureDev to accept it',
+        'the service runs the insecure dev provider (no hardware attestation); accept it only for local development (--allow-insecure-dev)',
       );
     return { ...base, insecure: true };
   }
+  if (policy && !policy.key_origins.includes(statement.key_origin))
+    fail(
+      'key_origin',
+      `keys of origin "${statement.key_origin}" are not accepted by the policy (an operator could know them)`,
+    );
+  if (
+    policy?.max_statement_age_s !== undefined &&
+    now - Date.parse(statement.created_at) > policy.max_statement_age_s * 1000
+  )
+    fail('statement_age', `the key statement is older than the policy's ${policy.max_statement_age_s} s`);
   if (!policy) return fail('policy', 'hardware evidence needs a measurement policy (deploy/measure writes one)');
   if (!options.collateral) return fail('collateral', 'no collateral source configured');
   const quote = hexToBytes(evidence.quote);
   const collateral = await options.collateral(quote).catch((e: Error) => fail('collateral', e.message));
-  const verified = verifyTdQuote(quote, collateral, Math.floor((options.now?.() ?? Date.now()) / 1000));
+  const verified = verifyTdQuote(quote, collateral, Math.floor(now / 1000));
   if (!policy.tcb_status.includes(verified.status as never))
     fail('tcb_status', `TCB status ${verified.status} is not accepted by the policy (${policy.tcb_status.join(', ')})`);
   const candidates = matchMeasurements(verified.td, policy);

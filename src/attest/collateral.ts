@@ -7,13 +7,13 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { getCollateral, Quote, type Collateral } from '@phala/dcap-qvl';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { bytesToHex } from '../crypto/bytes.js';
 
 export const DEFAULT_PCCS_URL = 'https://pccs.scrtlabs.com';
 
 /** The earliest nextUpdate of the signed collateral parts, ms since the epoch. */
-export function collateralExpiry(collateral: Collateral): number {
+function collateralExpiry(collateral: Collateral): number {
   const next = (json: string, key: string) => Date.parse((JSON.parse(json) as Record<string, string>)[key] ?? '');
   const times = [next(collateral.tcb_info, 'nextUpdate'), next(collateral.qe_identity, 'nextUpdate')].filter(
     Number.isFinite,
@@ -38,7 +38,7 @@ export function collateralSource(options: {
     }
     const fresh = await getCollateral(options.pccsUrl, quote);
     if (file) {
-      await mkdir(options.cacheDir!, { recursive: true });
+      await mkdir(dirname(file), { recursive: true });
       await writeFile(`${file}.tmp`, JSON.stringify(fresh));
       await rename(`${file}.tmp`, file);
     }

@@ -1,24 +1,24 @@
 /** A failed attestation check, named so a user (or a log) knows which one. */
-export const ATTESTATION_CHECKS = [
-  'response',
-  'nonce',
-  'statement_signature',
-  'nonce_signature',
-  'key_id',
-  'service_id',
-  'dev_evidence',
-  'policy',
-  'collateral',
-  'quote',
-  'tcb_status',
-  'measurements',
-  'compose',
-  'rtmr3',
-  'binding',
-  'vm_signature',
-  'transport',
-] as const;
-export type AttestationCheck = (typeof ATTESTATION_CHECKS)[number];
+export type AttestationCheck =
+  | 'response'
+  | 'nonce'
+  | 'statement_signature'
+  | 'nonce_signature'
+  | 'epoch_key'
+  | 'key_origin'
+  | 'statement_age'
+  | 'service_id'
+  | 'dev_evidence'
+  | 'policy'
+  | 'collateral'
+  | 'quote'
+  | 'tcb_status'
+  | 'measurements'
+  | 'compose'
+  | 'rtmr3'
+  | 'binding'
+  | 'vm_signature'
+  | 'transport';
 
 export class AttestationError extends Error {
   constructor(

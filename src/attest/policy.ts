@@ -14,7 +14,7 @@ import { expectedRtmr3 } from './rtmr.js';
 
 /** The token deploy/docker-compose.yaml holds where the image reference goes. */
 export const IMAGE_TOKEN = 'PRAG_IMAGE_PINNED_BY_DIGEST';
-export const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$/;
+const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$/;
 
 export class MeasureError extends Error {
   override name = 'MeasureError';
@@ -32,7 +32,8 @@ export function renderCompose(template: string, image: string): string {
 /** Every service's image is pinned by digest; returns the service names. */
 export function checkComposePinned(compose: string): string[] {
   const doc = parseDocument(compose);
-  if (doc.errors.length) throw new MeasureError(`compose is not valid YAML: ${doc.errors[0]!.message}`);
+  const [error] = doc.errors;
+  if (error) throw new MeasureError(`compose is not valid YAML: ${error.message}`);
   const services = (doc.toJS() as { services?: Record<string, { image?: string }> }).services;
   if (!services || !Object.keys(services).length) throw new MeasureError('compose has no services');
   for (const [name, svc] of Object.entries(services)) {
@@ -66,21 +67,21 @@ export function measure(compose: string, options: MeasureOptions): Measurement {
   if (options.requirePinned !== false) checkComposePinned(compose);
   if (!options.platforms.length) throw new MeasureError('no platform (registry row) selected');
   const bytes = utf8ToBytes(compose);
-  const withRootfs = options.platforms.filter((p) => p.rootfs_data);
-  if (withRootfs.length !== options.platforms.length)
-    throw new MeasureError('every platform needs its rootfs_data for the RTMR3 replay');
-  const rtmr3 = withRootfs.map((p) => ({
-    label: p.label,
-    rtmr3: bytesToHex(
-      expectedRtmr3({
-        compose: bytes,
-        rootfsData: hexToBytes(p.rootfs_data!),
-        scheme: options.scheme,
-        dstackAppId: options.dstackAppId ? hexToBytes(options.dstackAppId) : undefined,
-        dockerFilesSha256: options.dockerFilesSha256 ? hexToBytes(options.dockerFilesSha256) : undefined,
-      }),
-    ),
-  }));
+  const rtmr3 = options.platforms.map((p) => {
+    if (!p.rootfs_data) throw new MeasureError('every platform needs its rootfs_data for the RTMR3 replay');
+    return {
+      label: p.label,
+      rtmr3: bytesToHex(
+        expectedRtmr3({
+          compose: bytes,
+          rootfsData: hexToBytes(p.rootfs_data),
+          scheme: options.scheme,
+          dstackAppId: options.dstackAppId ? hexToBytes(options.dstackAppId) : undefined,
+          dockerFilesSha256: options.dockerFilesSha256 ? hexToBytes(options.dockerFilesSha256) : undefined,
+        }),
+      ),
+    };
+  });
   const composeSha256 = bytesToHex(sha256(bytes));
   const policy = AttestationPolicy.parse({
     v: 1,
@@ -124,8 +125,9 @@ export function matchRegistry(rows: MeasurementEntry[], td: TdMeasurements, comp
   const bytes = utf8ToBytes(compose);
   const replaying = same.filter(
     (r) =>
-      bytesToHex(expectedRtmr3({ compose: bytes, rootfsData: hexToBytes(r.rootfs_data!), scheme: 'attest-tool' })) ===
-      td.rtmr3,
+      r.rootfs_data &&
+      bytesToHex(expectedRtmr3({ compose: bytes, rootfsData: hexToBytes(r.rootfs_data), scheme: 'attest-tool' })) ===
+        td.rtmr3,
   );
   if (!replaying.length)
     throw new MeasureError(

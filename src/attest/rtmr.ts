@@ -19,7 +19,7 @@ function pad48(entry: Uint8Array): Uint8Array {
   return out;
 }
 
-export function replayRtmr(entries: readonly Uint8Array[]): Uint8Array {
+function replayRtmr(entries: readonly Uint8Array[]): Uint8Array {
   let mr: Uint8Array = new Uint8Array(RTMR_BYTES);
   for (const entry of entries) mr = sha384(concatBytes(mr, pad48(entry)));
   return mr;

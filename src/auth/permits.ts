@@ -1,59 +1,67 @@
 /**
  * Identity: a SNIP-24 query permit signed by the user's Secret wallet,
- * verified offline with secretjs' validatePermit, plus PRAG's own rules that
- * SNIP-24 contracts leave out (docs: ../shared/docs/secret-platform.md §4):
- * the chain id must be ours, the permit must name this service in
- * allowed_tokens, follow PRAG's naming convention, grant "owner", and not be
- * revoked.
+ * verified offline with secretjs' validatePermit, plus PRAG's own rules
+ * (schemas/permit.ts; docs: ../shared/docs/secret-platform.md §4): the chain
+ * id must be ours, the permit must name this service in allowed_tokens and
+ * grant PRAG's permission (which no token contract accepts), its name must
+ * bind a session key and an expiry that has not passed, and neither it nor
+ * its device may be revoked. The session key it names then has to sign each
+ * request (pipeline/request-signature.ts).
  */
 import { base64PubkeyToAddress, validatePermit, type Permission } from './secretjs.js';
-import { Permit, PRAG_PERMISSION, PRAG_PERMIT_NAME } from '../../schemas/api.js';
+import { Permit } from '../../schemas/api.js';
+import { MAX_PERMIT_LIFETIME_S, parsePermitName, PRAG_PERMISSION, SERVICE_ID } from '../../schemas/permit.js';
 import { canonicalJson } from '../crypto/bytes.js';
 import { PragError } from '../errors.js';
 
 export interface PermitRules {
   chainId: string;
   serviceId: string;
-  isRevoked(address: string, permitName: string): boolean;
+  isRevoked(address: string, identity: Identity): boolean;
+  now?: () => number;
 }
 
 export interface Identity {
   address: string;
   permitName: string;
+  device: string;
+  /** Ed25519 public key of the session key that signs this permit's requests. */
+  sessionKey: Uint8Array;
+  /** ms since the epoch. */
+  expiresAt: number;
 }
 
 function parsePermit(input: unknown): Permit {
   const parsed = Permit.safeParse(input);
-  if (!parsed.success)
-    throw new PragError(
-      'permit_malformed',
-      `permit is not a SNIP-24 permit: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
-    );
+  if (!parsed.success) throw new PragError('permit_malformed', 'permit is not a SNIP-24 permit');
   return parsed.data;
 }
 
-/** Everything but revocation: a pure function of the permit and the service's fixed rules. */
-function verifySigned(permit: Permit, rules: Omit<PermitRules, 'isRevoked'>): Identity {
+/** Everything but expiry and revocation: a pure function of the permit and the service's fixed rules. */
+function verifySigned(permit: Permit, rules: PermitRules): Identity {
   const { params } = permit;
-  if (!PRAG_PERMIT_NAME.test(params.permit_name)) {
+  const binding = parsePermitName(params.permit_name);
+  if (!binding) {
     throw new PragError(
       'permit_name_invalid',
-      'PRAG permit names start with "prag-" and hold 1-59 letters, digits, dots, dashes or underscores',
+      'PRAG permit names are prag1.<device>.<expiry>.<session key>: the permit must bind a session key',
     );
   }
   if (params.chain_id !== rules.chainId)
-    throw new PragError(
-      'permit_wrong_chain',
-      `permit is for chain "${params.chain_id}", this service accepts "${rules.chainId}"`,
-    );
-  if (!params.allowed_tokens.includes(rules.serviceId)) {
+    throw new PragError('permit_wrong_chain', `this service accepts permits for chain "${rules.chainId}" only`);
+  // Address-shaped ids never name a PRAG service: a permit for one could be used on that contract.
+  if (
+    !SERVICE_ID.test(rules.serviceId) ||
+    params.allowed_tokens.length !== 1 ||
+    params.allowed_tokens[0] !== rules.serviceId
+  ) {
     throw new PragError(
       'permit_wrong_service',
-      `permit does not name this service (${rules.serviceId}) in allowed_tokens`,
+      `permit must name only this service (${rules.serviceId}) in allowed_tokens`,
     );
   }
-  if (!params.permissions.includes(PRAG_PERMISSION))
-    throw new PragError('permit_permission_missing', `permit does not grant "${PRAG_PERMISSION}"`);
+  if (params.permissions.length !== 1 || params.permissions[0] !== PRAG_PERMISSION)
+    throw new PragError('permit_permission_missing', `permit must grant exactly "${PRAG_PERMISSION}"`);
   let address: string;
   try {
     address = base64PubkeyToAddress(permit.signature.pub_key.value, 'secret');
@@ -65,14 +73,20 @@ function verifySigned(permit: Permit, rules: Omit<PermitRules, 'isRevoked'>): Id
   } catch (e) {
     throw new PragError('permit_signature_invalid', `permit signature does not verify (${(e as Error).name})`);
   }
-  return { address, permitName: params.permit_name };
+  return {
+    address,
+    permitName: params.permit_name,
+    device: binding.device,
+    sessionKey: binding.sessionKey,
+    expiresAt: binding.expiresAt * 1000,
+  };
 }
 
 /**
  * Verifies permits, with the signature check remembered: a client sends the same
  * permit with every request, and a secp256k1 verification costs ~1 ms of CPU.
  * Only permits that verified are remembered (keyed by their exact content);
- * revocation is checked on every request.
+ * expiry and revocation are checked on every request.
  */
 export class PermitVerifier {
   private readonly verified = new Map<string, Identity>();
@@ -90,9 +104,14 @@ export class PermitVerifier {
       this.verified.delete(key); // re-inserted below: most recently used last
     else identity = verifySigned(permit, this.rules);
     this.verified.set(key, identity);
-    if (this.verified.size > this.capacity) this.verified.delete(this.verified.keys().next().value!);
-    if (this.rules.isRevoked(identity.address, identity.permitName)) {
-      throw new PragError('permit_revoked', `permit "${identity.permitName}" was revoked by its owner`);
+    const oldest = this.verified.keys().next();
+    if (this.verified.size > this.capacity && !oldest.done) this.verified.delete(oldest.value);
+    const now = (this.rules.now ?? Date.now)();
+    if (identity.expiresAt <= now) throw new PragError('permit_expired', 'the permit has expired; sign a new one');
+    if (identity.expiresAt > now + MAX_PERMIT_LIFETIME_S * 1000)
+      throw new PragError('permit_name_invalid', `permits live at most ${MAX_PERMIT_LIFETIME_S / 86_400} days`);
+    if (this.rules.isRevoked(identity.address, identity)) {
+      throw new PragError('permit_revoked', 'the permit (or its device) was revoked by its owner');
     }
     return identity;
   }

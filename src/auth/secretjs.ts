@@ -44,17 +44,18 @@ export interface SecretNetworkClientType {
   };
 }
 
+// Plain functions that use no `this`: typed as properties so that destructuring them (below) is sound.
 interface SecretJs {
   SecretNetworkClient: new (options: { url: string; chainId: string }) => SecretNetworkClientType;
-  validatePermit(
+  validatePermit: (
     permit: Permit,
     address: string,
     contract: string,
     permissions: Permission[],
     exceptions?: boolean,
-  ): boolean;
-  newSignDoc(chainId: string, permitName: string, allowedTokens: string[], permissions: Permission[]): StdSignDoc;
-  base64PubkeyToAddress(pubkey: string, prefix?: string): string;
+  ) => boolean;
+  newSignDoc: (chainId: string, permitName: string, allowedTokens: string[], permissions: Permission[]) => StdSignDoc;
+  base64PubkeyToAddress: (pubkey: string, prefix?: string) => string;
   Wallet: new (mnemonic?: string) => WalletType;
 }
 
@@ -63,6 +64,11 @@ const nativeFetch = globalThis.fetch;
 const imported = (await import(specifier)) as SecretJs & { default?: SecretJs };
 globalThis.fetch = nativeFetch;
 // CommonJS: under Node's ESM loader the exports may sit on `default`.
-const secretjs: SecretJs = typeof imported.Wallet === 'function' ? imported : imported.default!;
+function exportsOf(module: SecretJs & { default?: SecretJs }): SecretJs {
+  if (typeof module.Wallet === 'function') return module;
+  if (module.default === undefined) throw new Error(`${specifier} exports neither Wallet nor a default export`);
+  return module.default;
+}
+const secretjs = exportsOf(imported);
 
 export const { validatePermit, base64PubkeyToAddress, newSignDoc, Wallet, SecretNetworkClient } = secretjs;

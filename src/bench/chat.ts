@@ -10,19 +10,20 @@
  * index (and the bench identity) between runs; building 100k chunks embeds
  * them all once. Prints one JSON object.
  */
-import { Command } from 'commander';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { destination } from 'pino';
-import { createIdentity, loadIdentity, signPermit } from '../client/identity.js';
+import { createIdentity, loadIdentity } from '../client/identity.js';
+import { signPermit } from '../client/credentials.js';
 import { PragClient } from '../client/session.js';
 import { loadConfig } from '../config.js';
 import { loadServiceConfig } from '../server/config.js';
 import { createLogger } from '../server/log.js';
 import { startServer } from '../server/serve.js';
 import { startFakeLlm } from '../../test/helpers/fake-llm.js';
-import { asSource, generateCorpus, questions, type GeneratedFile } from './corpus.js';
+import { asSource, generateCorpus, questions } from './corpus.js';
 import { machine, peakRssMb, percentile, round } from './stats.js';
+import { Command } from '../cli/commander.js';
 
 const opts = new Command()
   .option('--chunks <n>', 'chunks the asking user holds', (v) => Number(v), 100_000)
@@ -30,7 +31,7 @@ const opts = new Command()
   .option('--llm-delay-ms <n>', "the fake LLM's time to first token", (v) => Number(v), 300)
   .option('--dir <dir>', 'data directory kept between runs', '.prag/bench-chat')
   .parse()
-  .opts<{ chunks: number; queries: number; llmDelayMs: number; dir: string }>();
+  .opts();
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const dir = resolve(opts.dir);
@@ -59,7 +60,7 @@ try {
   const { service } = server;
   const owner = service.ownerId(wallet.address);
   const collection = service.collections.find(owner, 'archive')?.id ?? service.collections.create(owner, 'archive');
-  const have = () => service.engine.meta.chunkCount();
+  const have = () => service.stores.documents.chunkCount();
   if (have() < opts.chunks * 0.95) {
     log(`building the index: ${have()} chunks, want ~${opts.chunks} (embedding them all; this takes a while)`);
     const started = performance.now();
@@ -67,7 +68,7 @@ try {
     while (have() < opts.chunks) {
       const batch = Array.from({ length: 200 }, () => files.next())
         .filter((f) => !f.done)
-        .map((f) => asSource(f.value as GeneratedFile));
+        .map((f) => asSource(f.value));
       if (!batch.length) break;
       await service.engine.ingest(batch, { owner, collection, maintain: false });
       log(`  ${have()} chunks after ${Math.round((performance.now() - started) / 1000)} s`);
@@ -76,7 +77,7 @@ try {
   }
   const chunks = have();
   const client = await PragClient.connect(server.url, { allowInsecureDev: true });
-  const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-bench' });
+  const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, device: 'bench' });
 
   const ask = async (question: string) => {
     const t0 = performance.now();
@@ -88,7 +89,8 @@ try {
       if (f.type === 'final') answer = f.answer;
       if (f.type === 'error') throw new Error(f.error.code);
     }
-    const worker = fake.timings.at(-1)!;
+    const worker = fake.timings.at(-1);
+    if (!worker) throw new Error('the fake LLM recorded no request');
     return {
       ttft: first - t0,
       llm: worker.firstChunkAt - worker.arrivedAt,
@@ -105,7 +107,7 @@ try {
     return {
       p50: round(percentile(sorted, 50), 1),
       p95: round(percentile(sorted, 95), 1),
-      max: round(sorted.at(-1)!, 1),
+      max: round(sorted.at(-1) ?? NaN, 1),
     };
   };
   process.stdout.write(

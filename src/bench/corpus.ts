@@ -83,7 +83,11 @@ const DRUGS = [
 ];
 const LABS = ['HbA1c', 'LDL cholesterol', 'TSH', 'creatinine', 'hemoglobin', 'vitamin D', 'ALT', 'potassium'];
 
-const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
+const pick = <T>(r: () => number, list: readonly T[]): T => {
+  const item = list[Math.floor(r() * list.length)];
+  if (item === undefined) throw new Error('pick from an empty list');
+  return item;
+};
 const date = (r: () => number) =>
   new Date(Date.UTC(2016 + Math.floor(r() * 9), Math.floor(r() * 12), 1 + Math.floor(r() * 28)));
 const email = (name: string) => `${name.toLowerCase().replace(/\s+/g, '.')}@example.org`;

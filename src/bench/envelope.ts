@@ -6,14 +6,14 @@
  *   open: the same stream sealed and opened in one pipeline, minus the seal time.
  */
 import { x25519 } from '@noble/curves/ed25519.js';
-import { Command } from 'commander';
-import { openEnvelope, sealEnvelope } from '../crypto/envelope.js';
+import { openEnvelope, recipient as recipientKeys, sealEnvelope } from '../crypto/envelope.js';
 import { machine, peakRssMb, round } from './stats.js';
+import { Command } from '../cli/commander.js';
 
 const { mb } = new Command()
   .option('--mb <n>', 'stream size in MiB', (v) => Number(v), 256)
   .parse()
-  .opts<{ mb: number }>();
+  .opts();
 const size = mb * 1024 * 1024;
 const piece = new Uint8Array(1024 * 1024).map((_, i) => (i * 31) % 251);
 const secret = x25519.utils.randomSecretKey();
@@ -30,7 +30,7 @@ for await (const part of sealEnvelope(recipient, header, payload()).stream) seal
 const sealSeconds = (performance.now() - t) / 1000;
 
 t = performance.now();
-const opened = await openEnvelope(secret, recipient, sealEnvelope(recipient, header, payload()).stream, {
+const opened = await openEnvelope(recipientKeys(secret, recipient), sealEnvelope(recipient, header, payload()).stream, {
   maxPayloadBytes: size,
 });
 let openedBytes = 0;

@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
 import { parseSource } from '../../ingest/index.js';
 import { loadConfig } from '../config.js';
 import { WorkerEmbedder } from '../embed/worker-embedder.js';
@@ -18,6 +17,7 @@ import { prepareChunks } from '../engine/prepare.js';
 import { chunkPredicate } from '../store/filter.js';
 import { asSource, generateCorpus, questions } from './corpus.js';
 import { machine, peakRssMb, percentile, round } from './stats.js';
+import { Command } from '../cli/commander.js';
 
 const opts = new Command()
   .option('--chunks <n>', 'corpus size in chunks (up to 1M)', (v) => Number(v), 20_000)
@@ -27,7 +27,7 @@ const opts = new Command()
   .option('--no-mbox', 'skip the streaming mbox check')
   .option('--data-dir <dir>', 'where to build the index (default: a temp dir, removed afterwards)')
   .parse()
-  .opts<{ chunks: number; queries: number; embedSample: number; mboxMb: number; mbox: boolean; dataDir?: string }>();
+  .opts();
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const config = loadConfig();
@@ -84,11 +84,12 @@ const exactMs: number[] = [];
 let overlap = 0;
 for (const q of qs) {
   const [v] = await embedder.embed([q]);
+  if (!v) throw new Error('the embedder returned no vector');
   t = performance.now();
-  const ann = await engine.vectors.vectorSearch(v!, predicate, 10);
+  const ann = await engine.vectors.vectorSearch(v, predicate, 10);
   annMs.push(performance.now() - t);
   t = performance.now();
-  const exact = await engine.vectors.vectorSearch(v!, predicate, 10, { exact: true });
+  const exact = await engine.vectors.vectorSearch(v, predicate, 10, { exact: true });
   exactMs.push(performance.now() - t);
   const truth = new Set(exact.map((h) => h.chunk_id));
   overlap += ann.filter((h) => truth.has(h.chunk_id)).length / Math.max(1, truth.size);

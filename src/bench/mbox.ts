@@ -7,17 +7,17 @@ import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { Command } from 'commander';
 import { findFiles, sourceFile } from '../cli/files.js';
 import { loadConfig } from '../config.js';
 import { openEngine } from '../engine/open.js';
 import { emailText, rng } from './corpus.js';
 import { peakRssMb, round } from './stats.js';
+import { Command } from '../cli/commander.js';
 
 const { mb } = new Command()
   .option('--mb <n>', 'mbox size in MB', (v) => Number(v), 1024)
   .parse()
-  .opts<{ mb: number }>();
+  .opts();
 const dir = mkdtempSync(join(tmpdir(), 'prag-mbox-'));
 const path = join(dir, 'archive.mbox');
 

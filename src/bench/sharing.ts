@@ -1,7 +1,7 @@
 /**
  * `npm run bench:sharing -- [--owners N] [--messages M] [--queries Q] [--delete-chunks C]`
- * 1. Search latency of a grantee holding N grants (one collection from each of
- *    N owners) against a user with none who owns as much as the grantee can
+ * 1. Search latency of a grantee holding N accepted grants (one collection from
+ *    each of N owners) against a user with none who owns as much as the grantee can
  *    see, on the same service and corpus: the grantee and each owner upload an
  *    M-message mbox, the ungranted user N + 1 of them. So both search the same
  *    number of chunks; what differs is the sharing machinery (N + 1 scopes,
@@ -12,13 +12,14 @@
  *    answers).
  * Prints one JSON object.
  */
-import { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Credentials } from '../client/credentials.js';
+import { ROUTES } from '../../schemas/routes.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { destination } from 'pino';
 import { Wallet } from '../auth/secretjs.js';
-import { signPermit } from '../client/identity.js';
+import { signPermit } from '../client/credentials.js';
 import { PragClient } from '../client/session.js';
 import { loadConfig } from '../config.js';
 import { loadServiceConfig } from '../server/config.js';
@@ -26,6 +27,7 @@ import { createLogger } from '../server/log.js';
 import { startServer } from '../server/serve.js';
 import { emailText, questions, rng } from './corpus.js';
 import { machine, peakRssMb, percentile, round } from './stats.js';
+import { Command } from '../cli/commander.js';
 
 const opts = new Command()
   .option('--owners <n>', 'grants the grantee holds (one owner each)', (v) => Number(v), 100)
@@ -33,13 +35,14 @@ const opts = new Command()
   .option('--queries <n>', 'queries per user', (v) => Number(v), 200)
   .option('--delete-chunks <n>', 'chunks in the document deleted', (v) => Number(v), 10_000)
   .parse()
-  .opts<{ owners: number; messages: number; queries: number; deleteChunks: number }>();
+  .opts();
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const dir = mkdtempSync(join(tmpdir(), 'prag-sharing-bench-'));
 const server = await startServer(
   join(dir, 'service'),
-  loadServiceConfig({ PRAG_PORT: '0' }),
+  // Hundreds of requests from one loopback client: the per-client limit would measure itself.
+  loadServiceConfig({ PRAG_PORT: '0', PRAG_CLIENT_RATE_PER_MIN: '1000000', PRAG_CLIENT_RATE_BURST: '1000000' }),
   loadConfig(),
   createLogger(destination(2), 'warn'),
 );
@@ -48,7 +51,7 @@ const user = async () => {
   const wallet = new Wallet();
   return {
     address: wallet.address,
-    permit: await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-bench' }),
+    permit: await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, device: 'bench' }),
   };
 };
 const mbox = (seed: number, messages: number) => {
@@ -75,17 +78,21 @@ try {
   for (let i = 0; i < opts.owners; i++) {
     const owner = await user();
     chunks += (await client.upload(owner.permit, { ...mbox(1000 + i, opts.messages), collection: 'shared' })).chunks;
-    await client.grant(owner.permit, { with: grantee.address, collection: 'shared' });
+    const { grant_id } = await client.call(ROUTES.shareGrant, owner.permit, {
+      with: grantee.address,
+      collection: 'shared',
+    });
+    await client.call(ROUTES.shareAccept, grantee.permit, { grant_id }); // a grant matches nothing until accepted
   }
   await server.service.engine.maintain();
   const qs = questions(opts.queries);
-  const latency = async (u: { address: string; permit: Parameters<typeof client.search>[0] }) => {
-    for (const q of qs.slice(0, 10)) await client.search(u.permit, { query: q, k: 10 });
+  const latency = async (u: { address: string; permit: Credentials }) => {
+    for (const q of qs.slice(0, 10)) await client.call(ROUTES.search, u.permit, { query: q, k: 10 });
     const times: number[] = [];
     let foreign = 0;
     for (const q of qs) {
       const t = performance.now();
-      const { hits } = await client.search(u.permit, { query: q, k: 10 });
+      const { hits } = await client.call(ROUTES.search, u.permit, { query: q, k: 10 });
       times.push(performance.now() - t);
       foreign += hits.filter((h) => h.owner !== u.address).length;
     }
@@ -117,20 +124,23 @@ try {
   await client.upload(big.permit, { name: 'keep.txt', size: keep.length, bytes: keep });
   await server.service.engine.maintain();
   const rowsBefore = await server.service.engine.vectors.count();
+  const [bigDoc] = up.doc_ids;
+  if (!bigDoc) throw new Error('the ledger upload made no document');
   const t = performance.now();
-  await client.delete(big.permit, up.doc_ids[0]!);
+  await client.call(ROUTES.delete, big.permit, { doc_id: bigDoc });
   const deleteSeconds = (performance.now() - t) / 1000;
   const rowsAfter = await server.service.engine.vectors.count();
-  const stale = (await client.search(big.permit, { query: 'zyxbigdoc ledger reconciliation', k: 10 })).hits.filter(
-    (h) => h.doc_id === up.doc_ids[0],
-  );
+  const stale = (
+    await client.call(ROUTES.search, big.permit, { query: 'zyxbigdoc ledger reconciliation', k: 10 })
+  ).hits.filter((h) => h.doc_id === bigDoc);
   const kept =
-    (await client.search(big.permit, { query: 'where is the spare key', k: 1 })).hits[0]?.text.includes('flowerpot') ??
-    false;
+    (await client.call(ROUTES.search, big.permit, { query: 'where is the spare key', k: 1 })).hits[0]?.text.includes(
+      'flowerpot',
+    ) ?? false;
   await server.service.engine.maintain();
   const afterMaintain = (
-    await client.search(big.permit, { query: 'zyxbigdoc ledger reconciliation', k: 10 })
-  ).hits.filter((h) => h.doc_id === up.doc_ids[0]).length;
+    await client.call(ROUTES.search, big.permit, { query: 'zyxbigdoc ledger reconciliation', k: 10 })
+  ).hits.filter((h) => h.doc_id === bigDoc).length;
 
   process.stdout.write(
     `${JSON.stringify({

@@ -2,7 +2,7 @@ import { cpus, totalmem } from 'node:os';
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
 export const round = (x: number, digits = 2) => Number(x.toFixed(digits));

@@ -9,10 +9,9 @@
 import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { destination } from 'pino';
 import { Wallet } from '../auth/secretjs.js';
-import { signPermit } from '../client/identity.js';
+import { signPermit } from '../client/credentials.js';
 import { PragClient } from '../client/session.js';
 import { findFiles, sourceFile } from '../cli/files.js';
 import { loadConfig } from '../config.js';
@@ -22,11 +21,12 @@ import { createLogger } from '../server/log.js';
 import { startServer } from '../server/serve.js';
 import { emailText, rng } from './corpus.js';
 import { machine, peakRssMb, round } from './stats.js';
+import { Command } from '../cli/commander.js';
 
 const { messages } = new Command()
   .option('--messages <n>', 'messages in the mbox', (v) => Number(v), 10_000)
   .parse()
-  .opts<{ messages: number }>();
+  .opts();
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const dir = mkdtempSync(join(tmpdir(), 'prag-upload-bench-'));
 const mbox = join(dir, 'archive.mbox');
@@ -59,7 +59,7 @@ try {
   );
   const client = await PragClient.connect(server.url, { allowInsecureDev: true });
   const wallet = new Wallet();
-  const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-bench' });
+  const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, device: 'bench' });
   const started = performance.now();
   const reply = await client.upload(permit, {
     name: 'archive.mbox',

@@ -5,10 +5,11 @@
  * service key before it is shown as final.
  */
 import { readFile } from 'node:fs/promises';
+import { ROUTES } from '../../schemas/routes.js';
 import { createInterface } from 'node:readline/promises';
-import type { Permit } from '../../schemas/api.js';
+import type { Credentials } from '../client/credentials.js';
 import type { ChatFinal, ChatMessage, ChatRequest, Citation } from '../../schemas/chat.js';
-import { PragClient, ServiceError } from '../client/session.js';
+import { type PragClient, ServiceError } from '../client/session.js';
 import { verifyReceipt } from '../crypto/receipt.js';
 import { connect, out, session, type ConnectFlags, type IdentityFlags } from './client-commands.js';
 
@@ -22,7 +23,7 @@ export interface AskFlags extends IdentityFlags {
 /** One turn: streams the answer to `write`, returns the final frame once its receipt verified. */
 async function turn(
   client: PragClient,
-  permit: Permit,
+  permit: Credentials,
   request: ChatRequest,
   write?: (text: string) => void,
 ): Promise<ChatFinal> {
@@ -56,7 +57,7 @@ function printSources(final: ChatFinal, self: string): void {
   const { llm } = final;
   const lines = final.citations.map(
     (c) =>
-      `  [${c.n}] ${c.title}${where(c) ? ` (${where(c)})` : ''} — ${c.collection}${c.owner === self ? '' : `, shared by ${c.owner}`}`,
+      `  [${c.n}] ${c.title}${where(c) ? ` (${where(c)})` : ''}${c.collection === null ? '' : ` — ${c.collection}`}${c.owner === self ? '' : `, shared by ${c.owner}`}`,
   );
   process.stdout.write(`\n${lines.length ? `\nSources:\n${lines.join('\n')}\n` : '\n(no sources cited)\n'}`);
   const attestation =
@@ -96,7 +97,7 @@ export async function chatCommand(
 ): Promise<void> {
   const { client, permit, address } = await session(flags);
   if (flags.list) {
-    const { conversations } = await client.conversations(permit);
+    const { conversations } = await client.call(ROUTES.conversations, permit, {});
     if (flags.json) return out(conversations);
     for (const c of conversations)
       process.stdout.write(`${c.id}  ${c.updated_at}  ${c.messages} messages  ${c.title}\n`);
@@ -105,7 +106,7 @@ export async function chatCommand(
   const messages: ChatMessage[] = [];
   let id = flags.resume;
   if (id) {
-    const stored = await client.conversation(permit, id);
+    const stored = await client.call(ROUTES.conversationGet, permit, { id: id });
     for (const m of stored.messages) {
       messages.push({ role: m.role, content: m.content });
       process.stdout.write(`${m.role === 'user' ? 'you' : 'prag'}> ${m.content}\n`);

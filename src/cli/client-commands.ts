@@ -4,16 +4,19 @@
  * a permit for the attested service id and seals the request to the attested key.
  */
 import { SingleBar, Presets } from 'cli-progress';
+import { ROUTES } from '../../schemas/routes.js';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { AttestationPolicy } from '../../schemas/attestation.js';
-import type { Permit } from '../../schemas/api.js';
+import type { Credentials } from '../client/credentials.js';
 import { collateralSource, DEFAULT_PCCS_URL } from '../attest/collateral.js';
-import { createIdentity, loadIdentity, signPermit } from '../client/identity.js';
+import { createIdentity, loadIdentity } from '../client/identity.js';
+import { signPermit } from '../client/credentials.js';
 import { streamingFetch } from '../client/node-fetch.js';
 import { PragClient, ServiceError } from '../client/session.js';
+import { bytesToHex } from '../crypto/bytes.js';
 import { findFiles } from './files.js';
 import { printHits } from './query-command.js';
 
@@ -27,7 +30,8 @@ export interface ConnectFlags {
 export interface IdentityFlags extends ConnectFlags {
   identity: string;
   chainId: string;
-  permitName: string;
+  /** Device label of the permit this command signs. */
+  as: string;
 }
 
 const cacheDir = () => process.env.PRAG_CACHE_DIR ?? join(homedir(), '.cache', 'prag');
@@ -35,21 +39,28 @@ const cacheDir = () => process.env.PRAG_CACHE_DIR ?? join(homedir(), '.cache', '
 export async function connect(flags: ConnectFlags): Promise<PragClient> {
   const policy = flags.policy ? AttestationPolicy.parse(JSON.parse(await readFile(flags.policy, 'utf8'))) : undefined;
   const pccsUrl = flags.pccsUrl ?? policy?.pccs_url ?? process.env.PRAG_PCCS_URL ?? DEFAULT_PCCS_URL;
-  return PragClient.connect(flags.url.replace(/\/+$/, ''), {
+  const client = await PragClient.connect(flags.url.replace(/\/+$/, ''), {
     policy,
     allowInsecureDev: flags.allowInsecureDev,
     collateral: collateralSource({ pccsUrl, cacheDir: cacheDir() }),
     fetch: streamingFetch,
   });
+  if (client.service.insecure)
+    process.stderr.write(
+      'WARNING: the service runs the insecure dev provider: nothing about it is attested, the host can read everything.\n',
+    );
+  return client;
 }
 
-export async function session(flags: IdentityFlags): Promise<{ client: PragClient; permit: Permit; address: string }> {
+export async function session(
+  flags: IdentityFlags,
+): Promise<{ client: PragClient; permit: Credentials; address: string }> {
   const wallet = await loadIdentity(flags.identity);
   const client = await connect(flags);
   const permit = await signPermit(wallet, {
     chainId: flags.chainId,
     serviceId: client.serviceId,
-    name: flags.permitName,
+    device: flags.as,
   });
   return { client, permit, address: wallet.address };
 }
@@ -66,12 +77,11 @@ export async function attestCommand(opts: ConnectFlags & { json?: boolean }): Pr
   const client = await connect(opts);
   const { statement, insecure, tcb, measurement, composeSha256 } = client.service;
   if (opts.json) return out({ ok: true, insecure, statement, tcb, measurement, compose_sha256: composeSha256 });
-  if (insecure)
-    process.stderr.write('WARNING: the service runs the insecure dev provider; nothing about it is attested.\n');
   process.stdout.write(
     [
       `verified: ${statement.service_id} (${statement.provider}${insecure ? ', INSECURE' : ''})`,
-      `  encryption key ${statement.x25519} (kid ${statement.kid}), signing key ${statement.ed25519}, keys ${statement.key_origin}`,
+      `  signing key ${statement.ed25519}, keys born: ${statement.key_origin === 'enclave' ? 'in the enclave' : 'OPERATOR ESCROW (the operator can read stored data)'}`,
+      `  requests sealed to epoch key ${bytesToHex(client.service.x25519)} (offered until ${new Date(client.service.epochKeyNotAfter).toISOString()})`,
       ...(tcb ? [`  TCB ${tcb.status}${tcb.advisoryIds.length ? ` (${tcb.advisoryIds.join(', ')})` : ''}`] : []),
       ...(measurement ? [`  platform ${measurement.label ?? measurement.mrtd}`] : []),
       ...(composeSha256 ? [`  docker-compose sha256 ${composeSha256}`] : []),
@@ -144,7 +154,7 @@ export async function searchCommand(
   opts: IdentityFlags & { k: number; json?: boolean; collection?: string[] },
 ): Promise<void> {
   const { client, permit } = await session(opts);
-  const { hits } = await client.search(permit, {
+  const { hits } = await client.call(ROUTES.search, permit, {
     query,
     k: opts.k,
     filters: opts.collection ? { collections: opts.collection } : {},
@@ -154,7 +164,7 @@ export async function searchCommand(
 
 export async function docsCommand(opts: IdentityFlags & { json?: boolean; collection?: string }): Promise<void> {
   const { client, permit } = await session(opts);
-  const { documents } = await client.list(permit, opts.collection);
+  const { documents } = await client.call(ROUTES.list, permit, { collection: opts.collection });
   if (opts.json) return out(documents);
   if (!documents.length) process.stdout.write('No documents.\n');
   for (const d of documents)
@@ -165,20 +175,23 @@ export async function docsCommand(opts: IdentityFlags & { json?: boolean; collec
 
 export async function deleteCommand(docId: string, opts: IdentityFlags & { json?: boolean }): Promise<void> {
   const { client, permit } = await session(opts);
-  const reply = await client.delete(permit, docId);
+  const reply = await client.call(ROUTES.delete, permit, { doc_id: docId });
   if (opts.json) out(reply);
   else
     process.stdout.write(`deleted ${reply.deleted} document${reply.deleted === 1 ? '' : 's'} (attachments included)\n`);
 }
 
-export async function revokePermitCommand(opts: IdentityFlags & { name: string }): Promise<void> {
+export async function revokePermitCommand(opts: IdentityFlags & { name?: string; device?: string }): Promise<void> {
+  if ((opts.name === undefined) === (opts.device === undefined))
+    throw new Error('give exactly one of --name PERMIT or --device LABEL');
   const { client, permit } = await session(opts);
-  const reply = await client.revokePermit(permit, opts.name);
-  process.stdout.write(`revoked permit "${reply.revoked}": requests signed with it are refused from now on\n`);
+  const what = opts.device === undefined ? { permit_name: opts.name ?? '' } : { device: opts.device };
+  const reply = await client.call(ROUTES.revokePermit, permit, what);
+  process.stdout.write(`revoked ${reply.revoked}: requests signed with it are refused from now on\n`);
 }
 
 /** "30d", "12h", "45m" or an ISO date → an ISO instant. */
-export function expiryFrom(text: string, now = Date.now()): string {
+function expiryFrom(text: string, now = Date.now()): string {
   const m = /^(\d{1,5})([dhm])$/.exec(text.trim());
   if (m)
     return new Date(
@@ -195,26 +208,28 @@ export async function collectionsCommand(
   opts: IdentityFlags & { json?: boolean; to?: string },
 ): Promise<void> {
   const { client, permit } = await session(opts);
-  const need = (n: number, usage: string) => {
-    if (args.length !== n) throw new Error(`usage: prag collections ${usage}`);
-  };
+  const usage = (text: string) => new Error(`usage: prag collections ${text}`);
   switch (action) {
     case 'list': {
-      const { collections } = await client.collections(permit);
+      const { collections } = await client.call(ROUTES.collections, permit, {});
       if (opts.json) return out(collections);
       for (const c of collections)
         process.stdout.write(`${c.name}  ${c.documents} document${c.documents === 1 ? '' : 's'}\n`);
       return;
     }
-    case 'create':
-      need(1, 'create NAME');
-      return out(await client.createCollection(permit, args[0]!));
-    case 'rename':
-      need(2, 'rename FROM TO');
-      return out(await client.renameCollection(permit, args[0]!, args[1]!));
+    case 'create': {
+      const [name] = args;
+      if (args.length !== 1 || name === undefined) throw usage('create NAME');
+      return out(await client.call(ROUTES.collectionCreate, permit, { name }));
+    }
+    case 'rename': {
+      const [from, to] = args;
+      if (args.length !== 2 || from === undefined || to === undefined) throw usage('rename FROM TO');
+      return out(await client.call(ROUTES.collectionRename, permit, { from, to }));
+    }
     case 'move':
-      if (!opts.to || !args.length) throw new Error('usage: prag collections move --to NAME DOC_ID...');
-      return out(await client.moveDocuments(permit, args, opts.to));
+      if (!opts.to || !args.length) throw usage('move --to NAME DOC_ID...');
+      return out(await client.call(ROUTES.collectionMove, permit, { doc_ids: args, to: opts.to }));
     default:
       throw new Error(`unknown action "${action}" (list, create, rename, move)`);
   }
@@ -224,31 +239,48 @@ export async function shareCommand(
   opts: IdentityFlags & { with: string; collection?: string; doc?: string[]; expires?: string },
 ): Promise<void> {
   const { client, permit } = await session(opts);
-  const reply = await client.grant(permit, {
+  // Computed once: the instant printed is the instant sent (a relative "30d" read twice would differ).
+  const expiresAt = opts.expires === undefined ? undefined : expiryFrom(opts.expires);
+  const reply = await client.call(ROUTES.shareGrant, permit, {
     with: opts.with,
     collection: opts.collection,
     doc_ids: opts.doc,
-    expires_at: opts.expires === undefined ? undefined : expiryFrom(opts.expires),
+    expires_at: expiresAt,
   });
   process.stdout.write(
-    `shared ${opts.collection ? `collection "${opts.collection}"` : `${opts.doc?.length ?? 0} documents`} with ${opts.with}${opts.expires ? ` until ${expiryFrom(opts.expires)}` : ''} (grant ${reply.grant_id})\n`,
+    `shared ${opts.collection ? `collection "${opts.collection}"` : `${opts.doc?.length ?? 0} documents`} with ${opts.with}${expiresAt ? ` until ${expiresAt}` : ''} (grant ${reply.grant_id})\n`,
   );
 }
 
 export async function unshareCommand(opts: IdentityFlags & { with: string; collection?: string }): Promise<void> {
   const { client, permit } = await session(opts);
-  const { revoked } = await client.revokeGrant(permit, { with: opts.with, collection: opts.collection });
+  const { revoked } = await client.call(ROUTES.shareRevoke, permit, { with: opts.with, collection: opts.collection });
   process.stdout.write(
     `revoked ${revoked} grant${revoked === 1 ? '' : 's'} to ${opts.with}; in force from the next request\n`,
   );
 }
 
-export async function sharesCommand(opts: IdentityFlags & { json?: boolean }): Promise<void> {
+/** `prag shares` lists grants; `prag shares accept|decline GRANT_ID` answers one received (decline also leaves an accepted one). */
+export async function sharesCommand(
+  action: string,
+  grantId: string | undefined,
+  opts: IdentityFlags & { json?: boolean },
+): Promise<void> {
+  if (action !== 'list' && action !== 'accept' && action !== 'decline')
+    throw new Error(`unknown action "${action}" (list, accept, decline)`);
+  if (action !== 'list' && !grantId) throw new Error(`usage: prag shares ${action} GRANT_ID`);
   const { client, permit } = await session(opts);
-  const shares = await client.shares(permit);
+  if (grantId !== undefined && action !== 'list') {
+    const route = action === 'accept' ? ROUTES.shareAccept : ROUTES.shareDecline;
+    const reply = await client.call(route, permit, { grant_id: grantId });
+    if (opts.json) return out(reply);
+    process.stdout.write(`grant ${reply.grant_id}: ${reply.state}; in force from the next request\n`);
+    return;
+  }
+  const shares = await client.call(ROUTES.shares, permit, {});
   if (opts.json) return out(shares);
   const line = (g: (typeof shares.given)[number], dir: string) =>
-    `${dir} ${g.with}  ${g.collection ?? `${g.doc_ids?.length ?? 0} documents`}  ${g.expires_at ? `until ${g.expires_at}` : 'no expiry'}${g.active ? '' : '  (expired)'}\n`;
+    `${dir} ${g.with}  ${g.collection ?? `${g.doc_ids?.length ?? 0} documents`}  ${g.expires_at ? `until ${g.expires_at}` : 'no expiry'}  ${g.state}  (grant ${g.grant_id})\n`;
   for (const g of shares.given) process.stdout.write(line(g, 'to  '));
   for (const g of shares.received) process.stdout.write(line(g, 'from'));
   if (!shares.given.length && !shares.received.length) process.stdout.write('No shares.\n');
@@ -258,7 +290,7 @@ export async function auditCommand(
   opts: IdentityFlags & { json?: boolean; since?: string; limit?: number },
 ): Promise<void> {
   const { client, permit } = await session(opts);
-  const { entries } = await client.audit(permit, {
+  const { entries } = await client.call(ROUTES.audit, permit, {
     since: opts.since === undefined ? undefined : new Date(Date.parse(opts.since)).toISOString(),
     limit: opts.limit,
   });
@@ -278,6 +310,6 @@ export async function forgetMeCommand(opts: IdentityFlags & { yes?: boolean }): 
     );
   }
   const { client, permit } = await session(opts);
-  const reply = await client.forgetMe(permit, wallet.address);
+  const reply = await client.call(ROUTES.forgetMe, permit, { confirm: wallet.address });
   process.stdout.write(`forgot ${reply.forgotten}: ${reply.documents} documents deleted, data key destroyed\n`);
 }

@@ -4,17 +4,19 @@
  * answers), makes two identities — a patient and their doctor — uploads a
  * small mixed archive (an email, a FHIR discharge summary, a bank statement)
  * encrypted to the attested key, asks questions with cited answers, shares
- * the medical collection with the doctor, lets the doctor ask, revokes, and
- * shows the patient's access log. Nothing is left behind.
+ * the medical collection with the doctor, lets the doctor ask before and
+ * after accepting the share, revokes, and shows the patient's access log.
+ * Nothing is left behind.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { ROUTES } from '../../schemas/routes.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { destination } from 'pino';
-import type { Permit } from '../../schemas/api.js';
+import type { Credentials } from '../client/credentials.js';
 import type { ChatFinal } from '../../schemas/chat.js';
 import { Wallet } from '../auth/secretjs.js';
-import { signPermit } from '../client/identity.js';
+import { signPermit } from '../client/credentials.js';
 import { PragClient } from '../client/session.js';
 import { loadConfig } from '../config.js';
 import { verifyReceipt } from '../crypto/receipt.js';
@@ -26,7 +28,7 @@ const ARCHIVE = resolve(import.meta.dirname, '../../demo/archive');
 const COLLECTION: Record<string, string> = { '.eml': 'mail', '.json': 'medical', '.csv': 'finance' };
 const say = (text = '') => process.stdout.write(`${text}\n`);
 
-async function ask(client: PragClient, permit: Permit, question: string): Promise<ChatFinal> {
+async function ask(client: PragClient, permit: Credentials, question: string): Promise<ChatFinal> {
   say(`  Q: ${question}`);
   const { request, frames } = await client.chat(permit, { messages: [{ role: 'user', content: question }] });
   for await (const f of frames) {
@@ -38,7 +40,10 @@ async function ask(client: PragClient, permit: Permit, question: string): Promis
       { ed25519: client.service.ed25519, serviceId: client.serviceId },
     );
     say(`  A: ${f.answer.replaceAll('\n', '\n     ')}`);
-    for (const c of f.citations) say(`     [${c.n}] ${c.title} (${c.collection}, owner ${c.owner.slice(0, 14)}…)`);
+    for (const c of f.citations)
+      say(
+        `     [${c.n}] ${c.title} (${c.collection ?? 'shared documents'}, ${c.shared ? 'shared by' : 'owner'} ${c.owner.slice(0, 14)}…)`,
+      );
     say(`     (${f.llm.provider}/${f.llm.model}; receipt verified)`);
     return f;
   }
@@ -57,7 +62,7 @@ try {
   const connect = async (name: string) => {
     const wallet = new Wallet();
     const client = await PragClient.connect(server.url, { allowInsecureDev: true });
-    const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-demo' });
+    const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, device: 'demo' });
     say(`${name}: ${wallet.address} (attestation verified, permit signed for ${client.serviceId})`);
     return { wallet, client, permit };
   };
@@ -82,17 +87,25 @@ try {
   say("\n3. Before sharing, the doctor finds nothing of the patient's:");
   const before = await ask(doctor.client, doctor.permit, 'Which medication is the patient taking?');
 
-  say('\n4. The patient shares the "medical" collection (only) with the doctor; the doctor asks:');
-  await patient.client.grant(patient.permit, { with: doctor.wallet.address, collection: 'medical' });
+  say('\n4. The patient shares the "medical" collection (only) with the doctor; until the doctor accepts, nothing:');
+  const { grant_id } = await patient.client.call(ROUTES.shareGrant, patient.permit, {
+    with: doctor.wallet.address,
+    collection: 'medical',
+  });
+  for (const g of (await doctor.client.call(ROUTES.shares, doctor.permit, {})).received)
+    say(`  offered to the doctor: "${g.collection}" from ${g.with.slice(0, 14)}… (${g.state})`);
+  const pending = await ask(doctor.client, doctor.permit, 'Which medication is the patient taking?');
+  say('  The doctor accepts the share and asks again:');
+  await doctor.client.call(ROUTES.shareAccept, doctor.permit, { grant_id });
   const shared = await ask(doctor.client, doctor.permit, 'Which medication is the patient taking?');
   const leaked = await ask(doctor.client, doctor.permit, 'How much is the rent?');
 
   say('\n5. The patient revokes the share; the doctor asks again:');
-  await patient.client.revokeGrant(patient.permit, { with: doctor.wallet.address, collection: 'medical' });
+  await patient.client.call(ROUTES.shareRevoke, patient.permit, { with: doctor.wallet.address, collection: 'medical' });
   const after = await ask(doctor.client, doctor.permit, 'Which medication is the patient taking?');
 
   say("\n6. The patient's access log (who read their passages):");
-  for (const e of (await patient.client.audit(patient.permit)).entries) {
+  for (const e of (await patient.client.call(ROUTES.audit, patient.permit, {})).entries) {
     say(
       `  ${e.at}  ${e.requester === patient.wallet.address ? 'patient' : 'doctor '}  ${e.endpoint}  ${e.chunk_ids.length} passage${e.chunk_ids.length === 1 ? '' : 's'}`,
     );
@@ -100,11 +113,12 @@ try {
 
   const ok =
     before.citations.length === 0 &&
-    shared.citations.some((c) => c.owner === patient.wallet.address) &&
+    pending.citations.length === 0 &&
+    shared.citations.some((c) => c.owner === patient.wallet.address && c.shared) &&
     leaked.citations.every((c) => c.collection === 'medical') &&
     after.citations.length === 0;
   say(
-    `\nSummary: shared passages reached the doctor only while the grant was live, and only from "medical": ${ok ? 'yes' : 'NO'}.`,
+    `\nSummary: shared passages reached the doctor only once accepted, while the grant was live, and only from "medical": ${ok ? 'yes' : 'NO'}.`,
   );
   if (!ok) process.exitCode = 1;
 } finally {

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 /** `prag`: the command line. Embedded mode works on a data directory directly, with no server. */
-import { Command, InvalidArgumentError, Option } from 'commander';
 import { ZodError } from 'zod';
 import { FORMATS } from '../../schemas/document.js';
 import { loadConfig } from '../config.js';
@@ -26,6 +25,7 @@ import { askCommand, chatCommand, verifyReceiptCommand } from './chat-commands.j
 import { measureCommand, measureWorkerCommand } from './measure-command.js';
 import { rotateCommand } from './rotate-command.js';
 import { TEE_PROVIDERS } from '../../schemas/attestation.js';
+import { Command, InvalidArgumentError, Option } from './commander.js';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -50,7 +50,7 @@ program
   .addOption(owner())
   .option('--json', 'print {documents, chunks, skipped, failed, seconds} as JSON')
   .argument('<paths...>', 'files or folders')
-  .action(async (paths: string[], o) => indexCommand(paths, o, loadConfig()));
+  .action(async (paths, o) => indexCommand(paths, o, loadConfig()));
 
 program
   .command('query')
@@ -66,7 +66,7 @@ program
   .addOption(owner())
   .option('--json', 'print the hits as a JSON array')
   .argument('<question>', 'what to search for')
-  .action(async (question: string, o) => queryCommand(question, o, loadConfig()));
+  .action(async (question, o) => queryCommand(question, o, loadConfig()));
 
 program
   .command('serve')
@@ -75,7 +75,7 @@ program
   .option('--port <n>', 'port (default PRAG_PORT or 8787; 0 picks a free one)', (v) => Number(v))
   .option('--host <address>', 'address to listen on (default PRAG_HOST or 127.0.0.1)')
   .addOption(new Option('--tee <provider>', 'TEE provider (default PRAG_TEE or dev)').choices(TEE_PROVIDERS))
-  .action(async (o) => serveCommand(o, loadConfig()));
+  .action(async (o) => serveCommand(o, loadConfig));
 
 program
   .command('keygen')
@@ -97,7 +97,7 @@ const identityOptions = (cmd: Command) =>
   serviceOptions(cmd)
     .requiredOption('--identity <file>', 'identity file from `prag keygen`')
     .option('--chain-id <id>', 'chain id the permit is signed for', 'secret-4')
-    .option('--permit-name <name>', 'name of the permit signed for this command (prag-…)', 'prag-cli');
+    .option('--as <device>', 'device label of the permit signed for this command (revocable on its own)', 'cli');
 
 serviceOptions(program.command('attest').description("verify a service's attestation and print what it proves"))
   .option('--json', 'print the verified statement as JSON')
@@ -109,14 +109,14 @@ identityOptions(
   .option('--collection <name>', 'collection to put the documents in')
   .option('--json', 'print one result per file as JSON')
   .argument('<paths...>', 'files or folders')
-  .action(async (paths: string[], o) => uploadCommand(paths, o));
+  .action(async (paths, o) => uploadCommand(paths, o));
 
 identityOptions(program.command('search').description('search your documents on a service'))
   .option('--k <n>', 'number of hits', positiveInt, 10)
   .option('--collection <name>', 'only this collection (repeatable)', collect)
   .option('--json', 'print the hits as a JSON array')
   .argument('<query>', 'what to search for')
-  .action(async (query: string, o) => searchCommand(query, o));
+  .action(async (query, o) => searchCommand(query, o));
 
 identityOptions(program.command('docs').description('list your documents on a service'))
   .option('--collection <name>', 'only this collection')
@@ -128,10 +128,15 @@ identityOptions(
 )
   .option('--json', 'print {deleted} as JSON')
   .argument('<doc_id>', 'document id (from `prag docs`)')
-  .action(async (docId: string, o) => deleteCommand(docId, o));
+  .action(async (docId, o) => deleteCommand(docId, o));
 
-identityOptions(program.command('revoke-permit').description('revoke one of your permits by name on a service'))
-  .requiredOption('--name <permit>', 'permit name to revoke (prag-…)')
+identityOptions(
+  program
+    .command('revoke-permit')
+    .description("revoke one permit by name, or every permit of a device; the other devices' permits keep working"),
+)
+  .option('--name <permit>', 'permit name to revoke (prag1.…)')
+  .option('--device <label>', 'revoke every permit signed for this device label')
   .action(async (o) => revokePermitCommand(o));
 
 identityOptions(
@@ -143,7 +148,7 @@ identityOptions(
   .argument('[args...]', 'names or document ids')
   .option('--to <name>', 'target collection (move)')
   .option('--json', 'print JSON')
-  .action(async (action: string, args: string[], o) => collectionsCommand(action, args, o));
+  .action(async (action, args, o) => collectionsCommand(action, args, o));
 
 identityOptions(
   program.command('share').description('let another address search one of your collections (or documents)'),
@@ -159,9 +164,15 @@ identityOptions(program.command('unshare').description('revoke your grants to an
   .option('--collection <name>', 'only the grant of this collection')
   .action(async (o) => unshareCommand(o));
 
-identityOptions(program.command('shares').description('grants you gave and received'))
-  .option('--json', 'print {given, received} as JSON')
-  .action(async (o) => sharesCommand(o));
+identityOptions(
+  program
+    .command('shares')
+    .description('grants you gave and received (list); accept or decline (or leave) one you received by its id'),
+)
+  .argument('[action]', 'list | accept | decline', 'list')
+  .argument('[grant_id]', 'the grant to accept or decline')
+  .option('--json', 'print {given, received} (or the answer) as JSON')
+  .action(async (action, grantId, o) => sharesCommand(action, grantId, o));
 
 identityOptions(program.command('audit').description('who retrieved your chunks, when, and which'))
   .option('--since <date>', 'only entries from this date')
@@ -188,7 +199,7 @@ chatOptions(
 )
   .argument('<question>')
   .option('--json', 'print {answer, citations, receipt, llm} as JSON')
-  .action(async (question: string, o) => askCommand(question, o));
+  .action(async (question, o) => askCommand(question, o));
 
 chatOptions(program.command('chat').description('an interactive conversation about your documents (/exit to end)'))
   .option('--store', 'keep the conversation on the service, sealed under your key')
@@ -203,7 +214,7 @@ serviceOptions(
     .description("check a saved `prag ask --json` answer against the service's attested key"),
 )
   .argument('<file>', 'the saved JSON (- for stdin)')
-  .action(async (file: string, o) => verifyReceiptCommand(file, o));
+  .action(async (file, o) => verifyReceiptCommand(file, o));
 
 program
   .command('rotate-master-key')
@@ -211,9 +222,9 @@ program
     "re-wrap every owner's data key under a new master key (service stopped; the current key as `prag serve` finds it)",
   )
   .requiredOption('--data-dir <dir>', "the service's data directory")
-  .option('--new-key-file <file>', 'the new master key (64 hex characters)')
-  .option('--new-key-env <var>', 'environment variable holding the new master key (e.g. PRAG_MASTER_KEY_NEXT)')
-  .option('--generate', 'dev data directory only: generate the new key and replace DATA_DIR/master.key')
+  .option('--to-enclave', 'a new key born here, kept only in DATA_DIR/master.key (moves off an operator-supplied key)')
+  .option('--new-key-file <file>', 'escrow mode: the next operator-supplied master key (64 hex characters)')
+  .option('--new-key-env <var>', 'escrow mode: environment variable holding the next master key')
   .action((o) => rotateCommand(o));
 
 program

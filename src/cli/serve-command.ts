@@ -1,13 +1,20 @@
 /** `prag serve`: the confidential service until SIGINT/SIGTERM. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { loadServiceConfig } from '../server/config.js';
+import { guardEnvironment } from '../server/environment-guard.js';
 import { createLogger } from '../server/log.js';
 import { startServer } from '../server/serve.js';
 
 export async function serveCommand(
   opts: { dataDir: string; port?: number; host?: string; tee?: string },
-  config: Config,
+  engineConfig: () => Config,
 ): Promise<void> {
+  // First, before any setting is read or any key loaded: under secretvm/tdx, only a measured environment.
+  const guarded = await guardEnvironment(opts.tee, process.env);
+  const config = engineConfig();
   const service = loadServiceConfig({
     ...process.env,
     ...(opts.port !== undefined ? { PRAG_PORT: String(opts.port) } : {}),
@@ -15,6 +22,12 @@ export async function serveCommand(
     ...(opts.tee ? { PRAG_TEE: opts.tee } : {}),
   });
   delete process.env.PRAG_MASTER_KEY; // read once; no child process or worker inherits it
+  if (guarded.compose !== undefined && service.tee === 'secretvm') {
+    // Serve clients exactly the compose the environment was checked against (not a second read of it).
+    const file = join(mkdtempSync(join(tmpdir(), 'prag-compose-')), 'docker-compose.yaml');
+    writeFileSync(file, guarded.compose, { mode: 0o600 });
+    service.secretvm = { ...service.secretvm, compose: file };
+  }
   const log = createLogger();
   const server = await startServer(opts.dataDir, service, config, log);
   process.stderr.write(

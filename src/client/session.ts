@@ -1,38 +1,30 @@
 /**
  * A client session: verify the service's attestation with a fresh nonce,
  * then seal every request to the attested X25519 key with the permit inside,
- * and open the replies. Uses only fetch and Web streams.
+ * and open the replies. Every endpoint is reached through the route contract
+ * (schemas/routes.ts) with one typed `call`. Uses only fetch and Web streams.
  */
 import { randomBytes } from '@noble/hashes/utils.js';
-import {
-  ENVELOPE_MEDIA_TYPE,
-  REPLY_MEDIA_TYPE,
-  REQUEST_TYPES,
-  type AccessEntry,
-  type UploadQueued,
-  type UploadStatus,
-  type CollectionSummary,
-  type DocumentSummary,
-  type SharesReply,
-  type Permit,
-  type SearchReply,
-  type UploadReply,
-} from '../../schemas/api.js';
-import type { SearchRequest } from '../../schemas/search.js';
-import { ChatFrame, type ChatRequest, type Conversation, type ConversationSummary } from '../../schemas/chat.js';
+import type { z } from 'zod';
+import { ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE } from '../../schemas/api.js';
+import type { ChatFrame } from '../../schemas/chat.js';
+import { ROUTES, type JsonRoute, type ReplyOf, type RequestOf } from '../../schemas/routes.js';
+import { verifyAttestation, type VerifiedService, type VerifyOptions } from '../attest/attestation.js';
 import { chunksOf } from '../crypto/byte-reader.js';
 import { bytesToHex, utf8ToBytes } from '../crypto/bytes.js';
+import { AttestationError } from '../attest/errors.js';
 import { sealEnvelope } from '../crypto/envelope.js';
-import { verifyAttestation, type VerifiedService, type VerifyOptions } from '../attest/attestation.js';
+import { requestMeta, type Credentials } from './credentials.js';
 
 export class ServiceError extends Error {
+  override name = 'ServiceError';
+
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
   ) {
     super(`${code}: ${message}`);
-    this.name = 'ServiceError';
   }
 }
 
@@ -40,8 +32,17 @@ export interface ConnectOptions extends Omit<VerifyOptions, 'nonce'> {
   fetch?: typeof fetch;
 }
 
+/** The most a client reads of an error body (the service's are one short code and message). */
+const MAX_ERROR_BYTES = 64 * 1024;
+
 async function errorOf(res: Response): Promise<ServiceError> {
-  const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+  let body: { error?: { code?: string; message?: string } } | undefined;
+  try {
+    const bytes = await readAtMost(res, MAX_ERROR_BYTES);
+    if (bytes) body = JSON.parse(new TextDecoder().decode(bytes)) as typeof body;
+  } catch {
+    // cut off or not JSON: the status is all there is
+  }
   return new ServiceError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`);
 }
 
@@ -51,6 +52,10 @@ export interface UploadInput {
   bytes: Uint8Array | AsyncIterable<Uint8Array>;
   collection?: string;
 }
+
+type UploadReply = z.infer<typeof ROUTES.upload.reply>;
+export type UploadDone = Extract<UploadReply, { doc_ids: string[] }>;
+export type UploadQueued = Extract<UploadReply, { state: 'queued' }>;
 
 /** A Web ReadableStream over an async iterable (fetch streams it as the request body). */
 function readableFrom(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
@@ -67,107 +72,125 @@ function readableFrom(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Ar
   });
 }
 
+/** Checks a reply against its schema: a reply the contract does not allow is refused, not trusted. */
+function replyOf<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ServiceError(502, 'reply_invalid', 'the service sent a reply outside the contract');
+  return parsed.data;
+}
+
+/** The most a client reads of an attestation response (a quote, its certificates and a compose file fit easily). */
+const MAX_ATTESTATION_BYTES = 4 * 1024 * 1024;
+
+async function attest(url: string, options: ConnectOptions, doFetch: typeof fetch): Promise<VerifiedService> {
+  const nonce = randomBytes(32);
+  const res = await doFetch(`${url}/v1/attestation?nonce=${bytesToHex(nonce)}`);
+  if (!res.ok) throw await errorOf(res);
+  const body = await readAtMost(res, MAX_ATTESTATION_BYTES);
+  if (!body)
+    throw new AttestationError('response', `the attestation response is larger than ${MAX_ATTESTATION_BYTES} bytes`);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    throw new AttestationError('response', 'the attestation response is not JSON');
+  }
+  return verifyAttestation(json, { ...options, nonce });
+}
+
+/**
+ * A response body, or undefined once it passes `limit` bytes: a look-alike
+ * server cannot make the client buffer without end. Leaving the loop cancels
+ * the body's reader (chunksOf), which lets go of the connection.
+ */
+async function readAtMost(res: Response, limit: number): Promise<Uint8Array | undefined> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const part of chunksOf(res.body ?? new ReadableStream())) {
+    total += part.length;
+    if (total > limit) return undefined;
+    parts.push(part);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 export class PragClient {
   private constructor(
     readonly url: string,
-    readonly service: VerifiedService,
+    private verified: VerifiedService,
+    private readonly options: ConnectOptions,
     private readonly doFetch: typeof fetch,
   ) {}
 
   /** Fetches and verifies the attestation; throws AttestationError naming the failed check. */
   static async connect(url: string, options: ConnectOptions): Promise<PragClient> {
     const doFetch = options.fetch ?? fetch;
-    const nonce = randomBytes(32);
-    const res = await doFetch(`${url}/v1/attestation?nonce=${bytesToHex(nonce)}`);
-    if (!res.ok) throw await errorOf(res);
-    const service = await verifyAttestation(await res.json(), { ...options, nonce });
-    return new PragClient(url, service, doFetch);
+    return new PragClient(url, await attest(url, options, doFetch), options, doFetch);
+  }
+
+  /** What the attestation proved (refreshed with the epoch key). */
+  get service(): VerifiedService {
+    return this.verified;
+  }
+
+  /**
+   * The epoch key to seal to: once the service stops offering the current
+   * one, the attestation is fetched and verified again. Another service (a
+   * different signing key) answering at the same URL is refused.
+   */
+  private async recipient(): Promise<Uint8Array> {
+    if (Date.now() >= this.verified.epochKeyNotAfter) {
+      const next = await attest(this.url, this.options, this.doFetch);
+      if (next.statement.service_id !== this.verified.statement.service_id)
+        throw new AttestationError('service_id', `the service at ${this.url} is no longer ${this.serviceId}`);
+      this.verified = next;
+    }
+    return this.verified.x25519;
   }
 
   get serviceId(): string {
     return this.service.statement.service_id;
   }
 
-  private meta(permit: Permit, extra: Record<string, unknown> = {}) {
-    return { permit, ts: Date.now(), nonce: bytesToHex(randomBytes(16)), ...extra };
-  }
-
-  /** Seals and posts a request; returns the opened reply frames. */
-  private async post<T>(
-    path: string,
-    type: string,
-    name: string,
-    size: number,
-    payload: Uint8Array | AsyncIterable<Uint8Array>,
-    meta: Record<string, unknown>,
-    signal?: AbortSignal,
-  ): Promise<AsyncIterable<T>> {
-    const sealed = sealEnvelope(this.service.x25519, { type, name, size, meta }, payload);
-    const body = readableFrom(sealed.stream);
-    const res = await this.doFetch(`${this.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': ENVELOPE_MEDIA_TYPE },
-      body,
-      duplex: 'half',
-      signal,
-    } as RequestInit);
-    if (!res.ok) throw await errorOf(res);
-    if (res.headers.get('content-type') !== REPLY_MEDIA_TYPE || !res.body)
-      throw new ServiceError(res.status, 'reply_invalid', 'the service did not answer with a sealed reply');
-    return sealed.reply.jsonFrames<T>(chunksOf(res.body));
-  }
-
-  /** Seals, posts, and opens the single-frame reply. */
-  private async call<T>(
-    path: string,
-    type: string,
-    name: string,
-    size: number,
-    payload: Uint8Array | AsyncIterable<Uint8Array>,
-    meta: Record<string, unknown>,
-  ): Promise<T> {
-    for await (const frame of await this.post<T>(path, type, name, size, payload, meta)) return frame;
-    throw new ServiceError(502, 'reply_invalid', 'empty reply');
-  }
-
-  private json<T>(path: string, type: string, permit: Permit, body: unknown): Promise<T> {
+  /** A JSON endpoint of the contract: the request sealed, the reply opened and checked. */
+  async call<R extends JsonRoute>(route: R, credentials: Credentials, body: RequestOf<R>): Promise<ReplyOf<R>> {
     const bytes = utf8ToBytes(JSON.stringify(body));
-    return this.call<T>(path, type, '', bytes.length, bytes, this.meta(permit));
+    const frame = await this.single(credentials, route.type, route.path, { name: '', size: bytes.length }, bytes);
+    return replyOf(route.reply, frame) as ReplyOf<R>;
   }
 
   /** Uploads and waits for the ingest: for files that ingest in minutes, not hours. */
-  upload(permit: Permit, input: UploadInput): Promise<UploadReply> {
-    return this.call(
-      '/v1/documents',
-      REQUEST_TYPES.upload,
-      input.name,
-      input.size,
-      input.bytes,
-      this.meta(permit, input.collection ? { collection: input.collection } : {}),
-    );
+  async upload(credentials: Credentials, input: UploadInput): Promise<UploadDone> {
+    const reply = await this.sendUpload(credentials, input, true);
+    if (!('doc_ids' in reply))
+      throw new ServiceError(502, 'reply_invalid', 'the service queued an upload it was asked to finish');
+    return reply;
   }
 
   /** Uploads; answers once the service has it (authenticated, spooled, queued). `waitForUpload` follows it. */
-  enqueueUpload(permit: Permit, input: UploadInput): Promise<UploadQueued> {
-    return this.call(
-      '/v1/documents',
-      REQUEST_TYPES.upload,
-      input.name,
-      input.size,
-      input.bytes,
-      this.meta(permit, { wait: false, ...(input.collection ? { collection: input.collection } : {}) }),
-    );
+  async enqueueUpload(credentials: Credentials, input: UploadInput): Promise<UploadQueued> {
+    const reply = await this.sendUpload(credentials, input, false);
+    if (!('state' in reply))
+      throw new ServiceError(502, 'reply_invalid', 'the service answered a queued upload with a result');
+    return reply;
   }
 
   /** Polls the service's upload queue until the upload is ingested (or failed). */
   async waitForUpload(
-    permit: Permit,
+    credentials: Credentials,
     uploadId: string,
     options: { maxIntervalMs?: number; signal?: AbortSignal } = {},
-  ): Promise<UploadReply> {
+  ): Promise<UploadDone> {
     for (let interval = 100; ; interval = Math.min(options.maxIntervalMs ?? 2000, interval * 1.5)) {
       options.signal?.throwIfAborted();
-      const status = (await this.uploads(permit, 1000)).uploads.find((u) => u.upload_id === uploadId);
+      const { uploads } = await this.call(ROUTES.uploads, credentials, { limit: 1000 });
+      const status = uploads.find((u) => u.upload_id === uploadId);
       if (!status) throw new ServiceError(404, 'upload_not_found', 'the service does not know this upload');
       if (status.state === 'done' && status.result) return status.result;
       if (status.state === 'failed')
@@ -180,108 +203,76 @@ export class PragClient {
     }
   }
 
-  /** Recent uploads and what became of them (an upload interrupted by a restart finishes afterwards). */
-  uploads(permit: Permit, limit?: number): Promise<{ uploads: UploadStatus[] }> {
-    return this.json('/v1/uploads', REQUEST_TYPES.uploads, permit, limit ? { limit } : {});
-  }
-
-  search(permit: Permit, request: SearchRequest): Promise<SearchReply> {
-    return this.json('/v1/search', REQUEST_TYPES.search, permit, request);
-  }
-
-  list(permit: Permit, collection?: string): Promise<{ documents: DocumentSummary[] }> {
-    return this.json('/v1/documents/list', REQUEST_TYPES.list, permit, collection ? { collection } : {});
-  }
-
-  delete(permit: Permit, docId: string): Promise<{ deleted: number }> {
-    return this.json('/v1/documents/delete', REQUEST_TYPES.delete, permit, { doc_id: docId });
-  }
-
-  revokePermit(permit: Permit, permitName: string): Promise<{ revoked: string }> {
-    return this.json('/v1/permits/revoke', REQUEST_TYPES.revokePermit, permit, { permit_name: permitName });
-  }
-
-  collections(permit: Permit): Promise<{ collections: CollectionSummary[] }> {
-    return this.json('/v1/collections', REQUEST_TYPES.collections, permit, {});
-  }
-
-  createCollection(permit: Permit, name: string): Promise<{ created: string }> {
-    return this.json('/v1/collections/create', REQUEST_TYPES.collectionCreate, permit, { name });
-  }
-
-  renameCollection(permit: Permit, from: string, to: string): Promise<{ renamed: string; to: string }> {
-    return this.json('/v1/collections/rename', REQUEST_TYPES.collectionRename, permit, { from, to });
-  }
-
-  moveDocuments(permit: Permit, docIds: string[], to: string): Promise<{ moved: number }> {
-    return this.json('/v1/collections/move', REQUEST_TYPES.collectionMove, permit, { doc_ids: docIds, to });
-  }
-
-  grant(
-    permit: Permit,
-    grant: { with: string; collection?: string; doc_ids?: string[]; expires_at?: string },
-  ): Promise<{ grant_id: string }> {
-    return this.json('/v1/shares/grant', REQUEST_TYPES.shareGrant, permit, grant);
-  }
-
-  revokeGrant(permit: Permit, revoke: { with: string; collection?: string }): Promise<{ revoked: number }> {
-    return this.json('/v1/shares/revoke', REQUEST_TYPES.shareRevoke, permit, revoke);
-  }
-
-  shares(permit: Permit): Promise<SharesReply> {
-    return this.json('/v1/shares', REQUEST_TYPES.shares, permit, {});
-  }
-
-  audit(permit: Permit, options: { since?: string; limit?: number } = {}): Promise<{ entries: AccessEntry[] }> {
-    return this.json('/v1/audit', REQUEST_TYPES.audit, permit, options);
-  }
-
   /**
    * Asks a question; the answer streams back as frames (start, deltas, final
    * with citations and receipt). `request` is the exact payload sent: a
    * receipt's request_sha256 is its hash.
    */
   async chat(
-    permit: Permit,
-    chat: ChatRequest,
+    credentials: Credentials,
+    chat: RequestOf<typeof ROUTES.chat>,
     signal?: AbortSignal,
   ): Promise<{ request: Uint8Array; frames: AsyncIterable<ChatFrame> }> {
+    const route = ROUTES.chat;
     const request = utf8ToBytes(JSON.stringify(chat));
-    const raw = await this.post<unknown>(
-      '/v1/chat',
-      REQUEST_TYPES.chat,
-      '',
-      request.length,
+    const raw = await this.post(
+      credentials,
+      route.type,
+      route.path,
+      { name: '', size: request.length },
       request,
-      this.meta(permit),
+      {},
       signal,
     );
     return {
       request,
       frames: (async function* () {
-        for await (const frame of raw) {
-          const parsed = ChatFrame.safeParse(frame);
-          if (!parsed.success)
-            throw new ServiceError(502, 'reply_invalid', 'the service sent a frame that is not a chat frame');
-          yield parsed.data;
-        }
+        for await (const frame of raw) yield replyOf(route.frame, frame);
       })(),
     };
   }
 
-  conversations(permit: Permit): Promise<{ conversations: ConversationSummary[] }> {
-    return this.json('/v1/conversations', REQUEST_TYPES.conversations, permit, {});
+  private async sendUpload(credentials: Credentials, input: UploadInput, wait: boolean): Promise<UploadReply> {
+    const route = ROUTES.upload;
+    const options = { wait, ...(input.collection ? { collection: input.collection } : {}) };
+    const file = { name: input.name, size: input.size };
+    const frame = await this.single(credentials, route.type, route.path, file, input.bytes, options);
+    return replyOf(route.reply, frame);
   }
 
-  conversation(permit: Permit, id: string): Promise<Conversation> {
-    return this.json('/v1/conversations/get', REQUEST_TYPES.conversationGet, permit, { id });
+  /** Seals (signed by the credentials' session key) and posts a request; returns the opened reply frames. */
+  private async post(
+    credentials: Credentials,
+    type: string,
+    path: string,
+    file: { name: string; size: number },
+    payload: Uint8Array | AsyncIterable<Uint8Array>,
+    extra: Record<string, unknown> = {},
+    signal?: AbortSignal,
+  ): Promise<AsyncIterable<unknown>> {
+    const request = { type, ...file };
+    const sealed = sealEnvelope(
+      await this.recipient(),
+      (address) => ({ ...request, meta: requestMeta(credentials, request, address, extra) }),
+      payload,
+    );
+    const body = readableFrom(sealed.stream);
+    const res = await this.doFetch(`${this.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': ENVELOPE_MEDIA_TYPE },
+      body,
+      duplex: 'half',
+      signal,
+    } as RequestInit);
+    if (!res.ok) throw await errorOf(res);
+    if (res.headers.get('content-type') !== REPLY_MEDIA_TYPE || !res.body)
+      throw new ServiceError(res.status, 'reply_invalid', 'the service did not answer with a sealed reply');
+    return sealed.reply.jsonFrames<unknown>(chunksOf(res.body));
   }
 
-  deleteConversation(permit: Permit, id: string): Promise<{ deleted: string }> {
-    return this.json('/v1/conversations/delete', REQUEST_TYPES.conversationDelete, permit, { id });
-  }
-
-  forgetMe(permit: Permit, confirm: string): Promise<{ forgotten: string; documents: number }> {
-    return this.json('/v1/forget-me', REQUEST_TYPES.forgetMe, permit, { confirm });
+  /** Seals, posts, and opens the single-frame reply. */
+  private async single(...args: Parameters<PragClient['post']>): Promise<unknown> {
+    for await (const frame of await this.post(...args)) return frame;
+    throw new ServiceError(502, 'reply_invalid', 'empty reply');
   }
 }

@@ -178,8 +178,3 @@ export class OwnerCipher {
     return createHmac('sha256', this.keywordKey).update(word, 'utf8').digest().subarray(0, 12).toString('hex');
   }
 }
-
-/** A fingerprint of a key for logs and statements: never the key. */
-export function fingerprint(bytes: Uint8Array): string {
-  return bytesToHex(sha256(bytes)).slice(0, 16);
-}

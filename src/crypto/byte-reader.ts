@@ -29,7 +29,8 @@ export class ByteReader {
     const out = new Uint8Array(n);
     let at = 0;
     while (at < n) {
-      const head = this.pending[0]!;
+      const head = this.pending[0];
+      if (!head) throw new Error('ByteReader: took more bytes than are buffered');
       const used = Math.min(head.length, n - at);
       out.set(head.subarray(0, used), at);
       at += used;

@@ -46,7 +46,8 @@ export function keyId(recipientPublicKey: Uint8Array): Uint8Array {
   return sha256(concatBytes(utf8ToBytes(KEY_ID_LABEL), recipientPublicKey)).subarray(0, KEY_ID_BYTES);
 }
 
-interface ExchangeKeys {
+/** What one envelope's key exchange derives (schemas/envelope-v1.md §1). */
+export interface ExchangeKeys {
   header: Uint8Array;
   payload: Uint8Array;
   payloadNonce: Uint8Array;
@@ -78,7 +79,7 @@ export function deriveExchangeKeys(
 }
 
 /** Segment nonce: 19-byte prefix ‖ u32be(index) ‖ 0x01 if last else 0x00. */
-export function segmentNonce(prefix: Uint8Array, index: number, last: boolean): Uint8Array {
+function segmentNonce(prefix: Uint8Array, index: number, last: boolean): Uint8Array {
   if (index > 0xffffffff) throw new EnvelopeError('envelope_too_large', 'more than 2^32 segments');
   return concatBytes(prefix, u32be(index), new Uint8Array([last ? 1 : 0]));
 }
@@ -108,16 +109,27 @@ async function* asChunks(
   else yield* payload;
 }
 
-/** Seals `payload` (exactly `header.size` bytes) to a recipient's X25519 public key. */
+/** What a header may depend on: the envelope's recipient key id and ephemeral key (a request signs them). */
+export interface EnvelopeAddress {
+  kid: Uint8Array;
+  ephemeral: Uint8Array;
+}
+
+/**
+ * Seals `payload` (exactly `header.size` bytes) to a recipient's X25519
+ * public key. The header may be made from the envelope's address.
+ */
 export function sealEnvelope(
   recipientPublic: Uint8Array,
-  header: EnvelopeHeader,
+  header: EnvelopeHeader | ((address: EnvelopeAddress) => EnvelopeHeader),
   payload: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: SealOptions = {},
 ): Sealed {
-  const parsed = EnvelopeHeader.parse(header);
   const esk = options.ephemeralSecretKey ?? x25519.utils.randomSecretKey();
   const epk = x25519.getPublicKey(esk);
+  const parsed = EnvelopeHeader.parse(
+    typeof header === 'function' ? header({ kid: keyId(recipientPublic), ephemeral: epk }) : header,
+  );
   const keys = deriveExchangeKeys(x25519.getSharedSecret(esk, recipientPublic), epk, recipientPublic);
   const pre = preamble(recipientPublic, epk);
   const headerJson = utf8ToBytes(JSON.stringify(parsed));
@@ -159,6 +171,11 @@ export interface OpenLimits {
 
 export interface OpenedEnvelope {
   header: EnvelopeHeader & { meta: Record<string, unknown> };
+  /** The recipient key id and the sender's ephemeral X25519 key, from the preamble. */
+  kid: Uint8Array;
+  ephemeral: Uint8Array;
+  /** The exchange's keys: what a spooled upload keeps to be opened again after a restart. */
+  exchange: ExchangeKeys;
   /** SHA-256 of preamble ‖ header: names this request (replay checks) without revealing it. */
   digest: Uint8Array;
   reply: ReplyKeys;
@@ -168,15 +185,35 @@ export interface OpenedEnvelope {
   readAll(): Promise<Uint8Array>;
 }
 
+function wrongRecipient(): never {
+  throw new EnvelopeError(
+    'envelope_wrong_recipient',
+    'envelope is addressed to another key; fetch the current attestation and re-encrypt',
+  );
+}
+
 /**
- * Opens an envelope addressed to (recipientSecret, recipientPublic). The
- * header is authenticated before this returns; each payload segment is
- * authenticated before it is yielded, and the iteration throws on the first
- * segment that fails, on truncation and on trailing bytes.
+ * Finds the exchange keys for an envelope from its preamble's key id and
+ * ephemeral key, or answers undefined when the envelope is not addressed to
+ * a key this opener holds.
+ */
+export type RecipientKeys = (kid: Uint8Array, ephemeralPublic: Uint8Array) => ExchangeKeys | undefined;
+
+/** The opener of one X25519 key pair. */
+export function recipient(secret: Uint8Array, publicKey: Uint8Array): RecipientKeys {
+  const kid = keyId(publicKey);
+  return (wanted, epk) =>
+    equalBytes(wanted, kid) ? deriveExchangeKeys(x25519.getSharedSecret(secret, epk), epk, publicKey) : undefined;
+}
+
+/**
+ * Opens an envelope addressed to a key `keys` resolves. The header is
+ * authenticated before this returns; each payload segment is authenticated
+ * before it is yielded, and the iteration throws on the first segment that
+ * fails, on truncation and on trailing bytes.
  */
 export async function openEnvelope(
-  recipientSecret: Uint8Array,
-  recipientPublic: Uint8Array,
+  keysFor: RecipientKeys,
   source: AsyncIterable<Uint8Array>,
   limits: OpenLimits,
 ): Promise<OpenedEnvelope> {
@@ -190,14 +227,9 @@ export async function openEnvelope(
       'envelope_version',
       `envelope version ${pre[4]} is not supported (expected ${ENVELOPE_VERSION})`,
     );
-  if (!equalBytes(pre.subarray(5, 21), keyId(recipientPublic))) {
-    throw new EnvelopeError(
-      'envelope_wrong_recipient',
-      'envelope is addressed to another key; fetch the current attestation and re-encrypt',
-    );
-  }
-  const epk = pre.subarray(21, 53);
-  const keys = deriveExchangeKeys(x25519.getSharedSecret(recipientSecret, epk), epk, recipientPublic);
+  const kid = pre.slice(5, 21);
+  const epk = pre.slice(21, 53);
+  const keys = keysFor(kid, epk) ?? wrongRecipient();
   const lenBytes = await reader.exactly(4);
   if (!lenBytes) throw new EnvelopeError('envelope_truncated', 'envelope ends inside its header');
   const headerLen = readU32be(lenBytes);
@@ -216,7 +248,7 @@ export async function openEnvelope(
   }
   let header: OpenedEnvelope['header'];
   try {
-    header = EnvelopeHeader.parse(JSON.parse(utf8(headerJson))) as OpenedEnvelope['header'];
+    header = EnvelopeHeader.parse(JSON.parse(utf8(headerJson)));
   } catch (e) {
     throw new EnvelopeError(
       'envelope_header_invalid',
@@ -279,6 +311,9 @@ export async function openEnvelope(
   const iterable = payload();
   return {
     header,
+    kid,
+    ephemeral: epk,
+    exchange: keys,
     digest,
     reply: keys.reply,
     payload: iterable,

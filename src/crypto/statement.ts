@@ -3,12 +3,19 @@
  * domain-separated messages:
  *   statement: "prag-key-statement-v1\n" ‖ canonical JSON of the statement
  *   nonce:     "prag-attestation-nonce-v1\n" ‖ SHA-256(statement bytes) ‖ nonce bytes
+ *   epoch key: "prag-epoch-key-v1\n" ‖ canonical JSON of the epoch key statement
  * Web-standard only: the client verifier uses this file.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import { NONCE_CONTEXT, STATEMENT_CONTEXT, type KeyStatement } from '../../schemas/attestation.js';
-import { canonicalJson, concatBytes, utf8ToBytes } from './bytes.js';
+import {
+  EPOCH_KEY_CONTEXT,
+  NONCE_CONTEXT,
+  STATEMENT_CONTEXT,
+  type EpochKeyStatement,
+  type KeyStatement,
+} from '../../schemas/attestation.js';
+import { bytesToHex, canonicalJson, concatBytes, utf8ToBytes } from './bytes.js';
 
 export function statementBytes(statement: KeyStatement): Uint8Array {
   return utf8ToBytes(canonicalJson(statement));
@@ -43,3 +50,23 @@ export function verifyNonceSignature(
 export function tdxReportData(bytes: Uint8Array, nonce: Uint8Array): Uint8Array {
   return sha512(concatBytes(bytes, nonce));
 }
+
+const epochKeyMessage = (epochKey: EpochKeyStatement) =>
+  concatBytes(utf8ToBytes(EPOCH_KEY_CONTEXT), utf8ToBytes(canonicalJson(epochKey)));
+
+/** Epoch key: Ed25519 over "prag-epoch-key-v1\n" ‖ canonical JSON of the epoch key statement. */
+export function signEpochKey(epochKey: EpochKeyStatement, secretKey: Uint8Array): Uint8Array {
+  return ed25519.sign(epochKeyMessage(epochKey), secretKey);
+}
+
+export function verifyEpochKeySignature(
+  epochKey: EpochKeyStatement,
+  signature: Uint8Array,
+  publicKey: Uint8Array,
+): boolean {
+  return ed25519.verify(signature, epochKeyMessage(epochKey), publicKey);
+}
+
+/** A service's id: "prag-" ‖ hex(SHA-256(Ed25519 public key))[0:16]. Deployments of one image differ, as their keys do. */
+export const serviceIdOf = (ed25519PublicKey: Uint8Array): string =>
+  `prag-${bytesToHex(sha256(ed25519PublicKey)).slice(0, 16)}`;

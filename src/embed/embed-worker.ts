@@ -8,7 +8,8 @@ export type WorkerReply =
   | { type: 'vectors'; id: number; data: Float32Array }
   | { type: 'error'; id?: number; message: string };
 
-const port = parentPort!;
+if (!parentPort) throw new Error('embed-worker runs as a worker thread');
+const port = parentPort;
 try {
   const embedder = await TransformersEmbedder.load(workerData as TransformersEmbedderOptions);
   port.postMessage({
@@ -17,7 +18,7 @@ try {
     dim: embedder.dim,
     maxTokens: embedder.maxTokens,
   } satisfies WorkerReply);
-  port.on('message', async ({ id, texts }: WorkerRequest) => {
+  const reply = async ({ id, texts }: WorkerRequest) => {
     try {
       const vectors = await embedder.embed(texts);
       const data = new Float32Array(vectors.length * embedder.dim);
@@ -26,7 +27,8 @@ try {
     } catch (e) {
       port.postMessage({ type: 'error', id, message: (e as Error).message } satisfies WorkerReply);
     }
-  });
+  };
+  port.on('message', (request: WorkerRequest) => void reply(request));
 } catch (e) {
   port.postMessage({ type: 'error', message: (e as Error).message } satisfies WorkerReply);
 }

@@ -44,10 +44,14 @@ export class EmbedQueue {
     try {
       while (this.queue.length) {
         const batch = this.queue.splice(0, this.batchSize);
-        while (this.spaceWaiters.length && this.queue.length < this.maxQueued) this.spaceWaiters.shift()!();
+        while (this.spaceWaiters.length && this.queue.length < this.maxQueued) this.spaceWaiters.shift()?.();
         try {
           const vectors = await this.embedder.embed(batch.map((p) => p.text));
-          batch.forEach((p, i) => p.resolve(vectors[i]!));
+          batch.forEach((p, i) => {
+            const vector = vectors[i];
+            if (vector) p.resolve(vector);
+            else p.reject(new Error(`the embedder returned ${vectors.length} vectors for ${batch.length} texts`));
+          });
         } catch (e) {
           for (const p of batch) p.reject(e);
         }

@@ -18,9 +18,14 @@ import type { ChunkRow } from '../../schemas/vector-table.js';
 import { parseSource, type BytesParser, type Chunk, type ParseOptions, type SourceFile } from '../../ingest/index.js';
 import type { Embedder } from '../embed/embedder.js';
 import { EmbedQueue } from '../embed/queue.js';
+import * as contexts from '../store/contexts.js';
 import { inScope, scopePredicate, type SearchScope } from '../store/filter.js';
-import { MetaStore, type DocumentRow, type NewChunk } from '../store/meta.js';
+import { keywordColumn } from '../store/keywords.js';
 import { plainSealer, type OwnerSealer, type Sealer } from '../store/sealer.js';
+import type { DocumentRepository, DocumentRow, NewChunk } from '../store/sqlite/documents.js';
+import type { FactRepository } from '../store/sqlite/facts.js';
+import type { JobRepository } from '../store/sqlite/jobs.js';
+import { Stores } from '../store/sqlite/stores.js';
 import { DEFAULT_ANN, VectorStore, type AnnSettings, type ChunkHit } from '../store/vectors.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { lockDataDir } from './lock.js';
@@ -40,7 +45,7 @@ export interface EngineOptions {
   dataDir: string;
   embedder: Embedder;
   /** What user content becomes before it is stored (default: plain, for embedded mode). */
-  sealer?: (meta: MetaStore) => Sealer;
+  sealer?: (stores: Stores) => Sealer;
   ann?: Partial<AnnSettings>;
   parse?: ParseOptions;
   /** Where a file's bytes are parsed (default: in-process; the service passes its worker sandbox). */
@@ -95,20 +100,29 @@ interface Prepared {
 
 export const DEFAULT_COLLECTION = 'default';
 
-/** A hit with the (stored) owner it belongs to. */
-export type EngineHit = SearchHit & { owner: string };
+/** A hit with the (stored) owner it belongs to, labelled with its stored collection (always known here). */
+export type EngineHit = SearchHit & { owner: string; collection: string };
 
 export class Engine {
   private readonly queue: EmbedQueue;
   private readonly ann: AnnSettings;
+  private readonly documents: DocumentRepository;
+  private readonly jobs: JobRepository;
 
   private constructor(
     private readonly opts: EngineOptions,
-    readonly meta: MetaStore,
+    /**
+     * The data directory's SQLite repositories, opened with the engine (under
+     * its lock) and closed with it: for the composition root to hand each
+     * consumer the ones it needs.
+     */
+    readonly stores: Stores,
     readonly vectors: VectorStore,
     private readonly sealer: Sealer,
     private readonly unlock: () => void,
   ) {
+    this.documents = stores.documents;
+    this.jobs = stores.jobs;
     this.ann = { ...DEFAULT_ANN, ...opts.ann };
     this.queue = new EmbedQueue(opts.embedder, opts.batchSize ?? 32, Math.max(256, (opts.groupChunks ?? 256) * 2));
   }
@@ -116,23 +130,23 @@ export class Engine {
   static async open(opts: EngineOptions): Promise<Engine> {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     const unlock = lockDataDir(opts.dataDir);
-    let meta: MetaStore | undefined;
+    let stores: Stores | undefined;
     try {
-      meta = MetaStore.open(join(opts.dataDir, 'meta.sqlite'));
+      stores = Stores.open(opts.dataDir);
       const { embedder } = opts;
-      const sealer = opts.sealer?.(meta) ?? plainSealer;
-      checkRecorded(meta, 'sealer', sealer.id, 'storage sealer');
-      checkRecorded(meta, 'embed_model', embedder.model, 'embedding model');
-      checkRecorded(meta, 'embed_dim', String(embedder.dim), 'embedding dimension');
+      const sealer = opts.sealer?.(stores) ?? plainSealer;
+      checkRecorded(stores.facts, 'sealer', sealer.id, 'storage sealer');
+      checkRecorded(stores.facts, 'embed_model', embedder.model, 'embedding model');
+      checkRecorded(stores.facts, 'embed_dim', String(embedder.dim), 'embedding dimension');
       const vectors = await VectorStore.open(join(opts.dataDir, 'vectors'), embedder.dim, {
         ...DEFAULT_ANN,
         ...opts.ann,
       });
-      const engine = new Engine(opts, meta, vectors, sealer, unlock);
+      const engine = new Engine(opts, stores, vectors, sealer, unlock);
       await engine.recover();
       return engine;
     } catch (e) {
-      meta?.close();
+      stores?.close();
       unlock();
       if (opts.closeEmbedder) await opts.embedder.close?.();
       throw e;
@@ -141,7 +155,7 @@ export class Engine {
 
   async close(): Promise<void> {
     this.vectors.close();
-    this.meta.close();
+    this.stores.close();
     this.unlock();
     if (this.opts.closeEmbedder) await this.opts.embedder.close?.();
   }
@@ -152,8 +166,8 @@ export class Engine {
 
   /** Rolls back half-written documents and finishes half-done deletes. */
   private async recover(): Promise<void> {
-    this.meta.interruptRunningJobs();
-    const unfinished = this.meta.unfinished();
+    this.jobs.interruptRunning();
+    const unfinished = this.documents.unfinished();
     const byOwner = new Map<string, string[]>();
     for (const d of unfinished) byOwner.set(d.owner, [...(byOwner.get(d.owner) ?? []), d.id]);
     for (const [owner, ids] of byOwner) await this.removeDocuments(owner, ids);
@@ -166,7 +180,7 @@ export class Engine {
     const collection = CollectionName.parse(options.collection ?? DEFAULT_COLLECTION);
     const sealer = this.sealer.forOwner(owner);
     const job = randomUUID();
-    this.meta.startJob({ id: job, owner, collection });
+    this.jobs.start({ id: job, owner, collection });
     const atomic = options.atomic ?? false;
     const report: IngestReport = { job, documents: 0, docIds: [], chunks: 0, skipped: 0, failed: [], seconds: 0 };
     const progress = () =>
@@ -209,7 +223,7 @@ export class Engine {
             id: sealer.documentId(outcome.doc.id),
             parentId: outcome.doc.parentId && sealer.documentId(outcome.doc.parentId),
           };
-          if (seen.has(doc.id) || this.meta.documentStates(owner, [doc.id]).has(doc.id)) {
+          if (seen.has(doc.id) || this.documents.states(owner, [doc.id]).has(doc.id)) {
             report.skipped++; // same bytes already indexed for this owner: a no-op
             progress();
             continue;
@@ -224,18 +238,18 @@ export class Engine {
       }
       if (group.length) await flush();
       await flushing;
-      if (atomic) this.meta.setState(owner, this.meta.pendingOfJob(owner, job), 'ready');
+      if (atomic) this.documents.setState(owner, this.documents.pendingOfJob(owner, job), 'ready');
     } catch (e) {
       await flushing.catch(() => undefined);
-      if (atomic) await this.removeDocuments(owner, this.meta.pendingOfJob(owner, job)).catch(() => undefined);
-      this.meta.finishJob(
+      if (atomic) await this.removeDocuments(owner, this.documents.pendingOfJob(owner, job)).catch(() => undefined);
+      this.jobs.finish(
         job,
         { documents: report.documents, chunks: report.chunks, skipped: report.skipped, failed: report.failed.length },
         'interrupted',
       );
       throw e;
     }
-    this.meta.finishJob(job, {
+    this.jobs.finish(job, {
       documents: report.documents,
       chunks: report.chunks,
       skipped: report.skipped,
@@ -262,18 +276,18 @@ export class Engine {
     const vectors = await Promise.all(group.map((p) => p.vectors));
     const ids = group.map((p) => p.doc.id);
     const now = Date.now();
-    this.meta.insertPending(
+    this.documents.insertPending(
       group.map(({ doc, chunks }) => ({
         owner,
         id: doc.id,
         collection,
         parentId: doc.parentId ?? null,
-        title: sealer.seal(doc.title, `title:${doc.id}`),
-        source: sealer.seal(doc.source, `source:${doc.id}`),
+        title: sealer.seal(doc.title, contexts.documentTitle(doc.id)),
+        source: sealer.seal(doc.source, contexts.documentSource(doc.id)),
         mediaType: doc.mediaType,
         format: doc.format,
         date: doc.date ? Date.parse(doc.date) : null,
-        meta: sealer.seal(JSON.stringify(doc.meta), `meta:${doc.id}`),
+        meta: sealer.seal(JSON.stringify(doc.meta), contexts.documentMeta(doc.id)),
         chunkCount: chunks.length,
         bytes: doc.size ?? 0,
         state: 'pending' as const,
@@ -286,10 +300,14 @@ export class Engine {
       const mapping: NewChunk[] = [];
       group.forEach(({ doc, chunks }, g) => {
         const email = doc.meta.kind === 'email' ? doc.meta : undefined;
-        const from = email ? addressesOf(email.from).map((a) => sealer.tag(a, 'address')) : null;
-        const to = email ? addressesOf([...email.to, ...email.cc]).map((a) => sealer.tag(a, 'address')) : null;
+        const from = email ? addressesOf(email.from).map((a) => sealer.tag(a, contexts.emailAddressTag())) : null;
+        const to = email
+          ? addressesOf([...email.to, ...email.cc]).map((a) => sealer.tag(a, contexts.emailAddressTag()))
+          : null;
         chunks.forEach((c, i) => {
           const id = this.chunkId(owner, doc.id, c.ordinal);
+          const vector = vectors[g]?.[i];
+          if (vector === undefined) throw new Error(`no embedding for chunk ${i} of document ${doc.id}`);
           rows.push({
             chunk_id: id,
             doc_id: doc.id,
@@ -299,9 +317,9 @@ export class Engine {
             doc_date: doc.date ? BigInt(Date.parse(doc.date)) : null,
             from_addrs: from,
             to_addrs: to,
-            text: sealer.seal(c.text, `chunk:${id}`),
-            keywords: sealer.keywordTokens(`${doc.title}\n${c.text}`).join(' '),
-            vector: vectors[g]![i]!,
+            text: sealer.seal(c.text, contexts.chunkText(id)),
+            keywords: keywordColumn(sealer.keywordTokens(`${doc.title}\n${c.text}`)),
+            vector,
           });
           mapping.push({
             id,
@@ -309,7 +327,7 @@ export class Engine {
             docId: doc.id,
             ordinal: c.ordinal,
             section: c.section,
-            heading: c.heading == null ? null : sealer.seal(c.heading, `heading:${id}`),
+            heading: c.heading == null ? null : sealer.seal(c.heading, contexts.chunkHeading(id)),
             page: c.page ?? null,
             charStart: c.charStart,
             charEnd: c.charEnd,
@@ -318,7 +336,7 @@ export class Engine {
         });
       });
       await this.vectors.add(rows);
-      this.meta.markReady(owner, ids, mapping, visible);
+      this.documents.markReady(owner, ids, mapping, visible);
     } catch (e) {
       // Roll back now rather than leave it to the next start-up.
       await this.removeDocuments(owner, ids).catch(() => undefined);
@@ -337,17 +355,25 @@ export class Engine {
     const scopes = typeof who === 'string' ? [{ owner: who }] : who;
     const owners = [...new Set(scopes.map((s) => s.owner))];
     const sealers = new Map(owners.map((o) => [o, this.sealer.forOwner(o)]));
-    const sealerOf = (owner: string) => sealers.get(owner)!;
+    const sealerOf = (owner: string) => {
+      const sealer = sealers.get(owner);
+      if (!sealer) throw new Error(`owner ${owner} is not among the search's scopes`);
+      return sealer;
+    };
+    const { from, to } = filters;
     const predicate = scopePredicate(scopes, {
       ...filters,
-      from: filters.from === undefined ? undefined : (o) => sealerOf(o).tag(filters.from!, 'address'),
-      to: filters.to === undefined ? undefined : (o) => sealerOf(o).tag(filters.to!, 'address'),
+      from: from === undefined ? undefined : (o) => sealerOf(o).tag(from, contexts.emailAddressTag()),
+      to: to === undefined ? undefined : (o) => sealerOf(o).tag(to, contexts.emailAddressTag()),
     });
     const keywords = [...new Set(owners.flatMap((o) => sealerOf(o).keywordTokens(query)))].join(' ');
     const candidates = Math.max(4 * k, 40);
     // The keyword search needs no embedding: it runs while the query is embedded.
     const [byVector, byKeyword] = await Promise.all([
-      this.opts.embedder.embed([query]).then(([vector]) => this.vectors.vectorSearch(vector!, predicate, candidates)),
+      this.opts.embedder.embed([query]).then(([vector]) => {
+        if (!vector) throw new Error('the embedder returned no vector for the query');
+        return this.vectors.vectorSearch(vector, predicate, candidates);
+      }),
       this.vectors.keywordSearch(keywords, predicate, candidates),
     ]);
     const fused = reciprocalRankFusion<ChunkHit>([byVector, byKeyword], (h) => h.chunk_id).filter((f) =>
@@ -356,13 +382,16 @@ export class Engine {
     const visible: Array<{ item: ChunkHit; score: number; doc: DocumentRow }> = [];
     for (const owner of new Set(fused.map((f) => f.item.owner))) {
       const mine = fused.filter((f) => f.item.owner === owner);
-      const docs = this.meta.readyDocuments(owner, [...new Set(mine.map((f) => f.item.doc_id))]);
-      for (const f of mine) if (docs.has(f.item.doc_id)) visible.push({ ...f, doc: docs.get(f.item.doc_id)! });
+      const docs = this.documents.ready(owner, [...new Set(mine.map((f) => f.item.doc_id))]);
+      for (const f of mine) {
+        const doc = docs.get(f.item.doc_id);
+        if (doc) visible.push({ ...f, doc });
+      }
     }
     const top = visible.sort((a, b) => b.score - a.score).slice(0, k);
     const pointers = new Map(
       [...new Set(top.map((t) => t.item.owner))].flatMap((o) => [
-        ...this.meta.chunkPointers(
+        ...this.documents.chunkPointers(
           o,
           top.filter((t) => t.item.owner === o).map((t) => t.item.chunk_id),
         ),
@@ -374,13 +403,13 @@ export class Engine {
       return {
         doc_id: item.doc_id,
         chunk_id: item.chunk_id,
-        title: sealer.open(doc.title, `title:${doc.id}`),
-        source: sealer.open(doc.source, `source:${doc.id}`),
+        title: sealer.open(doc.title, contexts.documentTitle(doc.id)),
+        source: sealer.open(doc.source, contexts.documentSource(doc.id)),
         page: ptr?.page ?? null,
-        section: ptr?.heading == null ? null : sealer.open(ptr.heading, `heading:${item.chunk_id}`),
+        section: ptr?.heading == null ? null : sealer.open(ptr.heading, contexts.chunkHeading(item.chunk_id)),
         collection: doc.collection,
         score,
-        text: sealer.open(item.text, `chunk:${item.chunk_id}`),
+        text: sealer.open(item.text, contexts.chunkText(item.chunk_id)),
         owner: item.owner,
       };
     });
@@ -397,9 +426,9 @@ export class Engine {
   private withAttachments(owner: string, id: string): string[] {
     const ids: string[] = [];
     const walk = (docId: string) => {
-      if (ids.includes(docId) || !this.meta.getDocument(owner, docId)) return;
+      if (ids.includes(docId) || !this.documents.get(owner, docId)) return;
       ids.push(docId);
-      for (const child of this.meta.childIds(owner, docId)) walk(child);
+      for (const child of this.documents.childIds(owner, docId)) walk(child);
     };
     walk(id);
     return ids;
@@ -410,7 +439,7 @@ export class Engine {
     const all = ids.flatMap((id) => this.withAttachments(owner, id));
     // LanceDB first: filters read its label; a crash in between leaves listing behind, never search ahead.
     await this.vectors.setCollection(owner, all, collection);
-    this.meta.setCollection(owner, all, collection);
+    this.documents.setCollection(owner, all, collection);
     return all.length;
   }
 
@@ -420,28 +449,28 @@ export class Engine {
    * current version. The caller destroys the owner's data key afterwards.
    */
   async forgetOwner(owner: string): Promise<void> {
-    this.meta.setState(owner, this.meta.documentIdsOf(owner), 'deleting'); // a crash from here on finishes the delete
+    this.documents.setState(owner, this.documents.idsOf(owner), 'deleting'); // a crash from here on finishes the delete
     await this.vectors.deleteOwner(owner);
-    this.meta.forgetOwner(owner);
+    this.stores.forgetOwner(owner);
     await this.vectors.purgeOldVersions();
   }
 
   /** Removes documents from both stores; once marked `deleting`, a crash part-way is finished at the next start-up. */
   private async removeDocuments(owner: string, ids: string[]): Promise<void> {
     if (!ids.length) return;
-    this.meta.setState(owner, ids, 'deleting');
+    this.documents.setState(owner, ids, 'deleting');
     await this.vectors.deleteDocuments(owner, ids);
-    this.meta.removeDocuments(owner, ids);
+    this.documents.remove(owner, ids);
   }
 
   /** An owner's visible documents, with their fields opened. */
   listDocuments(owner: string, collection?: string): DocumentRow[] {
     const sealer = this.sealer.forOwner(owner);
-    return this.meta.listDocuments(owner, collection).map((d) => ({
+    return this.documents.list(owner, collection).map((d) => ({
       ...d,
-      title: sealer.open(d.title, `title:${d.id}`),
-      source: sealer.open(d.source, `source:${d.id}`),
-      meta: JSON.parse(sealer.open(d.meta as string, `meta:${d.id}`)) as unknown,
+      title: sealer.open(d.title, contexts.documentTitle(d.id)),
+      source: sealer.open(d.source, contexts.documentSource(d.id)),
+      meta: JSON.parse(sealer.open(d.meta as string, contexts.documentMeta(d.id))) as unknown,
     }));
   }
 
@@ -450,10 +479,9 @@ export class Engine {
   }
 }
 
-function checkRecorded(meta: MetaStore, key: string, value: string, what: string): void {
-  const recorded = meta.getMeta(key);
-  if (recorded === undefined) meta.setMeta(key, value);
-  else if (recorded !== value) {
+function checkRecorded(facts: FactRepository, key: string, value: string, what: string): void {
+  const recorded = facts.record(key, value);
+  if (recorded !== value) {
     throw new EngineError(
       'index_mismatch',
       `this index was built with ${what} "${recorded}", but "${value}" is configured; use the same ${what} or a new data directory`,

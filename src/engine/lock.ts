@@ -23,7 +23,7 @@ export function lockDataDir(dir: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(readFileSync(file, 'utf8').trim());
       if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
-        throw new Error(`data directory ${dir} is in use by process ${holder}`);
+        throw new Error(`data directory ${dir} is in use by process ${holder}`, { cause: e });
       }
       rmSync(file, { force: true }); // left by a process that died
     }

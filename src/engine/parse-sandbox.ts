@@ -26,7 +26,7 @@ function workerUrl(): URL {
 
 interface Pending {
   request: ParseRequest;
-  resolve(outcomes: ParseOutcome[]): void;
+  resolve: (outcomes: ParseOutcome[]) => void;
 }
 
 interface Slot {

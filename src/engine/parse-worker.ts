@@ -16,8 +16,12 @@ export interface ParseReply {
   outcomes: ParseOutcome[];
 }
 
-parentPort!.on('message', async ({ id, job }: ParseRequest) => {
+if (!parentPort) throw new Error('parse-worker runs as a worker thread');
+const port = parentPort;
+const reply = async ({ id, job }: ParseRequest) => {
   const outcomes: ParseOutcome[] = [];
   for await (const outcome of parseBytes(job)) outcomes.push(outcome);
-  parentPort!.postMessage({ id, outcomes } satisfies ParseReply);
-});
+  port.postMessage({ id, outcomes } satisfies ParseReply);
+};
+// A rejection stays unhandled, as before: it kills this worker, and the sandbox fails the job and replaces it.
+port.on('message', (request: ParseRequest) => void reply(request));

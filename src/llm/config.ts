@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AttestationMode, LlmProviderName } from '../../schemas/chat.js';
 
 /** Secret AI's mainnet defaults (scrtlabs/secret-ai-sdk _config.py; see ../shared/docs/secret-platform.md §1.1). */
-export const SECRET_AI_DEFAULTS = {
+const SECRET_AI_DEFAULTS = {
   lcdUrl: 'https://lcd.secret.tactus.starshell.net/',
   chainId: 'secret-4',
   contract: 'secret1xv90yettghx8uv6ug23knaf5mjqwlsghau6aqa',

@@ -44,16 +44,19 @@ class WorkerResolver implements EndpointResolver {
     let baseUrl = config.url;
     let model = requested ?? config.model;
     if (!baseUrl) {
-      const discovery = this.discovery!;
+      const { discovery } = this;
+      if (!discovery) throw new LlmError('llm_discovery_failed', 'no LLM URL configured and no Secret AI discovery');
       model ??= (await discovery.chatModels())[0];
       if (!model) throw new LlmError('llm_model_unknown', 'the worker-manager contract lists no chat model');
       const urls = await discovery.urls(model);
-      if (!urls.length) throw new LlmError('llm_model_unknown', `no Secret AI worker serves the model "${model}"`);
-      baseUrl = urls[Math.floor(Math.random() * urls.length)]!;
+      baseUrl = urls[Math.floor(Math.random() * urls.length)];
+      if (!baseUrl) throw new LlmError('llm_model_unknown', `no Secret AI worker serves the model "${model}"`);
     }
+    // loadLlmConfig requires PRAG_LLM_MODEL with PRAG_LLM_URL.
+    if (!model) throw new LlmError('llm_model_unknown', 'no model requested and none configured');
     const { attestation, tls } = await this.attest(originOf(baseUrl), signal);
     const wire: Wire = config.provider === 'ollama' || this.ollamaOnly.has(baseUrl) ? 'ollama' : 'openai';
-    return { provider: config.provider, baseUrl, wire, model: model!, apiKey: config.apiKey, tls, attestation };
+    return { provider: config.provider, baseUrl, wire, model, apiKey: config.apiKey, tls, attestation };
   }
 
   private async attest(
@@ -107,7 +110,7 @@ export function createLlm(config: LlmConfig, deps: LlmDeps = {}): Llm | undefine
   const ca = config.caFile ? readFileSync(config.caFile, 'utf8') : undefined;
   let attestor: WorkerAttestor | undefined;
   if (config.attestation !== 'off' && config.policyFile) {
-    const policy = AttestationPolicy.parse(JSON.parse(readFileSync(config.policyFile!, 'utf8')));
+    const policy = AttestationPolicy.parse(JSON.parse(readFileSync(config.policyFile, 'utf8')));
     const pccsUrl = config.pccsUrl ?? policy.pccs_url ?? DEFAULT_PCCS_URL;
     attestor = new WorkerAttestor(config.attestation, {
       policy,

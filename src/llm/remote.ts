@@ -103,7 +103,7 @@ export class RemoteLlm implements Llm {
       this.options.firstTokenTimeoutMs,
     );
     const failure = (e: unknown): LlmError => {
-      const reason = upstream.signal.reason;
+      const reason: unknown = upstream.signal.reason;
       if (reason instanceof LlmError) return reason;
       if (e instanceof LlmError) return e;
       if (e instanceof PinError || (e as { cause?: unknown }).cause instanceof PinError) {

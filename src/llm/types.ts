@@ -28,17 +28,15 @@ export interface Llm {
   open(request: LlmRequest): Promise<LlmStream>;
 }
 
-export const LLM_ERROR_CODES = [
-  'llm_unavailable',
-  'llm_upstream_status',
-  'llm_timeout',
-  'llm_protocol',
-  'llm_model_unknown',
-  'llm_discovery_failed',
-  'worker_attestation_failed',
-  'llm_cancelled',
-] as const;
-export type LlmErrorCode = (typeof LLM_ERROR_CODES)[number];
+export type LlmErrorCode =
+  | 'llm_unavailable'
+  | 'llm_upstream_status'
+  | 'llm_timeout'
+  | 'llm_protocol'
+  | 'llm_model_unknown'
+  | 'llm_discovery_failed'
+  | 'worker_attestation_failed'
+  | 'llm_cancelled';
 
 export class LlmError extends Error {
   constructor(

@@ -10,8 +10,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod';
 import { LlmError, type LlmEvent, type LlmMessage } from './types.js';
 
-export const WIRES = ['openai', 'ollama'] as const;
-export type Wire = (typeof WIRES)[number];
+export type Wire = 'openai' | 'ollama';
 
 export const WIRE_PATH: Record<Wire, string> = { openai: '/v1/chat/completions', ollama: '/api/chat' };
 
@@ -79,13 +78,13 @@ function* contentEvents(text: string | null | undefined, reasoning: string | nul
   if (text) yield { type: 'text', text };
 }
 
-export async function* openAiEvents(body: AsyncIterable<Uint8Array>): AsyncIterable<LlmEvent> {
+async function* openAiEvents(body: AsyncIterable<Uint8Array>): AsyncIterable<LlmEvent> {
   const pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (e) => void pending.push(e) });
   for await (const text of decoded(body)) {
     parser.feed(text);
-    while (pending.length) {
-      const { data } = pending.shift()!;
+    for (let message = pending.shift(); message; message = pending.shift()) {
+      const { data } = message;
       if (data.trim() === '[DONE]') return;
       const value = parseJson(data);
       const error = upstreamError(value);
@@ -101,7 +100,7 @@ export async function* openAiEvents(body: AsyncIterable<Uint8Array>): AsyncItera
   throw new LlmError('llm_protocol', 'the LLM stream ended without [DONE]');
 }
 
-export async function* ollamaEvents(body: AsyncIterable<Uint8Array>): AsyncIterable<LlmEvent> {
+async function* ollamaEvents(body: AsyncIterable<Uint8Array>): AsyncIterable<LlmEvent> {
   let buffered = '';
   for await (const text of decoded(body)) {
     buffered += text;

@@ -41,9 +41,10 @@ export interface AttestedWorker {
 const MAX_QUOTE_HEX = 64 * 1024;
 const MAX_COMPOSE = 1024 * 1024;
 
-const fail = (check: ConstructorParameters<typeof AttestationError>[0], message: string): never => {
+// A function declaration (not an arrow) so that calling it narrows like a throw does.
+function fail(check: ConstructorParameters<typeof AttestationError>[0], message: string): never {
   throw new AttestationError(check, message);
-};
+}
 
 /** report_data[0:32] binds the TLS key (SPKI) or, on older images, the whole certificate. */
 export function checkTlsBinding(reportData: Uint8Array, peer: PeerKey): void {
@@ -153,6 +154,6 @@ export class WorkerAttestor {
     }).catch((e: Error) => fail('transport', `cannot fetch ${new URL(url).pathname} from the worker: ${e.message}`));
     if (res.status !== 200) fail('transport', `the worker answered HTTP ${res.status} for ${new URL(url).pathname}`);
     if (!res.peer) fail('transport', 'no TLS certificate seen');
-    return { text: await res.text(limit), peer: res.peer! };
+    return { text: await res.text(limit), peer: res.peer };
   }
 }

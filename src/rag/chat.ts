@@ -15,7 +15,7 @@ import { buildPrompt } from './prompt.js';
 /** An answer longer than this is cut off (a runaway model must not fill memory). */
 const MAX_ANSWER_CHARS = 200_000;
 
-export const EXTRACTIVE_INFO: LlmInfo = {
+const EXTRACTIVE_INFO: LlmInfo = {
   provider: 'extractive',
   model: 'extractive',
   attestation: { mode: 'off', status: 'not_applicable' },
@@ -49,6 +49,7 @@ function citationOf(p: Passage): Citation {
     chunk_hash: p.hash,
     owner: hit.owner,
     collection: hit.collection,
+    shared: hit.shared,
   };
 }
 
@@ -65,7 +66,7 @@ export async function* chatTurn(deps: ChatDeps, turn: ChatTurn): AsyncGenerator<
   try {
     const opened = deps.llm
       ? await deps.llm.open({ messages: buildPrompt(passages, turn.messages), model: turn.model, signal: turn.signal })
-      : { info: EXTRACTIVE_INFO, events: extractive(turn.messages.at(-1)!.content, passages) };
+      : { info: EXTRACTIVE_INFO, events: extractive(turn.messages.at(-1)?.content ?? '', passages) };
     if (turn.stream) yield { type: 'start', llm: opened.info, sources: passages.length };
     for await (const event of opened.events) {
       if (event.type === 'reasoning') {
@@ -81,7 +82,10 @@ export async function* chatTurn(deps: ChatDeps, turn: ChatTurn): AsyncGenerator<
     const tail = filter.flush();
     answer += tail;
     if (tail && turn.stream) yield { type: 'delta', text: tail };
-    const citations = filter.cited.map((n) => citationOf(byNumber.get(n)!));
+    const citations = filter.cited
+      .map((n) => byNumber.get(n))
+      .filter((p) => p !== undefined) // every cited number is a passage's: the filter keeps no other
+      .map(citationOf);
     const receipt = deps.sign({
       request_sha256: turn.requestSha256,
       answer_sha256: sha256Hex(answer),

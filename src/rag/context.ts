@@ -7,7 +7,8 @@
 import type { SearchHit } from '../../schemas/search.js';
 import { sha256Hex } from '../crypto/receipt.js';
 
-export type OwnedHit = SearchHit & { owner: string };
+/** A hit with its owner's address, and whether that owner is someone else who shared it with the requester. */
+export type OwnedHit = SearchHit & { owner: string; shared: boolean };
 
 export interface Passage {
   /** The number the prompt and the answer's `[n]` markers use. */
@@ -18,7 +19,7 @@ export interface Passage {
 }
 
 /** A conservative estimate (about four characters a token for English; fewer for other scripts, hence the budget's margin). */
-export const estimateTokens = (text: string): number => Math.ceil(text.length / 4);
+const estimateTokens = (text: string): number => Math.ceil(text.length / 4);
 
 /** Word 3-shingles: near-duplicates share most of them. */
 function shingles(text: string): Set<string> {
@@ -35,7 +36,7 @@ function jaccard(a: Set<string>, b: Set<string>): number {
   return shared / (a.size + b.size - shared || 1);
 }
 
-export const NEAR_DUPLICATE = 0.8;
+const NEAR_DUPLICATE = 0.8;
 /** Tokens a passage's header and delimiters take in the prompt. */
 const PASSAGE_OVERHEAD_TOKENS = 30;
 

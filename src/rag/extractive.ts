@@ -32,7 +32,7 @@ const RECORD_LINE = /[:;]\s|\t/;
  * records (rows, headers), else the wrapped lines joined into prose; then
  * sentences.
  */
-export function sentencesOf(text: string): string[] {
+function sentencesOf(text: string): string[] {
   const out: string[] = [];
   const units = text.split(/\n\s*\n/).flatMap((paragraph) => {
     const lines = paragraph.split('\n').filter((l) => l.trim());
@@ -52,10 +52,11 @@ export function sentencesOf(text: string): string[] {
   return out;
 }
 
-export const NOTHING_FOUND = 'I found nothing in your documents that answers this.';
+const NOTHING_FOUND = 'I found nothing in your documents that answers this.';
 
 export function extractiveAnswer(question: string, passages: readonly Passage[]): string {
-  if (!passages.length) return NOTHING_FOUND;
+  const [first] = passages;
+  if (!first) return NOTHING_FOUND;
   const wanted = terms(question);
   const scored = passages
     .flatMap((p, rank) =>
@@ -71,9 +72,8 @@ export function extractiveAnswer(question: string, passages: readonly Passage[])
     .filter((s) => s.score > 0)
     .sort((a, b) => b.score - a.score)
     .slice(0, MAX_SENTENCES);
-  const chosen = relevant.length ? relevant : scored.filter((s) => s.n === passages[0]!.n).slice(0, 1);
-  if (!chosen.length)
-    return `${unbracket(passages[0]!.hit.text.slice(0, MAX_SENTENCE_CHARS).trim())} [${passages[0]!.n}]`;
+  const chosen = relevant.length ? relevant : scored.filter((s) => s.n === first.n).slice(0, 1);
+  if (!chosen.length) return `${unbracket(first.hit.text.slice(0, MAX_SENTENCE_CHARS).trim())} [${first.n}]`;
   chosen.sort((a, b) => a.n - b.n || a.position - b.position);
   return chosen.map((s) => `${s.sentence} [${s.n}]`).join('\n');
 }

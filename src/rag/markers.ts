@@ -8,6 +8,7 @@
 const MARKER = /^\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]/;
 /** Could still grow into a marker. */
 const MARKER_PREFIX = /^\[(?:\d{1,3}(?:\s*,\s*(?:\d{1,3})?)*\s*)?$/;
+// eslint-disable-next-line no-control-regex -- matching control characters is its purpose
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/g;
 
 export class CitationFilter {
@@ -28,12 +29,11 @@ export class CitationFilter {
       s = s.slice(open);
       const marker = MARKER.exec(s);
       if (marker) {
-        const numbers = [...new Set(marker[1]!.split(',').map((n) => Number(n.trim())))].filter((n) =>
-          this.isSource(n),
-        );
+        const [whole, list = ''] = marker; // MARKER's group always takes part in a match
+        const numbers = [...new Set(list.split(',').map((n) => Number(n.trim())))].filter((n) => this.isSource(n));
         for (const n of numbers) if (!this.cited.includes(n)) this.cited.push(n);
         if (numbers.length) out += `[${numbers.join(', ')}]`;
-        s = s.slice(marker[0].length);
+        s = s.slice(whole.length);
       } else if (MARKER_PREFIX.test(s)) {
         this.held = s;
         return out;

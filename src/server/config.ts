@@ -1,6 +1,6 @@
 /** Service settings from the environment (and `prag serve` flags, which win). */
 import { z } from 'zod';
-import { ServiceId, TeeProviderName } from '../../schemas/attestation.js';
+import { TeeProviderName } from '../../schemas/attestation.js';
 import { SECRETVM_DEFAULTS } from '../tee/secretvm.js';
 import { TSM_REPORT_DIR } from '../tee/tdx.js';
 import { loadLlmConfig, type LlmConfig } from '../llm/config.js';
@@ -13,8 +13,9 @@ const Env = z.object({
   PRAG_PORT: int(0, 65535).default(8787),
   PRAG_MASTER_KEY: z.string().optional(),
   PRAG_MASTER_KEY_FILE: z.string().optional(),
-  PRAG_SERVICE_KEYS: z.enum(['derived', 'generated']).default('derived'),
-  PRAG_SERVICE_ID: ServiceId.optional(),
+  /** `operator`: the operator supplies the master key (escrow); the key statement says so and clients refuse it by default. */
+  PRAG_KEY_ESCROW: z.enum(['off', 'operator']).default('off'),
+  PRAG_EPOCH_KEY_S: int(60, 86_400).default(3600),
   PRAG_CHAIN_ID: z.string().min(1).max(64).default('secret-4'),
   PRAG_MAX_UPLOAD_MB: int(1, 1e6).default(4096),
   PRAG_REQUEST_TIMEOUT_S: int(1, 86400).default(3600),
@@ -25,6 +26,10 @@ const Env = z.object({
   PRAG_TSM_REPORT_DIR: z.string().default(TSM_REPORT_DIR),
   PRAG_RATE_PER_MIN: int(1, 1e6).default(600),
   PRAG_RATE_BURST: int(1, 1e6).default(120),
+  PRAG_CLIENT_RATE_PER_MIN: int(1, 1e6).default(1200),
+  PRAG_CLIENT_RATE_BURST: int(1, 1e6).default(240),
+  /** Unset: no metrics listener. */
+  PRAG_METRICS_PORT: int(0, 65535).optional(),
   PRAG_QUOTA_MB: int(1, 1e9).default(10_240),
   PRAG_QUOTA_DOCS: int(1, 1e9).default(1_000_000),
   PRAG_SHUTDOWN_GRACE_S: int(0, 3600).default(30),
@@ -39,11 +44,16 @@ export interface ServiceConfig {
   tee: TeeProviderName;
   host: string;
   port: number;
-  /** The master key itself (hex), from the VM's env file; wins over masterKeyFile. */
+  /**
+   * An operator-supplied master key (hex, or a file): used as the at-rest key
+   * only in escrow mode; otherwise it is an earlier deployment's key, and the
+   * data it wraps is migrated to a key born in the enclave.
+   */
   masterKey?: string;
   masterKeyFile?: string;
-  serviceKeys: 'derived' | 'generated';
-  serviceId?: string;
+  keyEscrow: 'off' | 'operator';
+  /** How long each epoch key (what requests are sealed to) is offered; it is accepted as long again. */
+  epochKeyPeriodS: number;
   chainId: string;
   maxUploadBytes: number;
   requestTimeoutMs: number;
@@ -52,6 +62,10 @@ export interface ServiceConfig {
   llm: LlmConfig;
   /** Requests per address: sustained rate and burst. */
   rate: { perMinute: number; burst: number };
+  /** Requests per remote network address (IPv6: per /64), counted before anything is opened or verified. */
+  clientRate: { perMinute: number; burst: number };
+  /** The loopback port `/metrics` is served on; undefined: not served at all. */
+  metricsPort?: number;
   /** Per-owner storage: source bytes and documents (attachments and mbox messages count). */
   quota: { bytes: number; documents: number };
   /** How long a shutdown waits for in-flight ingests before aborting them (they roll back). */
@@ -70,8 +84,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     port: e.PRAG_PORT,
     masterKey: e.PRAG_MASTER_KEY,
     masterKeyFile: e.PRAG_MASTER_KEY_FILE,
-    serviceKeys: e.PRAG_SERVICE_KEYS,
-    serviceId: e.PRAG_SERVICE_ID,
+    keyEscrow: e.PRAG_KEY_ESCROW,
+    epochKeyPeriodS: e.PRAG_EPOCH_KEY_S,
     chainId: e.PRAG_CHAIN_ID,
     maxUploadBytes: e.PRAG_MAX_UPLOAD_MB * 1024 * 1024,
     requestTimeoutMs: e.PRAG_REQUEST_TIMEOUT_S * 1000,
@@ -84,6 +98,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     tsmReportDir: e.PRAG_TSM_REPORT_DIR,
     llm: loadLlmConfig(env),
     rate: { perMinute: e.PRAG_RATE_PER_MIN, burst: e.PRAG_RATE_BURST },
+    clientRate: { perMinute: e.PRAG_CLIENT_RATE_PER_MIN, burst: e.PRAG_CLIENT_RATE_BURST },
+    metricsPort: e.PRAG_METRICS_PORT,
     quota: { bytes: e.PRAG_QUOTA_MB * 1024 * 1024, documents: e.PRAG_QUOTA_DOCS },
     shutdownGraceMs: e.PRAG_SHUTDOWN_GRACE_S * 1000,
     parse: {

@@ -1,8 +1,9 @@
 /**
- * Per-address request rate limits: a token bucket for each address that
- * signed a request (checked right after its permit verifies), refilled at
- * `perMinute` up to `burst`. The table is bounded: when full, the buckets that
- * are back to full (idle addresses) are dropped first.
+ * Request rate limits: a token bucket per key, refilled at `perMinute` up to
+ * `burst`. The service keeps two: one per address that signed a request
+ * (checked right after its permit verifies) and one per remote network
+ * address (checked first). The table is bounded: when full, the buckets that
+ * are back to full (idle keys) are dropped first.
  */
 import { PragError } from '../errors.js';
 
@@ -32,11 +33,9 @@ export class RateLimiter {
     bucket.at = now;
     if (bucket.tokens < 1) {
       this.buckets.set(address, bucket);
-      throw new PragError(
-        'rate_limited',
-        `too many requests from this address; retry in ${Math.ceil((1 - bucket.tokens) / rate / 1000)} s`,
-        { retryAfterS: Math.ceil((1 - bucket.tokens) / rate / 1000) },
-      );
+      throw new PragError('rate_limited', 'too many requests', {
+        retryAfterS: Math.ceil((1 - bucket.tokens) / rate / 1000),
+      });
     }
     bucket.tokens -= 1;
     this.buckets.delete(address); // re-insert: Map order is least recently used first

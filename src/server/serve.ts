@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createApp } from './app.js';
 import type { ServiceConfig } from './config.js';
-import { PragService, type ServiceParts } from './service.js';
+import { listenForMetrics } from './metrics-listener.js';
+import type { PragService } from './service.js';
+import { openService, type StartupOverrides } from './startup.js';
 
 /** After draining, how long in-flight replies may take to be written before connections are cut. */
 const REPLY_WRITE_MS = 2000;
@@ -13,6 +15,8 @@ const REPLY_WRITE_MS = 2000;
 export interface RunningServer {
   service: PragService;
   url: string;
+  /** The loopback `/metrics` listener's URL, when `PRAG_METRICS_PORT` is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -21,9 +25,9 @@ export async function startServer(
   config: ServiceConfig,
   engineConfig: Config,
   log: Logger,
-  parts: ServiceParts = {},
+  overrides: StartupOverrides = {},
 ): Promise<RunningServer> {
-  const service = await PragService.open(dataDir, config, engineConfig, log, parts);
+  const service = await openService(dataDir, config, engineConfig, log, overrides);
   const app = createApp(service, log);
   let server: ServerType | undefined;
   const port = await new Promise<number>((resolve, reject) => {
@@ -37,10 +41,19 @@ export async function startServer(
   http.requestTimeout = config.requestTimeoutMs; // whole request, uploads included
   http.headersTimeout = Math.min(60_000, config.requestTimeoutMs);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, provider: service.tee.name }, 'listening');
+  const metrics =
+    config.metricsPort === undefined
+      ? undefined
+      : await listenForMetrics(service.metrics, config.metricsPort).catch(async (e) => {
+          http.close();
+          await service.close();
+          throw e;
+        });
+  log.info({ url, metrics: metrics?.url, provider: service.tee.name }, 'listening');
   return {
     service,
     url,
+    metricsUrl: metrics?.url,
     /**
      * Graceful: stop accepting connections, let in-flight ingests finish for
      * the grace period (then abort them: they roll back), close the rest.
@@ -53,6 +66,7 @@ export async function startServer(
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, REPLY_WRITE_MS).unref())]);
       http.closeAllConnections();
       await stopped;
+      await metrics?.close();
       await service.close();
     },
   };

@@ -24,10 +24,13 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { formatOf, SourceAborted, type SourceFile } from '../../ingest/index.js';
 import { UploadReply, type UploadStatus } from '../../schemas/api.js';
-import { EnvelopeError, openEnvelope } from '../crypto/envelope.js';
+import { EnvelopeError, openEnvelope, type OpenedEnvelope } from '../crypto/envelope.js';
+import { openingOf, spooledKeys } from './opening.js';
 import type { Engine } from '../engine/engine.js';
+import * as contexts from '../store/contexts.js';
 import type { Keyring } from '../store/keyring.js';
-import type { UploadRow } from '../store/meta.js';
+import type { CollectionRepository } from '../store/sqlite/collections.js';
+import type { UploadRepository, UploadRow } from '../store/sqlite/uploads.js';
 import { PragError } from '../errors.js';
 import type { Maintenance } from './maintenance.js';
 import type { Metrics } from './metrics.js';
@@ -38,11 +41,14 @@ export interface UploadQueueOptions {
   maxBytes: number;
   maxFileBytes: number;
   maxPayloadBytes: number;
-  serviceKey: { secret: Uint8Array; public: Uint8Array };
 }
 
 export interface UploadQueueDeps {
   engine: Engine;
+  /** The queue's rows. */
+  uploads: UploadRepository;
+  /** To drop a collection a failed upload created. */
+  collections: CollectionRepository;
   keyring: Keyring;
   metrics: Metrics;
   maintenance: Maintenance;
@@ -55,6 +61,8 @@ export interface UploadQueueDeps {
 export class Spool {
   readonly id = randomBytes(16).toString('hex');
   readonly path: string;
+  /** Set once the queue holds the upload: the spool file is then the queue's to remove, not the request's. */
+  queued = false;
   private readonly out: WriteStream;
   /** A write failure (disk full…), surfaced by tee() and finish(); writes still pending when discarded fail quietly. */
   private failure: Error | undefined;
@@ -81,7 +89,11 @@ export class Spool {
 
   async finish(): Promise<void> {
     await new Promise<void>((resolve, reject) =>
-      this.out.end((e?: Error | null) => ((e ?? this.failure) ? reject(e ?? this.failure) : resolve())),
+      this.out.end((e?: Error | null) => {
+        const failure = e ?? this.failure;
+        if (failure) reject(failure);
+        else resolve();
+      }),
     );
   }
 
@@ -96,8 +108,6 @@ interface Job {
   waiter?: { resolve(r: UploadReply): void; reject(e: unknown): void };
   createdCollection: boolean;
 }
-
-const sealContext = (id: string, what: 'name' | 'result') => `upload-${what}:${id}`;
 
 export class UploadQueue {
   private readonly dir: string;
@@ -122,30 +132,32 @@ export class UploadQueue {
   checkCapacity(size: number): void {
     const queued = this.jobs.length + (this.running ? 1 : 0);
     if (queued >= this.options.maxJobs || this.spooledBytes + size > this.options.maxBytes) {
-      throw new PragError('ingest_busy', `the ingest queue is full (${queued} uploads waiting); retry shortly`, {
-        retryAfterS: 10,
-      });
+      throw new PragError('ingest_busy', 'the ingest queue is full; retry shortly', { retryAfterS: 10 });
     }
   }
 
   /** Queues an authenticated, fully spooled upload; resolves with its result once ingested. */
   enqueue(
-    upload: { id: string; owner: string; collection: string; name: string; size: number },
+    spool: Spool,
+    upload: { owner: string; collection: string; name: string; size: number; envelope: OpenedEnvelope },
     createdCollection: boolean,
   ): Promise<UploadReply> {
+    spool.queued = true;
+    const { id } = spool;
     const sealer = this.deps.keyring.forOwner(upload.owner);
     const row: UploadRow = {
-      id: upload.id,
+      id,
       owner: upload.owner,
       collection: upload.collection,
-      name: sealer.seal(upload.name, sealContext(upload.id, 'name')),
+      name: sealer.seal(upload.name, contexts.uploadName(id)),
       size: upload.size,
       state: 'queued',
       result: null,
+      opening: sealer.seal(openingOf(upload.envelope), contexts.uploadOpening(id)),
       createdAt: Date.now(),
       finishedAt: null,
     };
-    this.deps.engine.meta.addUpload(row);
+    this.deps.uploads.add(row);
     return new Promise((resolve, reject) => {
       this.push({ row, waiter: { resolve, reject }, createdCollection });
     });
@@ -157,7 +169,7 @@ export class UploadQueue {
    * they were being received, never acknowledged.
    */
   resume(): number {
-    const rows = this.deps.engine.meta.queuedUploads();
+    const rows = this.deps.uploads.queued();
     const queued = new Set(rows.map((r) => Spool.pathOf(this.dir, r.id)));
     for (const file of readdirSync(this.dir))
       if (!queued.has(join(this.dir, file))) rmSync(join(this.dir, file), { force: true });
@@ -180,16 +192,16 @@ export class UploadQueue {
 
   list(owner: string, limit: number): UploadStatus[] {
     const sealer = this.deps.keyring.forOwner(owner);
-    return this.deps.engine.meta.uploadsOf(owner, limit).map((r) => {
+    return this.deps.uploads.ofOwner(owner, limit).map((r) => {
       const outcome = r.result
-        ? (JSON.parse(sealer.open(r.result, sealContext(r.id, 'result'))) as {
+        ? (JSON.parse(sealer.open(r.result, contexts.uploadResult(r.id))) as {
             result?: UploadReply;
             error?: { code: string; message: string };
           })
         : {};
       return {
         upload_id: r.id,
-        name: sealer.open(r.name, sealContext(r.id, 'name')),
+        name: sealer.open(r.name, contexts.uploadName(r.id)),
         size: r.size,
         state: r.state,
         created_at: new Date(r.createdAt).toISOString(),
@@ -208,11 +220,11 @@ export class UploadQueue {
       );
       await running.settled;
     }
-    for (let i = this.jobs.length - 1; i >= 0; i--) {
-      if (this.jobs[i]!.row.owner !== owner) continue;
-      const [job] = this.jobs.splice(i, 1);
-      this.release(job!);
-      job!.waiter?.reject(
+    const theirs = this.jobs.filter((job) => job.row.owner === owner);
+    this.jobs.splice(0, this.jobs.length, ...this.jobs.filter((job) => job.row.owner !== owner));
+    for (const job of theirs) {
+      this.release(job);
+      job.waiter?.reject(
         new PragError('upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'),
       );
     }
@@ -264,8 +276,9 @@ export class UploadQueue {
             : { code: 'internal', message: 'the upload could not be ingested' };
         if (!(e instanceof PragError)) this.deps.log.error({ error: (e as Error).name }, 'ingest failed');
         this.finish(job, 'failed', { error });
-        if (job.createdCollection && !this.deps.engine.meta.collectionCounts(job.row.owner).get(job.row.collection)) {
-          this.deps.engine.meta.deleteCollection(job.row.owner, job.row.collection); // nothing stays of a failed upload
+        const { collections } = this.deps;
+        if (job.createdCollection && !collections.documentCounts(job.row.owner).get(job.row.collection)) {
+          collections.delete(job.row.owner, job.row.collection); // nothing stays of a failed upload
         }
         job.waiter?.reject(e);
       }
@@ -280,20 +293,22 @@ export class UploadQueue {
   private finish(job: Job, state: 'done' | 'failed', outcome: object): void {
     const sealed = this.deps.keyring
       .forOwner(job.row.owner)
-      .seal(JSON.stringify(outcome), sealContext(job.row.id, 'result'));
-    this.deps.engine.meta.finishUpload(job.row.id, state, sealed);
+      .seal(JSON.stringify(outcome), contexts.uploadResult(job.row.id));
+    this.deps.uploads.finish(job.row.id, state, sealed);
     this.release(job);
   }
 
   /** Re-opens the spooled envelope (authenticated again, segment by segment) and ingests it, all or nothing. */
   private async ingest(row: UploadRow, cancel: AbortSignal): Promise<UploadReply> {
-    const { serviceKey, maxPayloadBytes, maxFileBytes } = this.options;
-    const envelope = await openEnvelope(
-      serviceKey.secret,
-      serviceKey.public,
-      createReadStream(Spool.pathOf(this.dir, row.id)),
-      { maxPayloadBytes },
-    );
+    const { maxPayloadBytes, maxFileBytes } = this.options;
+    if (!row.opening) {
+      // Spooled before its keys were recorded: nothing here can open it any more.
+      throw new PragError('upload_cancelled', 'the upload can no longer be opened; upload it again');
+    }
+    const opening = this.deps.keyring.forOwner(row.owner).open(row.opening, contexts.uploadOpening(row.id));
+    const envelope = await openEnvelope(spooledKeys(opening), createReadStream(Spool.pathOf(this.dir, row.id)), {
+      maxPayloadBytes,
+    });
     const name = envelope.header.name;
     const size = envelope.header.size;
     let file: SourceFile;
@@ -308,7 +323,7 @@ export class UploadQueue {
       };
       file = { path: name, size, readBytes: () => Promise.reject(new Error('mbox is streamed')), stream };
     } else {
-      if (size > maxFileBytes) throw new PragError('too_large', `file is ${size} bytes (limit ${maxFileBytes})`);
+      if (size > maxFileBytes) throw new PragError('too_large', 'the file is larger than PRAG_MAX_FILE_MB');
       const bytes = await envelope.readAll();
       file = {
         path: name,

@@ -5,8 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PragError } from '../errors.js';
+import * as contexts from './contexts.js';
 import type { Keyring } from './keyring.js';
-import type { CollectionRow, MetaStore } from './meta.js';
+import type { CollectionRepository, CollectionRow } from './sqlite/collections.js';
 
 export interface CollectionInfo {
   id: string;
@@ -17,20 +18,20 @@ export interface CollectionInfo {
 
 export class Collections {
   constructor(
-    private readonly meta: MetaStore,
+    private readonly rows: CollectionRepository,
     private readonly keyring: Keyring,
   ) {}
 
   private tag(owner: string, name: string): string {
-    return this.keyring.forOwner(owner).tag(name.normalize('NFC'), 'collection-name');
+    return this.keyring.forOwner(owner).tag(name.normalize('NFC'), contexts.collectionNameTag());
   }
 
   private nameOfRow(row: CollectionRow): string {
-    return this.keyring.forOwner(row.owner).open(row.name, `collection:${row.id}`);
+    return this.keyring.forOwner(row.owner).open(row.name, contexts.collectionName(row.id));
   }
 
   find(owner: string, name: string): CollectionRow | undefined {
-    return this.meta.collectionByTag(owner, this.tag(owner, name));
+    return this.rows.byTag(owner, this.tag(owner, name));
   }
 
   /** The collection's id; with `create`, made on first use. */
@@ -44,11 +45,11 @@ export class Collections {
   create(owner: string, name: string): string {
     if (this.find(owner, name)) throw new PragError('collection_exists', 'you already have a collection of that name');
     const id = randomBytes(16).toString('hex');
-    this.meta.insertCollection({
+    this.rows.insert({
       owner,
       id,
       nameTag: this.tag(owner, name),
-      name: this.keyring.forOwner(owner).seal(name.normalize('NFC'), `collection:${id}`),
+      name: this.keyring.forOwner(owner).seal(name.normalize('NFC'), contexts.collectionName(id)),
       createdAt: Date.now(),
     });
     return id;
@@ -58,17 +59,17 @@ export class Collections {
     const row = this.find(owner, from);
     if (!row) throw new PragError('collection_not_found', 'you have no collection of that name');
     if (this.find(owner, to)) throw new PragError('collection_exists', 'you already have a collection of that name');
-    this.meta.renameCollection(
+    this.rows.rename(
       owner,
       row.id,
       this.tag(owner, to),
-      this.keyring.forOwner(owner).seal(to.normalize('NFC'), `collection:${row.id}`),
+      this.keyring.forOwner(owner).seal(to.normalize('NFC'), contexts.collectionName(row.id)),
     );
   }
 
   list(owner: string): CollectionInfo[] {
-    const counts = this.meta.collectionCounts(owner);
-    return this.meta.collections(owner).map((row) => ({
+    const counts = this.rows.documentCounts(owner);
+    return this.rows.ofOwner(owner).map((row) => ({
       id: row.id,
       name: this.nameOfRow(row),
       documents: counts.get(row.id) ?? 0,
@@ -78,6 +79,6 @@ export class Collections {
 
   /** id → name for one owner's collections. */
   names(owner: string): Map<string, string> {
-    return new Map(this.meta.collections(owner).map((row) => [row.id, this.nameOfRow(row)]));
+    return new Map(this.rows.ofOwner(owner).map((row) => [row.id, this.nameOfRow(row)]));
   }
 }

@@ -5,24 +5,30 @@
  * kept.
  */
 import { Conversation, type ConversationSummary } from '../../schemas/chat.js';
+import * as contexts from './contexts.js';
 import type { Keyring } from './keyring.js';
-import type { MetaStore } from './meta.js';
+import type { ConversationRepository, ConversationRow } from './sqlite/conversations.js';
 
 type StoredMessage = Conversation['messages'][number];
 
-const context = (owner: string, id: string) => `conversation:${owner}:${id}`;
 const TITLE_CHARS = 80;
 
 export class Conversations {
   constructor(
-    private readonly meta: MetaStore,
+    private readonly rows: ConversationRepository,
     private readonly keyring: Keyring,
   ) {}
 
   get(owner: string, id: string): Conversation | undefined {
-    const row = this.meta.conversation(owner, id);
-    if (!row) return undefined;
-    const messages = JSON.parse(this.keyring.forOwner(owner).open(row.body, context(owner, id))) as StoredMessage[];
+    const row = this.rows.get(owner, id);
+    return row ? this.open(owner, row) : undefined;
+  }
+
+  private open(owner: string, row: ConversationRow): Conversation {
+    const { id } = row;
+    const messages = JSON.parse(
+      this.keyring.forOwner(owner).open(row.body, contexts.conversation(owner, id)),
+    ) as StoredMessage[];
     return Conversation.parse({
       id,
       messages,
@@ -40,18 +46,23 @@ export class Conversations {
         : m;
     });
     const now = Date.now();
-    this.meta.putConversation({
+    this.rows.put({
       owner,
       id,
-      body: this.keyring.forOwner(owner).seal(JSON.stringify(kept), context(owner, id)),
+      body: this.keyring.forOwner(owner).seal(JSON.stringify(kept), contexts.conversation(owner, id)),
       createdAt: before ? Date.parse(before.created_at) : now,
       updatedAt: now,
     });
   }
 
+  /** False when the owner has no such conversation. */
+  delete(owner: string, id: string): boolean {
+    return this.rows.delete(owner, id);
+  }
+
   list(owner: string): ConversationSummary[] {
-    return this.meta.conversationsOf(owner).map((row) => {
-      const c = this.get(owner, row.id)!;
+    return this.rows.ofOwner(owner).map((row) => {
+      const c = this.open(owner, row);
       return {
         id: c.id,
         title: (c.messages.find((m) => m.role === 'user')?.content ?? '').slice(0, TITLE_CHARS),

@@ -34,10 +34,11 @@ export type ScopedFilters = Omit<SearchFilters, 'from' | 'to'> & {
 };
 
 export function chunkPredicate(owner: string, f: SearchFilters = {}): string {
+  const { from, to } = f;
   return scopePredicate([{ owner }], {
     ...f,
-    from: f.from === undefined ? undefined : () => f.from!,
-    to: f.to === undefined ? undefined : () => f.to!,
+    from: from === undefined ? undefined : () => from,
+    to: to === undefined ? undefined : () => to,
   });
 }
 
@@ -68,8 +69,9 @@ export function scopePredicate(scopes: readonly SearchScope[], f: ScopedFilters 
   if (f.dateFrom) parts.push(`doc_date >= ${bound(f.dateFrom, false)}`);
   if (f.dateTo) parts.push(`doc_date <= ${bound(f.dateTo, true)}`);
   // Addresses are sealed per owner: any owner's seal of the address matches only that owner's rows.
-  if (f.from) parts.push(`array_has_any(from_addrs, [${owners.map((o) => sqlLiteral(f.from!(o))).join(', ')}])`);
-  if (f.to) parts.push(`array_has_any(to_addrs, [${owners.map((o) => sqlLiteral(f.to!(o))).join(', ')}])`);
+  const { from, to } = f;
+  if (from) parts.push(`array_has_any(from_addrs, [${owners.map((o) => sqlLiteral(from(o))).join(', ')}])`);
+  if (to) parts.push(`array_has_any(to_addrs, [${owners.map((o) => sqlLiteral(to(o))).join(', ')}])`);
   return parts.join(' AND ');
 }
 

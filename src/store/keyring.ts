@@ -2,10 +2,10 @@
  * The service's sealer: every owner's fields sealed under that owner's data
  * key, which is stored wrapped by the master key (src/crypto/at-rest.ts).
  */
-import { KeyError, MasterKey, OwnerCipher } from '../crypto/at-rest.js';
+import { KeyError, type MasterKey, OwnerCipher } from '../crypto/at-rest.js';
 import { plainTokens } from './keywords.js';
-import type { MetaStore } from './meta.js';
 import type { OwnerSealer, Sealer } from './sealer.js';
+import type { Stores } from './sqlite/stores.js';
 
 const MASTER_CHECK = 'master_key_check';
 /** Set by a rotation: the first master key's owner tag key, wrapped under the current one. */
@@ -30,44 +30,53 @@ export class Keyring implements Sealer {
 
   /** Refuses a master key other than the one the data was written with; records it on first use. */
   constructor(
-    private readonly meta: MetaStore,
+    private readonly stores: Pick<Stores, 'dataKeys' | 'facts' | 'transaction'>,
     master: MasterKey,
   ) {
-    const recorded = meta.getMeta(MASTER_CHECK);
-    if (recorded === undefined) meta.setMeta(MASTER_CHECK, master.check());
-    else if (!master.matches(recorded)) {
+    if (!master.matches(stores.facts.record(MASTER_CHECK, master.check()))) {
       throw new KeyError(
         'master_key_mismatch',
         'the master key does not match the one this data directory was written with; nothing was changed',
       );
     }
-    const tag = meta.getMeta(OWNER_TAG_KEY);
+    const tag = stores.facts.get(OWNER_TAG_KEY);
     this.master = tag === undefined ? master : master.withOwnerTagKey(tag);
   }
 
   /**
    * Re-wraps every owner's data key under `next` and makes it the data
    * directory's master key, in one transaction. Owner ids, data keys and
-   * everything sealed under them stay as they are; service keys derived from
-   * the master key change (clients re-attest). The old key can then be retired.
+   * everything sealed under them stay as they are. The old key opens nothing
+   * afterwards.
    */
   rotate(next: MasterKey): number {
-    return this.meta.transaction(() => {
-      const keys = this.meta.wrappedKeys();
-      for (const { owner, wrappedKey } of keys)
-        this.meta.replaceWrappedKey(owner, this.master.rewrap(wrappedKey, owner, next));
-      this.meta.setMeta(OWNER_TAG_KEY, this.master.ownerTagKeyFor(next));
-      this.meta.setMeta(MASTER_CHECK, next.check());
+    const { dataKeys, facts } = this.stores;
+    return this.stores.transaction(() => {
+      const keys = dataKeys.all();
+      for (const { owner, wrappedKey } of keys) dataKeys.replace(owner, this.master.rewrap(wrappedKey, owner, next));
+      facts.set(OWNER_TAG_KEY, this.master.ownerTagKeyFor(next));
+      facts.set(MASTER_CHECK, next.check());
       this.owners.clear();
       return keys.length;
     });
   }
 
+  /** Whether a master key was ever recorded here (data exists that only it opens). */
+  static holdsData(stores: Pick<Stores, 'facts'>): boolean {
+    return stores.facts.get(MASTER_CHECK) !== undefined;
+  }
+
+  /** Whether `master` is the key the data directory currently records. */
+  static isCurrent(stores: Pick<Stores, 'facts'>, master: MasterKey): boolean {
+    const recorded = stores.facts.get(MASTER_CHECK);
+    return recorded !== undefined && master.matches(recorded);
+  }
+
   forOwner(owner: string): OwnerSealer {
     let sealer = this.owners.get(owner);
     if (!sealer) {
-      const wrapped =
-        this.meta.wrappedKey(owner) ?? this.meta.putWrappedKey(owner, this.master.newDataKey(owner).wrapped);
+      const { dataKeys } = this.stores;
+      const wrapped = dataKeys.get(owner) ?? dataKeys.putIfAbsent(owner, this.master.newDataKey(owner).wrapped);
       sealer = ownerSealer(new OwnerCipher(this.master.unwrap(wrapped, owner)));
       this.owners.set(owner, sealer);
     }

@@ -1,7 +1,8 @@
 /**
  * Plain keyword tokens: Unicode words, lower-cased, stopwords dropped. The
  * sealer (src/store/sealer.ts) decides whether the full-text index stores
- * them as they are or as keyed hashes (a blind index).
+ * them as they are or as keyed hashes (a blind index); `keywordColumn` is
+ * what a chunk's row holds either way.
  */
 
 /** Words too common to help ranking; dropping them keeps the index and queries small. */
@@ -27,4 +28,16 @@ export function plainTokens(text: string): string[] {
     out.push(word);
   }
   return out;
+}
+
+/**
+ * A chunk's keyword column: its distinct tokens, sorted. Tokens in document
+ * order with their repeats would be the text under a per-owner substitution
+ * cipher; a sorted set says only which tokens occur. Counts are dropped too:
+ * chunks are short (at most one model window), so BM25's saturating term
+ * frequency adds little beside the vector search, and per-chunk counts would
+ * be one more frequency profile for someone holding the volume.
+ */
+export function keywordColumn(tokens: readonly string[]): string {
+  return [...new Set(tokens)].sort().join(' ');
 }

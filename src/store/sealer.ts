@@ -16,7 +16,7 @@ export interface OwnerSealer {
   /** Equality-preserving field (filters: collection, email addresses), bound to `context`. */
   tag(value: string, context: string): string;
   untag(tagged: string, context: string): string;
-  /** What the full-text index stores for `text`, and what a keyword query looks for. */
+  /** The keyword tokens of `text`: a chunk's row keeps their sorted set (keywordColumn), a query any of them. */
   keywordTokens(text: string): string[];
 }
 

@@ -31,6 +31,13 @@ export function bytesSource(path: string, bytes: Uint8Array | string): SourceFil
   };
 }
 
+/** Every item of `items`, in order, once it ends. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
 export async function parseAll(src: SourceFile): Promise<ParseOutcome[]> {
   const out: ParseOutcome[] = [];
   for await (const o of parseSource(src)) out.push(o);
@@ -54,7 +61,7 @@ export function testEmbedder(): Promise<TransformersEmbedder> {
   return embedder;
 }
 
-export function tempDir(prefix = 'prag-test-'): { path: string; cleanup(): void } {
+export function tempDir(prefix = 'prag-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }

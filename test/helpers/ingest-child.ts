@@ -3,11 +3,12 @@ import { loadConfig } from '../../src/config.js';
 import { TransformersEmbedder } from '../../src/embed/transformers.js';
 import { Engine } from '../../src/engine/engine.js';
 import { crashCorpus } from './crash-corpus.js';
+import { must } from './must.js';
 
-const [dataDir] = process.argv.slice(2);
+const dataDir = must(process.argv[2], 'the data directory (argument 1)');
 const c = loadConfig();
 const embedder = await TransformersEmbedder.load({ model: c.model, modelDir: c.modelDir, maxTokens: c.chunkTokens });
-const engine = await Engine.open({ dataDir: dataDir!, embedder, groupChunks: 6, batchSize: 4 });
+const engine = await Engine.open({ dataDir, embedder, groupChunks: 6, batchSize: 4 });
 process.stdout.write('ready\n');
 await engine.ingest(crashCorpus(), {
   owner: 'alice',

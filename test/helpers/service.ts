@@ -1,14 +1,14 @@
 /** Starts PRAG's service in-process on a loopback port, with its log lines captured. */
 import { Writable } from 'node:stream';
 import { Wallet, type WalletType } from '../../src/auth/secretjs.js';
-import type { Permit } from '../../schemas/api.js';
-import { signPermit } from '../../src/client/identity.js';
+import type { Credentials } from '../../src/client/credentials.js';
+import { signPermit } from '../../src/client/credentials.js';
 import { PragClient } from '../../src/client/session.js';
 import { loadConfig } from '../../src/config.js';
 import { loadServiceConfig, type ServiceConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/log.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
-import type { ServiceParts } from '../../src/server/service.js';
+import type { StartupOverrides } from '../../src/server/startup.js';
 
 export interface TestService extends RunningServer {
   logs: string[];
@@ -18,7 +18,7 @@ export async function startTestService(
   dataDir: string,
   overrides: Partial<ServiceConfig> = {},
   env: NodeJS.ProcessEnv = {},
-  parts: ServiceParts = {},
+  parts: StartupOverrides = {},
 ): Promise<TestService> {
   const logs: string[] = [];
   const sink = new Writable({
@@ -35,15 +35,16 @@ export async function startTestService(
 export interface TestUser {
   wallet: WalletType;
   address: string;
-  permit: Permit;
+  /** The signed permit and its session key. */
+  permit: Credentials;
   client: PragClient;
 }
 
 /** A new wallet, connected (dev evidence accepted) with a permit for the service. */
-export async function testUser(url: string, permitName = 'prag-test', fetchImpl?: typeof fetch): Promise<TestUser> {
+export async function testUser(url: string, device = 'test', fetchImpl?: typeof fetch): Promise<TestUser> {
   const wallet = new Wallet();
   const client = await PragClient.connect(url, { allowInsecureDev: true, fetch: fetchImpl });
-  const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: permitName });
+  const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, device });
   return { wallet, address: wallet.address, permit, client };
 }
 

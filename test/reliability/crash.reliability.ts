@@ -7,6 +7,7 @@
  * pending rows, and each document has exactly its chunks in the vector store.
  */
 import { randomBytes } from 'node:crypto';
+import { ROUTES } from '../../schemas/routes.js';
 import { connect as lancedb } from '@lancedb/lancedb';
 import Database from 'better-sqlite3';
 import { readdirSync } from 'node:fs';
@@ -14,14 +15,20 @@ import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { CHUNKS_TABLE } from '../../schemas/vector-table.js';
 import { Wallet } from '../../src/auth/secretjs.js';
-import { signPermit } from '../../src/client/identity.js';
+import { signPermit } from '../../src/client/credentials.js';
 import { PragClient } from '../../src/client/session.js';
 import { tempDir } from '../helpers/index.js';
+import { must } from '../helpers/must.js';
 import { report, sleep, startChildService, type ChildService } from './helpers.js';
 
 const TRIALS = 30;
-/** The checks search every listed document: no rate limit in the way. */
-const ENV = { PRAG_RATE_PER_MIN: '1000000', PRAG_RATE_BURST: '1000000' };
+/** The checks search every listed document: no rate limit in the way (per address or per client). */
+const ENV = {
+  PRAG_RATE_PER_MIN: '1000000',
+  PRAG_RATE_BURST: '1000000',
+  PRAG_CLIENT_RATE_PER_MIN: '1000000',
+  PRAG_CLIENT_RATE_BURST: '1000000',
+};
 const dir = tempDir();
 const children = new Set<ChildService>();
 afterAll(async () => {
@@ -56,8 +63,8 @@ test(`${TRIALS} SIGKILLs during ingest: acknowledged uploads survive, nothing is
    */
   const check = async (url: string) => {
     const client = await PragClient.connect(url, { allowInsecureDev: true });
-    const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, name: 'prag-crash' });
-    const listed = (await client.list(permit)).documents;
+    const permit = await signPermit(wallet, { chainId: 'secret-4', serviceId: client.serviceId, device: 'crash' });
+    const listed = (await client.call(ROUTES.list, permit, {})).documents;
     const ids = new Set(listed.map((d) => d.doc_id));
     for (const [t, docIds] of acknowledged)
       for (const id of docIds) expect(ids.has(id), `acknowledged ${t} is listed`).toBe(true);
@@ -69,7 +76,7 @@ test(`${TRIALS} SIGKILLs during ingest: acknowledged uploads survive, nothing is
     for (const d of [...fresh, ...sample]) {
       const t = /tok[0-9a-f]{10}(?:x\d+)?/.exec(d.title)?.[0];
       expect(t, `every document carries its token (${d.title})`).toBeDefined();
-      const hits = await client.search(permit, { query: t!, k: 10 });
+      const hits = await client.call(ROUTES.search, permit, { query: must(t, 'its token'), k: 10 });
       expect(
         hits.hits.some((h) => h.doc_id === d.doc_id),
         `listed document ${d.title} is searchable`,
@@ -127,7 +134,7 @@ test(`${TRIALS} SIGKILLs during ingest: acknowledged uploads survive, nothing is
   children.add(svc);
   const { client, permit } = await check(svc.url);
   for (let i = 0; i < 600; i++) {
-    const uploads = (await client.uploads(permit, 1000)).uploads;
+    const uploads = (await client.call(ROUTES.uploads, permit, { limit: 1000 })).uploads;
     if (!uploads.some((u) => u.state === 'queued')) {
       stats.resumed_ok = uploads.filter((u) => u.state === 'done').length;
       expect(uploads.filter((u) => u.state === 'failed')).toEqual([]);
@@ -165,7 +172,7 @@ test(`${TRIALS} SIGKILLs during ingest: acknowledged uploads survive, nothing is
     chunks: vectors,
     listed_documents_checked: stats.listed_checked,
     restart_to_listening_ms: {
-      p50: Math.round(stats.restarts_ms.sort((a, b) => a - b)[Math.floor(stats.restarts_ms.length / 2)]!),
+      p50: Math.round(stats.restarts_ms.sort((a, b) => a - b)[Math.floor(stats.restarts_ms.length / 2)] ?? NaN),
       max: Math.round(Math.max(...stats.restarts_ms)),
     },
     half_visible_documents: 0,

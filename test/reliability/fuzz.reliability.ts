@@ -6,16 +6,17 @@
  * HTTP app in process. Zero crashes, zero 5xx, every rejection a 4xx with a
  * precise code. Seeded: PRAG_FUZZ_SEED replays a run.
  */
-import { randomBytes } from 'node:crypto';
+import { ROUTES } from '../../schemas/routes.js';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { ENVELOPE_MEDIA_TYPE, REQUEST_TYPES, type Permit } from '../../schemas/api.js';
+import { ENVELOPE_MEDIA_TYPE, type Permit } from '../../schemas/api.js';
+import { sealRaw } from '../helpers/raw.js';
 import { rng } from '../../src/bench/corpus.js';
 import { concatBytes, utf8ToBytes } from '../../src/crypto/bytes.js';
-import { sealEnvelope } from '../../src/crypto/envelope.js';
 import { createApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/log.js';
 import { tempDir } from '../helpers/index.js';
+import { flipBits } from '../helpers/must.js';
 import { startTestService, testUser, textUpload, type TestService, type TestUser } from '../helpers/service.js';
 import { report } from './helpers.js';
 
@@ -27,14 +28,14 @@ let user: TestUser;
 let app: ReturnType<typeof createApp>;
 
 const ENDPOINTS: Array<[string, string]> = [
-  ['/v1/search', REQUEST_TYPES.search],
-  ['/v1/documents', REQUEST_TYPES.upload],
-  ['/v1/chat', REQUEST_TYPES.chat],
-  ['/v1/documents/list', REQUEST_TYPES.list],
-  ['/v1/shares/grant', REQUEST_TYPES.shareGrant],
-  ['/v1/audit', REQUEST_TYPES.audit],
-  ['/v1/collections/create', REQUEST_TYPES.collectionCreate],
-  ['/v1/conversations/get', REQUEST_TYPES.conversationGet],
+  [ROUTES.search.path, ROUTES.search.type],
+  [ROUTES.upload.path, ROUTES.upload.type],
+  [ROUTES.chat.path, ROUTES.chat.type],
+  [ROUTES.list.path, ROUTES.list.type],
+  [ROUTES.shareGrant.path, ROUTES.shareGrant.type],
+  [ROUTES.audit.path, ROUTES.audit.type],
+  [ROUTES.collectionCreate.path, ROUTES.collectionCreate.type],
+  [ROUTES.conversationGet.path, ROUTES.conversationGet.type],
 ];
 
 beforeAll(async () => {
@@ -61,25 +62,23 @@ afterAll(async () => {
   dir.cleanup();
 });
 
-async function seal(
+/** A request as a client signs it, with parts of the signed metadata replaced (`override`) or added (`extra`). */
+const seal = (
   type: string,
   name: string,
   payload: Uint8Array,
-  meta: Record<string, unknown>,
-): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const p of sealEnvelope(user.client.service.x25519, { type, name, size: payload.length, meta }, payload)
-    .stream)
-    parts.push(p);
-  return concatBytes(...parts);
-}
-
-const fresh = (permit: Permit = user.permit) => ({ permit, ts: Date.now(), nonce: randomBytes(16).toString('hex') });
+  override: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+) => sealRaw(user.client.service.x25519, user.permit, { type, name, payload, override, extra });
 
 test(`${TOTAL.toLocaleString('en')} malformed requests: zero 5xx, every refusal a precise 4xx`, async () => {
   const r = rng(SEED);
   const int = (n: number) => Math.floor(r() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => {
+    const i = int(xs.length);
+    if (i >= xs.length) throw new RangeError('pick from an empty list');
+    return xs[i] as T; // inside xs: its item, which may itself be null
+  };
   const bytes = (n: number) => Uint8Array.from({ length: n }, () => int(256));
   const codes = new Map<string, number>();
   const fiveXx: string[] = [];
@@ -111,16 +110,16 @@ test(`${TOTAL.toLocaleString('en')} malformed requests: zero 5xx, every refusal 
       }
       if (typeof code !== 'string' || !/^[a-z][a-z0-9_]*$/.test(code))
         badErrors.push(`${kind} ${path} ${res.status} ${text.slice(0, 120)}`);
-      codes.set(`${res.status} ${code}`, (codes.get(`${res.status} ${code}`) ?? 0) + 1);
+      codes.set(`${res.status} ${String(code)}`, (codes.get(`${res.status} ${String(code)}`) ?? 0) + 1);
     } else accepted++;
   };
 
-  const base = await seal(REQUEST_TYPES.search, '', utf8ToBytes('{"query":"excess"}'), fresh());
+  const base = await seal(ROUTES.search.type, '', utf8ToBytes('{"query":"excess"}'));
   const mutateBytes = (b: Uint8Array): Uint8Array => {
     switch (int(7)) {
       case 0: {
         const c = b.slice();
-        for (let i = 0; i <= int(4); i++) c[int(c.length)]! ^= 1 << int(8);
+        for (let i = 0; i <= int(4); i++) flipBits(c, int(c.length), 1 << int(8));
         return c;
       }
       case 1:
@@ -209,8 +208,8 @@ test(`${TOTAL.toLocaleString('en')} malformed requests: zero 5xx, every refusal 
     } else if (category === 1) {
       const meta =
         int(10) === 0
-          ? { ...fresh(), ts: pick([0, Date.now() + 3_600_000, -1, 'now']) }
-          : { ...fresh(), permit: pick(permitMutations)(user.permit) };
+          ? { ts: pick([0, Date.now() + 3_600_000, -1, 'now']) }
+          : { permit: pick(permitMutations)(user.permit.permit) };
       const [path, type] = pick(ENDPOINTS);
       await send(path, await seal(type, '', utf8ToBytes('{}'), meta), ENVELOPE_MEDIA_TYPE, 'permit');
     } else if (category === 2) {
@@ -233,18 +232,18 @@ test(`${TOTAL.toLocaleString('en')} malformed requests: zero 5xx, every refusal 
       const content = int(3) === 0 ? utf8ToBytes(`%PDF-1.7\n${'garbage '.repeat(int(50))}`) : bytes(1 + int(3000));
       const variant = int(4);
       const collection = variant === 0 ? { collection: pick(['', '../x', 'x'.repeat(100), 'ok', '\u0000', 7]) } : {};
-      let body = await seal(REQUEST_TYPES.upload, name, content, { ...fresh(), ...collection });
+      let body = await seal(ROUTES.upload.type, name, content, {}, collection);
       if (variant === 1) body = body.subarray(0, Math.max(1, body.length - 1 - int(100)));
       if (variant === 2) body = mutateBytes(body);
       await send('/v1/documents', body, ENVELOPE_MEDIA_TYPE, 'upload');
     } else {
       const payload = utf8ToBytes(int(8) === 0 ? '{not json' : JSON.stringify(junkJson()));
-      await send('/v1/chat', await seal(REQUEST_TYPES.chat, '', payload, fresh()), ENVELOPE_MEDIA_TYPE, 'chat');
+      await send('/v1/chat', await seal(ROUTES.chat.type, '', payload), ENVELOPE_MEDIA_TYPE, 'chat');
     }
   }
 
   const health = await app.fetch(new Request('http://fuzz/readyz'));
-  const hits = await user.client.search(user.permit, { query: 'insurance excess' });
+  const hits = await user.client.call(ROUTES.search, user.permit, { query: 'insurance excess' });
   report('fuzz', {
     seed: SEED,
     requests: TOTAL,

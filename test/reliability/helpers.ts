@@ -1,11 +1,12 @@
 /** Shared by the reliability suites: a service in a child process (so it can be SIGKILLed) and result reporting. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { machine, percentile, round } from '../../src/bench/stats.js';
+import { spawnCli } from '../helpers/cli.js';
+import { must } from '../helpers/must.js';
 
-const PRAG = new URL('../../bin/prag.js', import.meta.url).pathname;
 const RESULTS = new URL('../../.prag/reliability/', import.meta.url).pathname;
 
 export interface ChildService {
@@ -18,18 +19,18 @@ export interface ChildService {
 /** `prag serve` in a child process on a free loopback port; resolves once it listens. */
 export function startChildService(dataDir: string, env: Record<string, string> = {}): Promise<ChildService> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [PRAG, 'serve', '--data-dir', dataDir, '--port', '0'], {
-      env: { ...process.env, PRAG_LOG_LEVEL: 'warn', ...env },
+    const proc = spawnCli(['serve', '--data-dir', dataDir, '--port', '0'], {
+      env: { PRAG_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
     const timer = setTimeout(() => reject(new Error('service did not start within 120 s')), 120_000);
-    createInterface({ input: proc.stderr! }).on('line', (line) => {
+    createInterface({ input: must(proc.stderr, "the service's stderr") }).on('line', (line) => {
       const m = /PRAG listening on (http:\/\/\S+)/.exec(line);
       if (!m) return;
       clearTimeout(timer);
       resolve({
-        url: m[1]!,
+        url: must(m[1], 'the URL it listens on'),
         proc,
         async kill() {
           proc.kill('SIGKILL');

@@ -7,6 +7,7 @@
  * outcome, and the service must keep answering.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { ROUTES } from '../../schemas/routes.js';
 import { streamingFetch } from '../../src/client/node-fetch.js';
 import type { UploadInput } from '../../src/client/session.js';
 import { ServiceError } from '../../src/client/session.js';
@@ -133,7 +134,9 @@ async function measure(name: string, input: UploadInput, limits: { seconds: numb
   expect(seconds).toBeLessThan(limits.seconds);
   expect(rssGrowthMb).toBeLessThan(limits.rssMb);
   // The service still answers.
-  expect((await user.client.search(user.permit, { query: 'blue heron' })).hits[0]?.text).toContain('blue heron');
+  expect((await user.client.call(ROUTES.search, user.permit, { query: 'blue heron' })).hits[0]?.text).toContain(
+    'blue heron',
+  );
   return outcome;
 }
 

@@ -4,10 +4,12 @@
  * on loopback. Zero 5xx; latencies reported per operation.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { ROUTES } from '../../schemas/routes.js';
 import { ServiceError } from '../../src/client/session.js';
 import { questions, emailText, rng } from '../../src/bench/corpus.js';
 import { tempDir } from '../helpers/index.js';
 import { startFakeLlm, type FakeLlm } from '../helpers/fake-llm.js';
+import { must } from '../helpers/must.js';
 import { startTestService, testUser, textUpload, type TestService, type TestUser } from '../helpers/service.js';
 import { percentiles, report } from './helpers.js';
 
@@ -28,6 +30,9 @@ beforeAll(async () => {
       PRAG_LLM_MODEL: 'load-model',
       PRAG_RATE_PER_MIN: '100000',
       PRAG_RATE_BURST: '10000',
+      // Every client of the load test is on loopback: one network address.
+      PRAG_CLIENT_RATE_PER_MIN: '1000000',
+      PRAG_CLIENT_RATE_BURST: '100000',
     },
   );
 });
@@ -42,6 +47,7 @@ test(`${CLIENTS} clients × ${SECONDS} s of uploads, searches and chats: zero 5x
   const r = rng(11);
   await Promise.all(users.map((u, i) => u.client.upload(u.permit, textUpload(`seed-${i}.eml`, emailText(r, i)))));
   const qs = questions(200);
+  const question = () => must(qs[Math.floor(Math.random() * qs.length)], 'a question');
   const latency = {
     upload: [] as number[],
     search: [] as number[],
@@ -63,12 +69,12 @@ test(`${CLIENTS} clients × ${SECONDS} s of uploads, searches and chats: zero 5x
           latency.upload.push(performance.now() - t0);
           count('upload 200');
         } else if (pick < 0.7) {
-          await u.client.search(u.permit, { query: qs[Math.floor(Math.random() * qs.length)]!, k: 10 });
+          await u.client.call(ROUTES.search, u.permit, { query: question(), k: 10 });
           latency.search.push(performance.now() - t0);
           count('search 200');
         } else {
           const { frames } = await u.client.chat(u.permit, {
-            messages: [{ role: 'user', content: qs[Math.floor(Math.random() * qs.length)]! }],
+            messages: [{ role: 'user', content: question() }],
           });
           let first = 0;
           for await (const f of frames) {

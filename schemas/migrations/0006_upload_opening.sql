@@ -1,0 +1,1 @@
+ALTER TABLE `uploads` ADD `opening` text;
