@@ -172,13 +172,18 @@ function pack(
     if (!found) throw new RangeError(`chunker: span ${k} of ${spans.length}`);
     return found;
   };
+  // A chunk spans at most this many characters (a unit alone never does more): the blank space between units
+  // is in no unit's count, and without this a run of it would be joined into one chunk and counted whole.
+  const maxChars = maxTokens * CHARS_PER_TOKEN_CEILING;
   const chunks: Span[] = [];
   let i = 0;
   let lead: Span | undefined;
   while (i < spans.length) {
+    const start = lead?.start ?? span(i).start;
     let j = i;
     let sum = lead?.tokens ?? 0;
-    while (j < spans.length && sum + span(j).tokens <= maxTokens) sum += span(j++).tokens;
+    while (j < spans.length && sum + span(j).tokens <= maxTokens && span(j).end - start <= maxChars)
+      sum += span(j++).tokens;
     if (j === i) {
       if (lead) {
         lead = undefined;
@@ -186,7 +191,6 @@ function pack(
       } // the overlap does not fit beside the next unit: drop it
       j = i + 1;
     }
-    const start = lead?.start ?? span(i).start;
     // Sums of parts can undercount the joined text by a token or two at the seams: verify and shed units.
     let tokens = counter.count(text.slice(start, span(j - 1).end));
     while (tokens > maxTokens && j - i > 1) {

@@ -104,14 +104,20 @@ function checkMatches(format: Format, bytes: Uint8Array): void {
     );
 }
 
+/** Longest title or section heading kept. A heading is copied into every chunk of its section: uncapped, one
+ * long heading line would multiply what a section stores by its number of chunks. */
+const MAX_LABEL = 500;
+
 function finish(body: ParsedBody, id: string, source: string, size: number, parentId?: string): ParsedDocument {
-  const sections = body.sections.filter((s) => s.text.trim().length > 0);
+  const sections = body.sections
+    .filter((s) => s.text.trim().length > 0)
+    .map((s) => (s.heading && s.heading.length > MAX_LABEL ? { ...s, heading: s.heading.slice(0, MAX_LABEL) } : s));
   if (!sections.length) throw new ParseError('no_text', 'no extractable text');
   return ParsedDocument.parse({
     id,
     parentId,
     source,
-    title: body.title.trim().slice(0, 500) || source,
+    title: body.title.trim().slice(0, MAX_LABEL) || source,
     mediaType: body.mediaType,
     format: body.format,
     date: body.date,

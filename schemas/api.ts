@@ -34,7 +34,6 @@ export const Permit = z
   .strict();
 export type Permit = z.infer<typeof Permit>;
 
-
 /** HTTP media types of sealed requests and replies. */
 export const ENVELOPE_MEDIA_TYPE = 'application/vnd.prag.envelope';
 export const REPLY_MEDIA_TYPE = 'application/vnd.prag.reply';
@@ -94,7 +93,9 @@ export const ForgetMeBody = z.object({ confirm: z.string().max(128) }).strict();
 /** Revokes one permit by name, or every permit of a device (the others keep working). */
 export const RevokePermitBody = z.union([
   z.object({ permit_name: z.string().min(1).max(128) }).strict(),
-  z.object({ device: z.string().regex(DEVICE_LABEL, 'device labels are 1-32 letters, digits, dashes or underscores') }).strict(),
+  z
+    .object({ device: z.string().regex(DEVICE_LABEL, 'device labels are 1-32 letters, digits, dashes or underscores') })
+    .strict(),
 ]);
 
 export const UploadReply = z.object({

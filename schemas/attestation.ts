@@ -30,12 +30,15 @@ export const ServiceId = z.string().regex(SERVICE_ID, 'service ids are "prag-" a
 
 /**
  * Who could know the service's keys. `enclave`: every key (service signing
- * key, epoch keys, at-rest master key) was drawn inside the TEE and never left
- * it. `operator-escrow`: the at-rest master key was supplied by the operator
- * (named escrow mode), so the operator can read stored data given the volume;
- * clients refuse it unless their policy allows it.
+ * key, epoch keys, at-rest master key, owners' data keys) was drawn inside
+ * the TEE and never left it. `operator-escrow`: the at-rest master key was
+ * supplied by the operator (named escrow mode), so the operator can read
+ * stored data given the volume. `operator-migrated`: the master key was born
+ * here, but the owners' data keys were once wrapped under an operator's key,
+ * so that key and an old copy of the volume still open them. Clients refuse
+ * both unless their policy lists them.
  */
-export const KEY_ORIGINS = ['enclave', 'operator-escrow'] as const;
+export const KEY_ORIGINS = ['enclave', 'operator-escrow', 'operator-migrated'] as const;
 export const KeyOrigin = z.enum(KEY_ORIGINS);
 export type KeyOrigin = z.infer<typeof KeyOrigin>;
 

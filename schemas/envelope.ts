@@ -41,14 +41,12 @@ export const EnvelopeHeader = z
   .strict();
 export type EnvelopeHeader = z.input<typeof EnvelopeHeader>;
 
-export const ENVELOPE_ERROR_CODES = [
-  'envelope_malformed',
-  'envelope_version',
-  'envelope_wrong_recipient',
-  'envelope_header_invalid',
-  'envelope_segment_invalid',
-  'envelope_truncated',
-  'envelope_size_mismatch',
-  'envelope_too_large',
-] as const;
-export type EnvelopeErrorCode = (typeof ENVELOPE_ERROR_CODES)[number];
+export type EnvelopeErrorCode =
+  | 'envelope_malformed'
+  | 'envelope_version'
+  | 'envelope_wrong_recipient'
+  | 'envelope_header_invalid'
+  | 'envelope_segment_invalid'
+  | 'envelope_truncated'
+  | 'envelope_size_mismatch'
+  | 'envelope_too_large';

@@ -58,6 +58,10 @@ export const ERRORS = {
   quota_exceeded: { status: 403, message: 'the upload would exceed your storage quota' },
   ingest_busy: { status: 429, message: 'the ingest queue is full; retry later' },
   upload_cancelled: { status: 409, message: 'the upload was cancelled' },
+  parse_budget_exceeded: {
+    status: 413,
+    message: 'parsing the upload took longer than this service allows; nothing of it was stored',
+  },
   // Documents, collections, conversations
   document_not_found: { status: 404, message: 'no such document among yours' },
   collection_not_found: { status: 404, message: 'no such collection among yours' },
@@ -73,14 +77,11 @@ export const ERRORS = {
 } as const satisfies Record<string, Refusal>;
 
 export type ErrorCode = keyof typeof ERRORS;
-export type ErrorStatus = (typeof ERRORS)[ErrorCode]['status'];
 
 /** Each code's status, derived once from the table: what the server maps a refusal with. */
 export const ERROR_STATUS = Object.fromEntries(Object.entries(ERRORS).map(([code, e]) => [code, e.status])) as {
   [C in ErrorCode]: (typeof ERRORS)[C]['status'];
 };
-
-export const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERRORS, code);
 
 /** Every error the service returns, plaintext: a code and a message, never user content. */
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

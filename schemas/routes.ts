@@ -130,7 +130,6 @@ export const ROUTES = {
 } as const;
 
 export type RouteName = keyof typeof ROUTES;
-export type JsonRouteName = { [K in RouteName]: (typeof ROUTES)[K] extends JsonRoute ? K : never }[RouteName];
 
 /** What a caller sends (before defaults) and what it gets back. */
 export type RequestOf<R extends JsonRoute | StreamRoute> = z.input<R['request']>;

@@ -1,8 +1,9 @@
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { simpleParser, type AddressObject, type MailParserOptions, type ParsedMail } from 'mailparser';
 import { isoDate, tidyText } from '../decode.js';
 import { asParseError, ParseError } from '../errors.js';
 import type { ChildFile, FormatParser } from '../types.js';
 import { htmlToPlain } from './html.js';
+import { checkMessage, mimeNodeCeiling } from './mail-limits.js';
 
 /** File extensions for attachments that arrive without a name. */
 const EXT_BY_TYPE: Record<string, string> = {
@@ -53,11 +54,18 @@ function children(mail: ParsedMail): ChildFile[] {
 export const parseEmail: FormatParser = async ({ bytes }) => {
   if (!looksLikeEmail(bytes))
     throw new ParseError('format_mismatch', 'no RFC 5322 header block at the start of the message');
-  const mail = await simpleParser(Buffer.from(bytes), { skipImageLinks: true, skipTextToHtml: true }).catch(
-    (e: unknown) => {
-      throw asParseError(e, 'unreadable MIME message');
-    },
-  );
+  checkMessage(bytes);
+  const options: MailParserOptions & { maxChildNodes: number } = {
+    skipImageLinks: true,
+    skipTextToHtml: true,
+    // HTML bodies are converted below (htmlToPlain), where nesting is checked first; mailparser's own
+    // html-to-text would meet a deeply nested body unchecked (see html-nesting.ts).
+    skipHtmlToText: true,
+    maxChildNodes: mimeNodeCeiling(bytes),
+  };
+  const mail = await simpleParser(Buffer.from(bytes), options).catch((e: unknown) => {
+    throw asParseError(e, 'unreadable MIME message');
+  });
   const from = addresses(mail.from);
   const to = addresses(mail.to);
   const cc = addresses(mail.cc);

@@ -2,6 +2,7 @@ import { convert, type FormatCallback } from 'html-to-text';
 import type { Section } from '../../schemas/document.js';
 import { decodeText, tidyText } from '../decode.js';
 import type { FormatParser } from '../types.js';
+import { checkNesting } from './html-nesting.js';
 
 /** Marks a heading line in html-to-text's output so sections can be cut there. */
 const HEADING_MARK = '\u0001';
@@ -13,9 +14,24 @@ const heading: FormatCallback = (elem, walk, builder) => {
   builder.closeBlock({ trailingLineBreaks: 2 });
 };
 
+/**
+ * A table row on a line of its own, cells joined by ` | ` (as C-CDA narrative tables read). Not html-to-text's
+ * `dataTable`: its layout transposes a rows × columns matrix, quadratic in the larger, and fills `rowspan ×
+ * colspan` slots, which one cell's attributes can set to billions.
+ */
+const row: FormatCallback = (elem, walk, builder) => {
+  builder.openBlock({ leadingLineBreaks: 1 });
+  let cells = 0;
+  for (const child of elem.children ?? []) {
+    if (child.type === 'tag' && (child.name === 'td' || child.name === 'th') && cells++ > 0) builder.addLiteral(' | ');
+    walk([child], builder);
+  }
+  builder.closeBlock({ trailingLineBreaks: 1 });
+};
+
 const BODY_OPTIONS = {
   wordwrap: false as const,
-  formatters: { prag_heading: heading },
+  formatters: { prag_heading: heading, prag_row: row },
   selectors: [
     ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, format: 'prag_heading' })),
     { selector: 'a', options: { ignoreHref: true } },
@@ -25,12 +41,14 @@ const BODY_OPTIONS = {
     { selector: 'style', format: 'skip' },
     { selector: 'noscript', format: 'skip' },
     { selector: 'template', format: 'skip' },
-    { selector: 'table', format: 'dataTable' },
+    { selector: 'table', format: 'block' },
+    { selector: 'tr', format: 'prag_row' },
   ],
 };
 
 /** Readable text of an HTML fragment or page, cut into sections at headings. */
 export function htmlSections(html: string): Section[] {
+  checkNesting(html);
   const text = convert(html, BODY_OPTIONS);
   const sections: Section[] = [];
   let current: Section = { text: '' };
@@ -63,6 +81,7 @@ export function htmlToPlain(html: string): string {
   );
 }
 
+/** The `<title>`; call after htmlSections, which checks the nesting. */
 function htmlTitle(html: string): string | undefined {
   const t = tidyText(convert(html, { wordwrap: false, baseElements: { selectors: ['title'] } }));
   return t || undefined;

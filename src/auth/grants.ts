@@ -17,8 +17,7 @@ import type { SearchScope } from '../store/filter.js';
 import type { Collections } from '../store/collections.js';
 import * as contexts from '../store/contexts.js';
 import type { Keyring } from '../store/keyring.js';
-import type { DocumentRepository } from '../store/sqlite/documents.js';
-import type { GrantRepository, GrantRow } from '../store/sqlite/grants.js';
+import type { DocumentRepository, GrantRepository, GrantRow } from '../store/index.js';
 import { PragError } from '../errors.js';
 
 /** A bech32 `secret1…` account address (20-byte hash). */

@@ -85,8 +85,7 @@ function verifySigned(permit: Permit, rules: PermitRules): Identity {
 /**
  * Verifies permits, with the signature check remembered: a client sends the same
  * permit with every request, and a secp256k1 verification costs ~1 ms of CPU.
- * Only permits that verified are remembered (keyed by their exact content);
- * expiry and revocation are checked on every request.
+ * Only permits that verified are remembered (keyed by their exact content).
  */
 export class PermitVerifier {
   private readonly verified = new Map<string, Identity>();
@@ -96,6 +95,12 @@ export class PermitVerifier {
     private readonly capacity = 4096,
   ) {}
 
+  /**
+   * The permit's signature and PRAG's fixed rules. Liveness (expiry,
+   * revocation) is `refuseIfDead`, checked only once the request proved
+   * possession of the session key: a permit thief must not learn whether it
+   * was revoked.
+   */
   verify(input: unknown): Identity {
     const permit = parsePermit(input);
     const key = canonicalJson(permit);
@@ -106,6 +111,11 @@ export class PermitVerifier {
     this.verified.set(key, identity);
     const oldest = this.verified.keys().next();
     if (this.verified.size > this.capacity && !oldest.done) this.verified.delete(oldest.value);
+    return identity;
+  }
+
+  /** Expiry, lifetime and revocation (by name or device), on every request. */
+  refuseIfDead(identity: Identity): void {
     const now = (this.rules.now ?? Date.now)();
     if (identity.expiresAt <= now) throw new PragError('permit_expired', 'the permit has expired; sign a new one');
     if (identity.expiresAt > now + MAX_PERMIT_LIFETIME_S * 1000)
@@ -113,6 +123,5 @@ export class PermitVerifier {
     if (this.rules.isRevoked(identity.address, identity)) {
       throw new PragError('permit_revoked', 'the permit (or its device) was revoked by its owner');
     }
-    return identity;
   }
 }

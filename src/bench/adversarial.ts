@@ -7,32 +7,41 @@
  * a super-linear step cannot meet) and by `npm run bench:parsers` (times).
  */
 import { decodeText, tidyText } from '../../ingest/decode.js';
-import { chunkDocument, parseSource, type SourceFile } from '../../ingest/index.js';
 import type { TokenCounter } from '../../ingest/chunker.js';
+import { chunkDocument, parseSource, type SourceFile } from '../../ingest/index.js';
+import type { ParsedDocument } from '../../schemas/document.js';
 
-const MIB = 1 << 20;
+export const MIB = 1 << 20;
 
-/** `head`, then `unit` repeated to about 1 MiB, then `tail`. */
-function fill(head: string, unit: string, tail = ''): string {
-  return head + unit.repeat(Math.max(1, Math.floor((MIB - head.length - tail.length) / unit.length))) + tail;
-}
+type FileTarget = 'txt' | 'md' | 'html' | 'csv' | 'eml' | 'mbox' | 'ofx' | 'fhir' | 'ccda';
 
-/** `open` repeated, then `close` repeated as often: nesting about 1 MiB deep (or as deep as a depth guard lets it go). */
-const nest = (open: string, close: string, inner = 'x') =>
-  open.repeat(Math.floor((MIB - inner.length) / (open.length + close.length))) +
-  inner +
-  close.repeat(Math.floor((MIB - inner.length) / (open.length + close.length)));
+export type AdversarialCase =
+  /** A file, parsed by the parser its extension selects (then chunked). */
+  | { target: FileTarget; what: string; file: string; content: () => string }
+  /** A section's text, chunked as it is. */
+  | { target: 'chunker'; what: string; text: () => string }
+  /** Bytes decoded and tidied as text files are. */
+  | { target: 'decode'; what: string; bytes: () => Uint8Array };
+
+const file = (target: FileTarget, what: string, name: string, content: () => string): AdversarialCase => ({
+  target,
+  what,
+  file: name,
+  content,
+});
 
 const EML_HEAD = 'From: a@example.org\r\nTo: b@example.org\r\nSubject: s\r\n';
 const eml = (headers: string, body = 'body') => `${EML_HEAD}${headers}\r\n${body}\r\n`;
 const POSTMARK = 'From sender@example.org Mon Jan  1 00:00:00 2024\n';
-const base64Lines = (text: string) => (Buffer.from(text).toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
 const CDA_HEAD =
   '<ClinicalDocument><title>t</title><component><structuredBody><component><section><title>s</title><text>';
 const CDA_TAIL = '</text></section></component></structuredBody></component></ClinicalDocument>';
-/** A C-CDA document whose one section's narrative is `head`, `unit` repeated to about 1 MiB, then `tail`. */
-const cda = (head: string, unit: string, tail: string) => fill(CDA_HEAD + head, unit, tail + CDA_TAIL);
-const fhir = (resource: object) => JSON.stringify(resource);
+const base64Lines = (text: string) =>
+  (
+    Buffer.from(text)
+      .toString('base64')
+      .match(/.{1,76}/g) ?? []
+  ).join('\r\n');
 
 /** An e-mail with `parts` MIME parts (attachments that are not parsed). */
 function manyParts(parts: number): string {
@@ -42,165 +51,200 @@ function manyParts(parts: number): string {
   return `${out}--p--\r\n`;
 }
 
-/** An mbox of `messages` messages, each with a Markdown attachment whose heading line stalls a backtracking regex. */
-function mboxOfMarkdown(messages: number): string {
-  const md = `# a${' '.repeat(Math.floor(MIB / messages / 1.4))}\rx\n`;
+/** An e-mail nested `multipart/mixed` in `multipart/mixed` until it is `size` long. */
+function nestedMultipart(size: number): string {
+  let body = 'Content-Type: text/plain\r\n\r\ninner\r\n';
+  for (let i = 0; body.length < size - 100; i++)
+    body = `Content-Type: multipart/mixed; boundary="b${i}"\r\n\r\n--b${i}\r\n${body}--b${i}--\r\n`;
+  return `${EML_HEAD}MIME-Version: 1.0\r\n${body}`;
+}
+
+/** 100 multiparts nested (the most a message may declare), then parts in the innermost. */
+function manyBoundaries(size: number): string {
+  let head = '';
+  let tail = '';
+  for (let i = 0; i < 100; i++) {
+    head += `Content-Type: multipart/mixed; boundary="b${i}"\r\n\r\n--b${i}\r\n`;
+    tail = `--b${i}--\r\n${tail}`;
+  }
+  const part = '--b99\r\n\r\nx\r\n';
+  const parts = part.repeat(Math.max(1, Math.floor((size - head.length - tail.length - 200) / part.length)));
+  return `${EML_HEAD}MIME-Version: 1.0\r\n${head}Content-Type: text/plain\r\n\r\ninner\r\n${parts}${tail}`;
+}
+
+/** An mbox of `messages` messages, each with a Markdown attachment (base64) of `markdown`. */
+function mboxWithAttachments(messages: number, markdown: string): string {
   let out = '';
   for (let i = 0; i < messages; i++)
     out +=
       `${POSTMARK}${EML_HEAD}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n` +
       `Content-Type: text/plain\r\n\r\nmessage ${i}\r\n--b\r\nContent-Type: text/markdown\r\n` +
       `Content-Disposition: attachment; filename="notes${i}.md"\r\nContent-Transfer-Encoding: base64\r\n\r\n` +
-      `${base64Lines(md)}\r\n--b--\r\n\n`;
+      `${base64Lines(markdown)}\r\n--b--\r\n\n`;
   return out;
 }
 
-export type Target =
-  'txt' | 'md' | 'html' | 'csv' | 'eml' | 'mbox' | 'ofx' | 'fhir' | 'ccda' | 'chunker' | 'decode';
+/** A bundle of `size / 100` FHIR observations. */
+function observations(size: number): string {
+  const entry = JSON.stringify({
+    resource: { resourceType: 'Observation', code: { text: 'HbA1c' }, valueQuantity: { value: 6.1, unit: '%' } },
+  });
+  return `{"resourceType":"Bundle","entry":[${Array(Math.floor(size / (entry.length + 1)))
+    .fill(entry)
+    .join(',')}]}`;
+}
 
-export type AdversarialCase =
-  /** A file, parsed by the parser its extension selects (then chunked). */
-  | { target: Exclude<Target, 'chunker' | 'decode'>; what: string; file: string; content: () => string }
-  /** A section's text, chunked as it is. */
-  | { target: 'chunker'; what: string; text: () => string }
-  /** Bytes decoded and tidied as text files are. */
-  | { target: 'decode'; what: string; bytes: () => Uint8Array };
+/** Every case, each built (when called) to about `size` bytes: 1 MiB, or half that for the bench's growth figure. */
+export function adversarialCases(size = MIB): AdversarialCase[] {
+  /** `head`, then `unit` repeated to about `size`, then `tail`. */
+  const fill = (head: string, unit: string, tail = '') =>
+    head + unit.repeat(Math.max(1, Math.floor((size - head.length - tail.length) / unit.length))) + tail;
+  /** `open` repeated, then `close` as often: nesting as deep as `size` allows. */
+  const nest = (open: string, close: string, inner = 'x') => {
+    const depth = Math.floor((size - inner.length) / (open.length + close.length));
+    return open.repeat(depth) + inner + close.repeat(depth);
+  };
+  /** A C-CDA document whose one section's narrative is `head`, `unit` repeated, then `tail`. */
+  const cda = (head: string, unit: string, tail: string) => fill(CDA_HEAD + head, unit, tail + CDA_TAIL);
+  const bytes = (text: string) => new TextEncoder().encode(text);
 
-const file = (target: Exclude<Target, 'chunker' | 'decode'>, what: string, name: string, content: () => string) => ({
-  target,
-  what,
-  file: name,
-  content,
-});
+  return [
+    file('txt', 'a run of spaces', 'a.txt', () => fill('a', ' ', 'b')),
+    file('txt', 'space-newline pairs', 'a.txt', () => fill('', ' \n')),
+    file('txt', 'a run of CRs', 'a.txt', () => fill('', '\r', 'x')),
+    file('txt', 'one word', 'a.txt', () => fill('x ', 'a')),
 
-export const CASES: AdversarialCase[] = [
-  file('txt', 'a run of spaces', 'a.txt', () => fill('a', ' ', 'b')),
-  file('txt', 'space-newline pairs', 'a.txt', () => fill('', ' \n')),
-  file('txt', 'a run of CRs', 'a.txt', () => fill('', '\r', 'x')),
-  file('txt', 'one word of 1 MiB', 'a.txt', () => fill('x ', 'a')),
+    file('md', 'a heading line: spaces, then a CR before its end', 'a.md', () => fill('# a', ' ', '\rx')),
+    file('md', 'a run of #', 'a.md', () => fill('', '#')),
+    file('md', 'a heading of # and spaces', 'a.md', () => fill('# x', ' #', ' y')),
+    file('md', 'heading lines with runs of spaces', 'a.md', () => fill('', `#${' '.repeat(1000)}\rx\n`)),
+    file('md', 'an unterminated code fence', 'a.md', () => fill('```\n', '# x   \n')),
+    file('md', 'fence markers only', 'a.md', () => fill('', '~~~\n')),
 
-  file('md', 'a heading line: spaces, then a CR before the end', 'a.md', () => fill('# a', ' ', '\rx')),
-  file('md', 'a run of #', 'a.md', () => fill('', '#')),
-  file('md', 'a heading of # and spaces', 'a.md', () => fill('# x', ' #', ' y')),
-  file('md', 'many heading lines with runs of spaces', 'a.md', () => fill('', `#${' '.repeat(1000)}\rx\n`)),
-  file('md', 'an unterminated code fence', 'a.md', () => fill('```\n', '# x   \n')),
-  file('md', 'fence markers only', 'a.md', () => fill('', '~~~\n')),
+    file('html', 'a run of <', 'a.html', () => fill('', '<')),
+    file('html', 'nested <div>', 'a.html', () => nest('<div>', '</div>')),
+    file('html', 'foreign elements left on their stack', 'a.html', () => fill('', '<div><svg></div>')),
+    file('html', 'stray end tags under a deep stack', 'a.html', () => fill('<div>'.repeat(500), '</span>')),
+    file('html', 'an unterminated attribute', 'a.html', () => fill('<a href="', 'x')),
+    file('html', 'an unterminated comment', 'a.html', () => fill('<!--', 'x')),
+    file('html', 'a heading of spaces', 'a.html', () => fill('<h1>', ' ', '</h1>')),
+    file('html', 'table rows with cells left open', 'a.html', () => fill('<table>', '<tr><td>x')),
+    file('html', 'a cell spanning billions of slots', 'a.html', () =>
+      fill('<table><tr><td colspan="100000" rowspan="100000">x</td></tr></table>', ' '),
+    ),
+    file('html', 'entities, some unterminated', 'a.html', () => fill('<p>', '&amp;&#x')),
+    file('html', 'an unterminated script', 'a.html', () => fill('<script>', '<')),
 
-  file('html', 'a run of <', 'a.html', () => fill('', '<')),
-  file('html', 'nested <div>', 'a.html', () => nest('<div>', '</div>')),
-  file('html', 'an unterminated attribute', 'a.html', () => fill('<a href="', 'x')),
-  file('html', 'an unterminated comment', 'a.html', () => fill('<!--', 'x')),
-  file('html', 'a heading of spaces', 'a.html', () => fill('<h1>', ' ', '</h1>')),
-  file('html', 'unclosed table cells', 'a.html', () => fill('<table>', '<tr><td>x')),
-  file('html', 'entities, some unterminated', 'a.html', () => fill('<p>', '&amp;&#x')),
-  file('html', 'an unterminated script', 'a.html', () => fill('<script>', '<')),
+    file('csv', 'an unterminated quote', 'a.csv', () => fill('a,b\n"', 'a,')),
+    file('csv', 'a header of delimiters', 'a.csv', () => fill('', ',', '\nx,y\n')),
+    file('csv', 'quote characters only', 'a.csv', () => fill('a,b\n', '"')),
+    file('csv', 'escaped quotes', 'a.csv', () => fill('a,b\n"', '""', '",x\n')),
+    file('csv', 'blank lines', 'a.csv', () => fill('a,b\n', '\n', '1,2\n')),
+    file('csv', 'a date column of odd dates', 'a.csv', () => fill('date,amount\n', '1/1/1/1/1,2\n')),
 
-  file('csv', 'an unterminated quote', 'a.csv', () => fill('a,b\n"', 'a,')),
-  file('csv', 'a header of delimiters', 'a.csv', () => fill('', ',', '\nx,y\n')),
-  file('csv', 'quote characters only', 'a.csv', () => fill('a,b\n', '"')),
-  file('csv', 'escaped quotes', 'a.csv', () => fill('a,b\n"', '""', '",x\n')),
-  file('csv', 'blank lines', 'a.csv', () => fill('a,b\n', '\n', '1,2\n')),
-  file('csv', 'a date column of odd dates', 'a.csv', () => fill('date,amount\n', '1/1/1/1/1,2\n')),
+    file('eml', 'a subject of spaces', 'a.eml', () => eml(fill('Subject: ', ' '))),
+    file('eml', 'an address field of <', 'a.eml', () => eml(fill('Cc: ', '<'))),
+    file('eml', 'an address field of nested comments', 'a.eml', () => eml(fill('Cc: ', '('))),
+    file('eml', 'many addresses', 'a.eml', () => eml(fill('Cc: ', 'a@b.c,'))),
+    file('eml', 'unterminated encoded words', 'a.eml', () => eml(fill('Subject: ', '=?utf-8?q?'))),
+    file('eml', 'many header lines', 'a.eml', () => eml(fill('', 'X-H: v\r\n'))),
+    file('eml', 'a folded header', 'a.eml', () => eml(fill('X-H: a\r\n', ' x\r\n'))),
+    file('eml', 'content-type parameters', 'a.eml', () => eml(fill('Content-Type: text/plain', '; a=b'))),
+    file('eml', 'an HTML-only body of <', 'a.eml', () => eml('Content-Type: text/html\r\n', fill('', '<'))),
+    file('eml', 'an HTML-only body nested deep', 'a.eml', () =>
+      eml('Content-Type: text/html\r\n', nest('<div>', '</div>')),
+    ),
+    file('eml', 'thousands of MIME parts', 'a.eml', () => manyParts(Math.floor(size / 130))),
+    file('eml', 'boundary-like lines, no boundary', 'a.eml', () => eml('', fill('', '--x\r\n'))),
+    file('eml', 'nested multiparts', 'a.eml', () => nestedMultipart(size)),
+    file('eml', 'parts under a hundred boundaries', 'a.eml', () => manyBoundaries(size)),
 
-  file('eml', 'a subject of spaces', 'a.eml', () => eml(fill('Subject: ', ' '))),
-  file('eml', 'an address field of <', 'a.eml', () => eml(fill('Cc: ', '<'))),
-  file('eml', 'an address field of nested comments', 'a.eml', () => eml(fill('Cc: ', '('))),
-  file('eml', 'many addresses', 'a.eml', () => eml(fill('Cc: ', 'a@b.c,'))),
-  file('eml', 'unterminated encoded words', 'a.eml', () => eml(fill('Subject: ', '=?utf-8?q?'))),
-  file('eml', 'many header lines', 'a.eml', () => eml(fill('', 'X-H: v\r\n'))),
-  file('eml', 'a folded header', 'a.eml', () => eml(fill('X-H: a\r\n', ' x\r\n'))),
-  file('eml', 'content-type parameters', 'a.eml', () => eml(fill('Content-Type: text/plain', '; a=b'))),
-  file('eml', 'an HTML-only body of <', 'a.eml', () => eml('Content-Type: text/html\r\n', fill('', '<'))),
-  file('eml', 'thousands of MIME parts', 'a.eml', () => manyParts(8_000)),
-  file('eml', 'boundary-like lines, no boundary', 'a.eml', () => eml('', fill('', '--x\r\n'))),
-  file('eml', 'nested multiparts', 'a.eml', () => {
-    let body = 'Content-Type: text/plain\r\n\r\ninner\r\n';
-    for (let i = 0; body.length < MIB - 100; i++)
-      body = `Content-Type: multipart/mixed; boundary="b${i}"\r\n\r\n--b${i}\r\n${body}--b${i}--\r\n`;
-    return `${EML_HEAD}MIME-Version: 1.0\r\n${body}`;
-  }),
+    file('mbox', 'many empty messages', 'a.mbox', () => fill('', POSTMARK)),
+    file('mbox', 'many >From lines', 'a.mbox', () => fill(`${POSTMARK}${EML_HEAD}\n`, '>From x\n')),
+    file('mbox', 'one line of >', 'a.mbox', () => fill(`${POSTMARK}${EML_HEAD}\n`, '>')),
+    file('mbox', 'a separator line of spaces, no newline', 'a.mbox', () => fill('From ', ' ')),
+    file('mbox', 'messages with Markdown attachments (the shared-queue stall)', 'a.mbox', () =>
+      mboxWithAttachments(20, `# a${' '.repeat(Math.floor(size / 28))}\rx\n`),
+    ),
 
-  file('mbox', 'many empty messages', 'a.mbox', () => fill('', POSTMARK)),
-  file('mbox', 'many >From lines', 'a.mbox', () => fill(`${POSTMARK}${EML_HEAD}\n`, '>From x\n')),
-  file('mbox', 'one line of >', 'a.mbox', () => fill(`${POSTMARK}${EML_HEAD}\n`, '>')),
-  file('mbox', 'a separator line of spaces, no newline', 'a.mbox', () => fill('From ', ' ')),
-  file('mbox', 'messages with Markdown attachments', 'a.mbox', () => mboxOfMarkdown(20)),
+    file('ofx', 'unterminated CDATA sections', 'a.ofx', () => fill('<OFX>', '<![CDATA[')),
+    file('ofx', 'a run of <', 'a.ofx', () => fill('<OFX>', '<')),
+    file('ofx', 'an unterminated tag', 'a.ofx', () => fill('<OFX><A', ' ')),
+    file('ofx', 'nesting', 'a.ofx', () => fill('<OFX>', '<A>')),
+    file('ofx', 'end tags', 'a.ofx', () => fill('<OFX><STMTRS><A>', '</B>')),
+    file('ofx', 'SGML leaves', 'a.ofx', () => fill('<OFX><STMTRS>', '<A>x')),
+    file('ofx', 'many transactions', 'a.ofx', () =>
+      fill('<OFX><STMTRS><CURDEF>EUR<BANKTRANLIST>', '<STMTTRN><TRNTYPE>DEBIT<TRNAMT>-1<NAME>x</STMTTRN>'),
+    ),
+    file('ofx', 'entities', 'a.ofx', () => fill('<OFX><STMTRS><A>', '&amp;')),
 
-  file('ofx', 'unterminated CDATA sections', 'a.ofx', () => fill('<OFX>', '<![CDATA[')),
-  file('ofx', 'a run of <', 'a.ofx', () => fill('<OFX>', '<')),
-  file('ofx', 'an unterminated tag', 'a.ofx', () => fill('<OFX><A', ' ')),
-  file('ofx', 'nesting', 'a.ofx', () => fill('<OFX>', '<A>')),
-  file('ofx', 'close tags', 'a.ofx', () => fill('<OFX><STMTRS><A>', '</B>')),
-  file('ofx', 'SGML leaves', 'a.ofx', () => fill('<OFX><STMTRS>', '<A>x')),
-  file('ofx', 'many transactions', 'a.ofx', () =>
-    fill('<OFX><STMTRS><CURDEF>EUR<BANKTRANLIST>', '<STMTTRN><TRNTYPE>DEBIT<TRNAMT>-1<NAME>x</STMTTRN>'),
-  ),
-  file('ofx', 'entities', 'a.ofx', () => fill('<OFX><STMTRS><A>', '&amp;')),
+    file('fhir', 'nested arrays', 'a.json', () => nest('[', ']', '1')),
+    file('fhir', 'a bundle of observations', 'a.json', () => observations(size)),
+    file('fhir', 'an HTML narrative of <', 'a.json', () =>
+      JSON.stringify({ resourceType: 'Basic', text: { div: fill('<div>', '<') } }),
+    ),
+    file('fhir', 'a date of spaces', 'a.json', () =>
+      JSON.stringify({ resourceType: 'Condition', code: { text: 'x' }, onsetDateTime: fill('2020', ' ', 'x') }),
+    ),
+    file('fhir', 'a base64 HTML note nested deep', 'a.json', () =>
+      JSON.stringify({
+        resourceType: 'DocumentReference',
+        content: [
+          { attachment: { contentType: 'text/html', data: Buffer.from(nest('<div>', '</div>')).toString('base64') } },
+        ],
+      }),
+    ),
 
-  file('fhir', 'nested arrays', 'a.json', () => nest('[', ']', '1')),
-  file('fhir', 'a bundle of observations', 'a.json', () => {
-    const entry = JSON.stringify({
-      resource: { resourceType: 'Observation', code: { text: 'HbA1c' }, valueQuantity: { value: 6.1, unit: '%' } },
-    });
-    const n = Math.floor(MIB / (entry.length + 1));
-    return `{"resourceType":"Bundle","entry":[${Array(n).fill(entry).join(',')}]}`;
-  }),
-  file('fhir', 'an HTML narrative of <', 'a.json', () =>
-    fhir({ resourceType: 'Basic', text: { div: fill('<div>', '<') } }),
-  ),
-  file('fhir', 'a date of spaces', 'a.json', () =>
-    fhir({ resourceType: 'Condition', code: { text: 'x' }, onsetDateTime: fill('2020', ' ', 'x') }),
-  ),
-  file('fhir', 'a base64 HTML note of nested <div>', 'a.json', () =>
-    fhir({
-      resourceType: 'DocumentReference',
-      content: [{ attachment: { contentType: 'text/html', data: Buffer.from(nest('<div>', '</div>')).toString('base64') } }],
+    file('ccda', 'a run of <', 'a.xml', () => fill('', '<')),
+    file('ccda', 'blank elements in a paragraph', 'a.xml', () =>
+      cda('<paragraph>', '<content> </content>', '</paragraph>'),
+    ),
+    file('ccda', 'table rows', 'a.xml', () => cda('<table>', '<tr><td>a </td><td> b</td></tr>', '</table>')),
+    file('ccda', 'pipes and spaces at paragraph ends', 'a.xml', () => cda('', '<paragraph>x |   | </paragraph>', '')),
+    file('ccda', 'nested paragraphs', 'a.xml', () => CDA_HEAD + nest('<paragraph>', '</paragraph>') + CDA_TAIL),
+    file('ccda', 'an unterminated attribute', 'a.xml', () => fill('<ClinicalDocument a="', 'x')),
+    file('ccda', 'an unterminated comment', 'a.xml', () => fill('<ClinicalDocument><!--', 'x')),
+    file('ccda', 'an unterminated CDATA section', 'a.xml', () => fill('<ClinicalDocument><![CDATA[', 'x')),
+    file('ccda', 'an unterminated processing instruction', 'a.xml', () => fill('<?xml', ' ')),
+    file('ccda', 'many attributes', 'a.xml', () => {
+      let attrs = '';
+      for (let i = 0; attrs.length < size - 100; i++) attrs += ` a${i}="x"`;
+      return `<ClinicalDocument${attrs}/>`;
     }),
-  ),
 
-  file('ccda', 'a run of <', 'a.xml', () => fill('', '<')),
-  file('ccda', 'whitespace-only elements in a paragraph', 'a.xml', () =>
-    cda('<paragraph>', '<content> </content>', '</paragraph>'),
-  ),
-  file('ccda', 'table rows', 'a.xml', () => cda('<table>', '<tr><td>a </td><td> b</td></tr>', '</table>')),
-  file('ccda', 'nested paragraphs', 'a.xml', () => CDA_HEAD + nest('<paragraph>', '</paragraph>') + CDA_TAIL),
-  file('ccda', 'an unterminated attribute', 'a.xml', () => fill('<ClinicalDocument a="', 'x')),
-  file('ccda', 'an unterminated comment', 'a.xml', () => fill('<ClinicalDocument><!--', 'x')),
-  file('ccda', 'an unterminated CDATA section', 'a.xml', () => fill('<ClinicalDocument><![CDATA[', 'x')),
-  file('ccda', 'an unterminated processing instruction', 'a.xml', () => fill('<?xml', ' ')),
-  file('ccda', 'many attributes', 'a.xml', () => {
-    let attrs = '';
-    for (let i = 0; attrs.length < MIB - 100; i++) attrs += ` a${i}="x"`;
-    return `<ClinicalDocument${attrs}/>`;
-  }),
-  file('ccda', 'pipes and spaces at paragraph ends', 'a.xml', () => cda('', '<paragraph>x |   | </paragraph>', '')),
+    { target: 'chunker', what: 'one word after a space', text: () => fill('x ', 'a') },
+    { target: 'chunker', what: 'a run of spaces between two words', text: () => fill('a', ' ', 'b') },
+    { target: 'chunker', what: 'a newline, then spaces', text: () => fill('\n', ' ', 'x') },
+    { target: 'chunker', what: 'newlines each followed by spaces', text: () => fill('', `\n${' '.repeat(100)}x`) },
+    { target: 'chunker', what: 'a run of periods', text: () => fill('', '.') },
+    { target: 'chunker', what: 'one-word sentences', text: () => fill('', 'a. ') },
+    { target: 'chunker', what: 'paragraph breaks only', text: () => fill('x', '\n\n', 'y') },
+    { target: 'chunker', what: 'astral characters without spaces', text: () => fill('', '😀') },
 
-  { target: 'chunker', what: 'one word of 1 MiB after a space', text: () => fill('x ', 'a') },
-  { target: 'chunker', what: 'a run of spaces between two words', text: () => fill('a', ' ', 'b') },
-  { target: 'chunker', what: 'a newline, then spaces', text: () => fill('\n', ' ', 'x') },
-  { target: 'chunker', what: 'newlines each followed by spaces', text: () => fill('', `\n${' '.repeat(100)}x`) },
-  { target: 'chunker', what: 'a run of periods', text: () => fill('', '.') },
-  { target: 'chunker', what: 'one-word sentences', text: () => fill('', 'a. ') },
-  { target: 'chunker', what: 'paragraph breaks only', text: () => fill('x', '\n\n', 'y') },
-  { target: 'chunker', what: 'astral characters without spaces', text: () => fill('', '😀') },
+    { target: 'decode', what: 'invalid UTF-8', bytes: () => new Uint8Array(size).fill(0xff) },
+    {
+      target: 'decode',
+      what: 'UTF-16 (BOM) of an odd length',
+      bytes: () =>
+        bytes(fill('', ' ', 'x'))
+          .fill(0xff, 0, 1)
+          .fill(0xfe, 1, 2),
+    },
+    { target: 'decode', what: 'mixed blank space', bytes: () => bytes(fill('', ' \t\u00a0\r\n\f\v')) },
+  ];
+}
 
-  { target: 'decode', what: 'invalid UTF-8', bytes: () => new Uint8Array(MIB).fill(0xff) },
-  { target: 'decode', what: 'UTF-16 with an odd length', bytes: () => new Uint8Array(MIB + 1).fill(0x20).fill(0xff, 0, 1).fill(0xfe, 1, 2) },
-  {
-    target: 'decode',
-    what: 'mixed blank space',
-    bytes: () => new TextEncoder().encode(fill('', ' \t\u00a0\r\n\f\v')),
-  },
-];
-
-/** What became of a case: the documents and chunks it gave, and the failure codes. */
+/** What became of a case: documents, chunks and failure codes, and the time parsing and chunking took. */
 export interface CaseResult {
   documents: number;
   chunks: number;
   failed: string[];
+  parseMs: number;
+  chunkMs: number;
 }
 
-export const CHUNKING = { maxTokens: 120, overlapTokens: 18 };
+/** A chunk budget like the service's (USE-Lite reads 128 tokens). */
+const CHUNKING = { maxTokens: 120, overlapTokens: 18 };
 
 function source(name: string, content: string): SourceFile {
   const bytes = new TextEncoder().encode(content);
@@ -214,24 +258,33 @@ function source(name: string, content: string): SourceFile {
   };
 }
 
-/** Parses (in-process) and chunks a case as ingest does; a failure is a result, not a throw. */
+/**
+ * Parses (in-process, as a parse worker does) and chunks (as the engine does next) a case; a failure is a
+ * result, not a throw. The input is built before the clock starts.
+ */
 export async function runCase(c: AdversarialCase, counter: TokenCounter): Promise<CaseResult> {
-  const result: CaseResult = { documents: 0, chunks: 0, failed: [] };
+  const result: CaseResult = { documents: 0, chunks: 0, failed: [], parseMs: 0, chunkMs: 0 };
+  const sections: Array<Pick<ParsedDocument, 'sections'>> = [];
+  let started: number;
   if (c.target === 'decode') {
-    result.chunks = tidyText(decodeText(c.bytes())).length > 0 ? 1 : 0;
-    return result;
-  }
-  if (c.target === 'chunker') {
-    result.chunks = chunkDocument({ sections: [{ text: c.text() }] }, counter, CHUNKING).length;
-    return result;
-  }
-  for await (const outcome of parseSource(source(c.file, c.content()))) {
-    if (!outcome.ok) {
-      result.failed.push(outcome.code);
-      continue;
+    const bytes = c.bytes();
+    started = performance.now();
+    if (tidyText(decodeText(bytes))) result.documents++;
+  } else if (c.target === 'chunker') {
+    sections.push({ sections: [{ text: c.text() }] });
+    started = performance.now();
+  } else {
+    const file = source(c.file, c.content());
+    started = performance.now();
+    for await (const outcome of parseSource(file)) {
+      if (outcome.ok) sections.push(outcome.doc);
+      else result.failed.push(outcome.code);
     }
-    result.documents++;
-    result.chunks += chunkDocument(outcome.doc, counter, CHUNKING).length;
+    result.documents = sections.length;
   }
+  const parsed = performance.now();
+  for (const doc of sections) result.chunks += chunkDocument(doc, counter, CHUNKING).length;
+  result.parseMs = parsed - started;
+  result.chunkMs = performance.now() - parsed;
   return result;
 }

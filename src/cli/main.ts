@@ -24,6 +24,7 @@ import { serveCommand } from './serve-command.js';
 import { askCommand, chatCommand, verifyReceiptCommand } from './chat-commands.js';
 import { measureCommand, measureWorkerCommand } from './measure-command.js';
 import { rotateCommand } from './rotate-command.js';
+import { mcpCommand, proxyCommand } from './integration-commands.js';
 import { TEE_PROVIDERS } from '../../schemas/attestation.js';
 import { Command, InvalidArgumentError, Option } from './commander.js';
 
@@ -207,6 +208,20 @@ chatOptions(program.command('chat').description('an interactive conversation abo
   .option('--list', 'list your stored conversations')
   .option('--json', 'with --list: print JSON')
   .action(async (o) => chatCommand(o));
+
+identityOptions(
+  program
+    .command('proxy')
+    .description('an OpenAI-compatible API on 127.0.0.1 for chat front-ends; every request verified and sealed'),
+)
+  .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', (v) => Number(v), 8788)
+  .option('--token <token>', 'bearer token local clients must send (default PRAG_PROXY_TOKEN; none: any local user)')
+  .option('--collection <name>', 'collection searched when a request names none (repeatable)', collect)
+  .action(async (o) => proxyCommand(o));
+
+identityOptions(
+  program.command('mcp').description('an MCP server on stdio (search, ask, list) for agent hosts'),
+).action(async (o) => mcpCommand(o));
 
 serviceOptions(
   program

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { lockDataDir } from '../engine/lock.js';
 import { loadServiceConfig } from '../server/config.js';
-import { Stores } from '../store/sqlite/stores.js';
+import { Stores } from '../store/index.js';
 import { openKeyring, rotateToEnclaveKey, suppliedMasterKey } from '../tee/master-key.js';
 
 export function rotateCommand(opts: {
@@ -36,9 +36,16 @@ export function rotateCommand(opts: {
     const stores = Stores.open(opts.dataDir);
     try {
       const supplied = suppliedMasterKey({ hex: config.masterKey, file: config.masterKeyFile });
-      const { keyring } = openKeyring(stores, { dataDir: opts.dataDir, supplied, escrow, warn: () => undefined });
+      const { keyring, origin } = openKeyring(stores, {
+        dataDir: opts.dataDir,
+        supplied,
+        escrow,
+        warn: () => undefined,
+      });
       const next = nextHex ? suppliedMasterKey({ hex: nextHex }) : undefined;
-      const rewrapped = next ? keyring.rotate(next) : rotateToEnclaveKey(stores, keyring, opts.dataDir).rewrapped;
+      const rewrapped = next
+        ? keyring.rotate(next)
+        : rotateToEnclaveKey(stores, keyring, opts.dataDir, origin === 'operator-escrow').rewrapped;
       process.stdout.write(
         `rotated: ${rewrapped} owner data key${rewrapped === 1 ? '' : 's'} re-wrapped under the new master key` +
           (next ? ' (escrow: start PRAG with the new key).\n' : ' (born here, kept in the data directory).\n') +

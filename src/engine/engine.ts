@@ -22,10 +22,14 @@ import * as contexts from '../store/contexts.js';
 import { inScope, scopePredicate, type SearchScope } from '../store/filter.js';
 import { keywordColumn } from '../store/keywords.js';
 import { plainSealer, type OwnerSealer, type Sealer } from '../store/sealer.js';
-import type { DocumentRepository, DocumentRow, NewChunk } from '../store/sqlite/documents.js';
-import type { FactRepository } from '../store/sqlite/facts.js';
-import type { JobRepository } from '../store/sqlite/jobs.js';
-import { Stores } from '../store/sqlite/stores.js';
+import {
+  Stores,
+  type DocumentRepository,
+  type DocumentRow,
+  type NewChunk,
+  type FactRepository,
+  type JobRepository,
+} from '../store/index.js';
 import { DEFAULT_ANN, VectorStore, type AnnSettings, type ChunkHit } from '../store/vectors.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { lockDataDir } from './lock.js';
@@ -79,6 +83,12 @@ export interface IngestOptions {
   atomic?: boolean;
   /** Aborting stops the ingest between documents (an atomic one is rolled back). */
   signal?: AbortSignal;
+  /**
+   * Taken for each document, given back with the promise of that document's vectors: what this ingest does
+   * between the two is its turn (the upload queue's FairTurns, fair between owners). A turn covers handling
+   * one document (chunks queued for embedding) and parsing the next, so a file's end costs no turn.
+   */
+  turn?: () => Promise<(embedded: Promise<unknown>) => void>;
 }
 
 export interface IngestReport {
@@ -195,6 +205,7 @@ export class Engine {
     let group: Prepared[] = [];
     let size = 0;
     let flushing: Promise<void> = Promise.resolve();
+    let embedded: Promise<unknown> = Promise.resolve(); // the vectors of the latest document queued for embedding
     const flush = async () => {
       await flushing; // one group commit in flight; surfaces its failure
       const g = group;
@@ -211,7 +222,8 @@ export class Engine {
     try {
       for await (const file of files) {
         options.signal?.throwIfAborted();
-        for await (const outcome of parseSource(file, this.opts.parse, this.opts.parser)) {
+        const outcomes = parseSource(file, this.opts.parse, this.opts.parser);
+        for await (const outcome of options.turn ? inTurns(outcomes, options.turn, () => embedded) : outcomes) {
           options.signal?.throwIfAborted();
           if (!outcome.ok) {
             report.failed.push({ path: outcome.source, error: `${outcome.code}: ${outcome.message}` });
@@ -231,6 +243,7 @@ export class Engine {
           seen.add(doc.id);
           const { chunks, texts } = prepareChunks(doc, this.opts.embedder);
           const { vectors } = await this.queue.enqueue(texts);
+          embedded = vectors;
           group.push({ doc, chunks, vectors });
           size += chunks.length;
           if (size >= groupChunks) await flush();
@@ -476,6 +489,35 @@ export class Engine {
 
   maintain(): Promise<void> {
     return this.vectors.maintain();
+  }
+}
+
+/**
+ * `items`, one turn each (see IngestOptions.turn): the turn is taken before an item is pulled, held while the
+ * loop handles it and while the next one is pulled (parsed), then given back with `embedded()`.
+ */
+async function* inTurns<T>(
+  items: AsyncIterable<T>,
+  turn: NonNullable<IngestOptions['turn']>,
+  embedded: () => Promise<unknown>,
+): AsyncGenerator<T> {
+  const it = items[Symbol.asyncIterator]();
+  let giveBack = await turn();
+  let held = true;
+  try {
+    let next = await it.next();
+    while (!next.done) {
+      yield next.value;
+      next = await it.next();
+      held = false;
+      giveBack(embedded());
+      if (next.done) break;
+      giveBack = await turn();
+      held = true;
+    }
+  } finally {
+    if (held) giveBack(embedded());
+    await it.return?.(undefined);
   }
 }
 

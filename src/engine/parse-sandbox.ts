@@ -5,33 +5,67 @@
  * (`parse_timeout`, `parse_resource_limit`); the pool starts a fresh worker.
  * So a hostile PDF or a MIME bomb costs one job, not the service.
  *
+ * An upload's jobs also share a parse-time budget (withParseBudget): past it
+ * the job in hand is stopped the same way and the whole upload fails
+ * (`parse_budget_exceeded`), so an mbox of messages that each stay just under
+ * the per-job limit cannot keep the workers for hours.
+ *
  * Limits of the limits: V8's heap limit does not bound memory outside the
  * JavaScript heap (ArrayBuffers, native allocations); inputs are bounded
  * before they get here (PRAG_MAX_FILE_MB, the mbox message cap), and the time
  * limit bounds the rest.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
-import type { BytesParser, ParseJob, ParseOutcome } from '../../ingest/index.js';
+import { SourceAborted, type BytesParser, type ParseJob, type ParseOutcome } from '../../ingest/index.js';
+import { PragError } from '../errors.js';
 import type { ParseReply, ParseRequest } from './parse-worker.js';
 
 export interface SandboxOptions {
   workers: number;
   timeoutMs: number;
   maxHeapMb: number;
+  /** Time one upload's jobs may spend in workers, summed (see withParseBudget); unlimited when unset. */
+  uploadBudgetMs?: number;
 }
 
 function workerUrl(): URL {
   return new URL(import.meta.url.endsWith('.ts') ? './parse-worker-boot.mjs' : './parse-worker.js', import.meta.url);
 }
 
+/** The parse time one upload has spent so far. */
+interface UploadParseTime {
+  spentMs: number;
+}
+
+const currentUpload = new AsyncLocalStorage<UploadParseTime>();
+
+/**
+ * Runs `work` (one upload's ingest) under its own parse-time budget: every job the sandbox parses for it is
+ * charged to it, from the moment a worker takes the job to its answer (time spent waiting for a worker is
+ * not). AsyncLocalStorage carries the budget through the engine's awaits to `parse`, so the engine needs no
+ * parameter for it. Past the budget, parsing throws a SourceAborted: it stops (and rolls back) the whole
+ * ingest instead of failing one file.
+ */
+export function withParseBudget<T>(work: () => Promise<T>): Promise<T> {
+  return currentUpload.run({ spentMs: 0 }, work);
+}
+
 interface Pending {
   request: ParseRequest;
+  budget: UploadParseTime | undefined;
   resolve: (outcomes: ParseOutcome[]) => void;
+  reject: (error: Error) => void;
+}
+
+interface Running extends Pending {
+  timer: NodeJS.Timeout;
+  startedAt: number;
 }
 
 interface Slot {
   worker: Worker;
-  job?: Pending & { timer: NodeJS.Timeout };
+  job?: Running;
 }
 
 const failure = (job: ParseJob, code: 'parse_timeout' | 'parse_resource_limit', message: string): ParseOutcome[] => [
@@ -58,10 +92,33 @@ export class ParseSandbox {
 
   private run(job: ParseJob): Promise<ParseOutcome[]> {
     if (this.closed) return Promise.reject(new Error('parse sandbox is closed'));
-    return new Promise((resolve) => {
-      this.queue.push({ request: { id: this.nextId++, job }, resolve });
+    const budget = currentUpload.getStore();
+    if (budget && this.left(budget) <= 0) return Promise.reject(this.overBudget());
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request: { id: this.nextId++, job }, budget, resolve, reject });
       this.dispatch();
     });
+  }
+
+  private left(budget: UploadParseTime): number {
+    return (this.options.uploadBudgetMs ?? Infinity) - budget.spentMs;
+  }
+
+  private overBudget(): SourceAborted {
+    const seconds = (this.options.uploadBudgetMs ?? 0) / 1000;
+    return new SourceAborted(
+      new PragError('parse_budget_exceeded', `parsing the upload took longer than ${seconds} s in all`),
+    );
+  }
+
+  /** Takes the job off its slot, charging the time it had the worker to its upload. */
+  private take(slot: Slot): Running | undefined {
+    const job = slot.job;
+    if (!job) return undefined;
+    slot.job = undefined;
+    clearTimeout(job.timer);
+    if (job.budget) job.budget.spentMs += performance.now() - job.startedAt;
+    return job;
   }
 
   private spawn(): Worker {
@@ -76,35 +133,29 @@ export class ParseSandbox {
     worker.on('message', (reply: ParseReply) => {
       const slot = this.slots.find((s) => s.worker === worker);
       if (!slot?.job || slot.job.request.id !== reply.id) return;
-      clearTimeout(slot.job.timer);
-      const { resolve } = slot.job;
-      slot.job = undefined;
-      resolve(reply.outcomes);
+      this.take(slot)?.resolve(reply.outcomes);
       this.dispatch();
     });
     // A worker that dies (heap limit: ERR_WORKER_OUT_OF_MEMORY, or anything else) fails its job and is replaced.
-    worker.on('error', (e: Error & { code?: string }) =>
-      this.replace(
-        worker,
-        'parse_resource_limit',
+    worker.on('error', (e: Error & { code?: string }) => {
+      const message =
         e.code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? `parsing needed more than ${this.options.maxHeapMb} MB`
-          : 'the parser crashed',
-      ),
+          : 'the parser crashed';
+      this.replace(worker, (job) => job.resolve(failure(job.request.job, 'parse_resource_limit', message)));
+    });
+    worker.on('exit', () =>
+      this.replace(worker, (job) => job.resolve(failure(job.request.job, 'parse_resource_limit', 'the parser exited'))),
     );
-    worker.on('exit', () => this.replace(worker, 'parse_resource_limit', 'the parser exited'));
     return worker;
   }
 
-  private replace(worker: Worker, code: 'parse_timeout' | 'parse_resource_limit', message: string): void {
+  /** Terminates a worker and starts another in its slot; its job, if any, is settled by `settle`. */
+  private replace(worker: Worker, settle: (job: Running) => void): void {
     const slot = this.slots.find((s) => s.worker === worker);
     if (!slot) return;
-    const job = slot.job;
-    slot.job = undefined;
-    if (job) {
-      clearTimeout(job.timer);
-      job.resolve(failure(job.request.job, code, message));
-    }
+    const job = this.take(slot);
+    if (job) settle(job);
     worker.removeAllListeners();
     void worker.terminate();
     if (this.closed) return;
@@ -117,11 +168,21 @@ export class ParseSandbox {
       if (slot.job) continue;
       const next = this.queue.shift();
       if (!next) return;
+      // Its limit is the per-job one, or what is left of its upload's budget when that is less.
+      const left = next.budget ? this.left(next.budget) : Infinity;
+      const overBudget = left < this.options.timeoutMs;
       const timer = setTimeout(
-        () => this.replace(slot.worker, 'parse_timeout', `parsing took longer than ${this.options.timeoutMs} ms`),
-        this.options.timeoutMs,
+        () =>
+          this.replace(slot.worker, (job) =>
+            overBudget
+              ? job.reject(this.overBudget())
+              : job.resolve(
+                  failure(job.request.job, 'parse_timeout', `parsing took longer than ${this.options.timeoutMs} ms`),
+                ),
+          ),
+        overBudget ? Math.max(0, left) : this.options.timeoutMs,
       );
-      slot.job = { ...next, timer };
+      slot.job = { ...next, timer, startedAt: performance.now() };
       slot.worker.postMessage(next.request);
     }
   }
@@ -133,10 +194,8 @@ export class ParseSandbox {
     await Promise.all(
       this.slots.map(async (s) => {
         s.worker.removeAllListeners();
-        if (s.job) {
-          clearTimeout(s.job.timer);
-          s.job.resolve(failure(s.job.request.job, 'parse_resource_limit', 'the service is shutting down'));
-        }
+        const job = this.take(s);
+        job?.resolve(failure(job.request.job, 'parse_resource_limit', 'the service is shutting down'));
         await s.worker.terminate();
       }),
     );

@@ -38,6 +38,7 @@ const Env = z.object({
   PRAG_INGEST_QUEUE_MB: int(1, 1e7).default(16_384),
   PRAG_PARSE_TIMEOUT_S: int(1, 3600).default(120),
   PRAG_PARSE_MAX_HEAP_MB: int(64, 16_384).default(1024),
+  PRAG_PARSE_UPLOAD_BUDGET_S: int(1, 86_400).default(1800),
 });
 
 export interface ServiceConfig {
@@ -70,8 +71,8 @@ export interface ServiceConfig {
   quota: { bytes: number; documents: number };
   /** How long a shutdown waits for in-flight ingests before aborting them (they roll back). */
   shutdownGraceMs: number;
-  /** Untrusted parsing: worker threads, each job's time limit and heap limit. */
-  parse: { workers: number; timeoutMs: number; maxHeapMb: number };
+  /** Untrusted parsing: worker threads, each job's time limit and heap limit, and one upload's time in all. */
+  parse: { workers: number; timeoutMs: number; maxHeapMb: number; uploadBudgetMs: number };
   /** The durable ingest queue's bounds: uploads waiting (or running) and their spooled bytes. */
   ingestQueue: { jobs: number; bytes: number };
 }
@@ -106,6 +107,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       workers: e.PRAG_PARSE_WORKERS,
       timeoutMs: e.PRAG_PARSE_TIMEOUT_S * 1000,
       maxHeapMb: e.PRAG_PARSE_MAX_HEAP_MB,
+      uploadBudgetMs: e.PRAG_PARSE_UPLOAD_BUDGET_S * 1000,
     },
     ingestQueue: { jobs: e.PRAG_INGEST_QUEUE, bytes: e.PRAG_INGEST_QUEUE_MB * 1024 * 1024 },
   };

@@ -81,6 +81,7 @@ export const PRAG_SETTINGS: Readonly<Record<string, SettingClass>> = {
   PRAG_PARSE_WORKERS: 'safe',
   PRAG_PARSE_TIMEOUT_S: 'safe',
   PRAG_PARSE_MAX_HEAP_MB: 'safe',
+  PRAG_PARSE_UPLOAD_BUDGET_S: 'safe',
   PRAG_INGEST_QUEUE: 'safe',
   PRAG_INGEST_QUEUE_MB: 'safe',
   PRAG_LOG_LEVEL: 'measured', // what reaches logs the host can read
@@ -116,26 +117,29 @@ export const PRAG_SETTINGS: Readonly<Record<string, SettingClass>> = {
 };
 
 /** The providers the guard applies to; `dev` proves nothing and every policy refuses its evidence. */
-export const GUARDED_PROVIDERS: readonly string[] = ['secretvm', 'tdx'];
+const GUARDED_PROVIDERS: readonly string[] = ['secretvm', 'tdx'];
 
 /** Set by the official Node images; Node itself does not read it. */
 const INERT = new Set(['NODE_VERSION']);
 /** PRAG sets it itself when unset (src/store/vectors.ts); it sizes a thread pool and nothing else. */
 const LANCE_ALLOWED = new Set(['LANCE_CPU_THREADS']);
 
+/** Refused by name, and why. */
+const REFUSED = new Map<string, string>([
+  ['NODE_OPTIONS', 'passes flags to Node itself (--import and --require run code before PRAG starts)'],
+  ['NODE_PATH', 'adds directories modules are loaded from'],
+  ['NODE_EXTRA_CA_CERTS', 'adds TLS trust anchors'],
+  ['NODE_TLS_REJECT_UNAUTHORIZED', 'can turn TLS certificate checks off'],
+  ['NODE_REPL_EXTERNAL_MODULE', 'loads a module in place of the REPL'],
+  ['SSL_CERT_FILE', "replaces OpenSSL's TLS trust anchors"],
+  ['SSL_CERT_DIR', "replaces OpenSSL's TLS trust anchors"],
+  ['RUST_LOG', "native logging to stderr, past PRAG's log redaction"],
+]);
+
 /** Why a variable is refused whatever any compose says, or undefined. */
 export function refusedOutright(name: string): string | undefined {
-  const named: Record<string, string> = {
-    NODE_OPTIONS: 'passes flags to Node itself (--import and --require run code before PRAG starts)',
-    NODE_PATH: 'adds directories modules are loaded from',
-    NODE_EXTRA_CA_CERTS: 'adds TLS trust anchors',
-    NODE_TLS_REJECT_UNAUTHORIZED: 'can turn TLS certificate checks off',
-    NODE_REPL_EXTERNAL_MODULE: 'loads a module in place of the REPL',
-    SSL_CERT_FILE: "replaces OpenSSL's TLS trust anchors",
-    SSL_CERT_DIR: "replaces OpenSSL's TLS trust anchors",
-    RUST_LOG: "native logging to stderr, past PRAG's log redaction",
-  };
-  if (named[name]) return named[name];
+  const named = REFUSED.get(name);
+  if (named) return named;
   if (name.startsWith('NODE_') && name !== 'NODE_ENV' && !INERT.has(name))
     return 'a Node.js runtime switch PRAG does not use';
   if (name.startsWith('LD_')) return 'read by the dynamic loader, which can load shared libraries into the process';

@@ -23,6 +23,8 @@ export class ServiceIdentity {
   readonly statementBytes: Uint8Array;
   readonly epochKeys: EpochKeys;
   private readonly statementSignature: string;
+  /** Erases expired epoch keys even while no request comes (lookups also purge). */
+  private readonly purger: NodeJS.Timeout;
   /** The signed statement of the epoch key on offer, made once per key. */
   private offered: { key: EpochKey; statement: EpochKeyStatement; signature: string } | undefined;
 
@@ -33,6 +35,7 @@ export class ServiceIdentity {
     epochKeyPeriodS: number,
   ) {
     this.epochKeys = new EpochKeys(epochKeyPeriodS * 1000);
+    this.purger = setInterval(() => this.epochKeys.purge(), Math.min(epochKeyPeriodS, 60) * 1000).unref();
     this.statement = KeyStatement.parse({
       v: 2,
       service_id: serviceIdOf(signing.public),
@@ -73,6 +76,7 @@ export class ServiceIdentity {
 
   /** Overwrites the epoch keys' secrets (shutdown). */
   close(): void {
+    clearInterval(this.purger);
     this.epochKeys.clear();
   }
 

@@ -65,7 +65,12 @@ export async function openService(
   try {
     if (!opened) throw new Error('the engine opened without its sealer');
     const { keyring, origin } = opened;
-    const identity = new ServiceIdentity(loadOrCreateServiceKey(dataDir), tee, origin, config.epochKeyPeriodS);
+    const identity = new ServiceIdentity(
+      loadOrCreateServiceKey(dataDir, engine.stores, (m) => log.warn(m)),
+      tee,
+      origin,
+      config.epochKeyPeriodS,
+    );
     const service = new PragService({
       config,
       engine,

@@ -2,12 +2,16 @@
  * The durable ingest queue. An upload is spooled to the data directory
  * exactly as it arrived — still sealed to the service's key — while its
  * envelope is authenticated; only a complete, authentic upload is recorded and
- * queued. Jobs are ingested one at a time (embedding is the bottleneck;
- * requests wait their turn instead of competing for the CPU); the queue is
- * bounded in jobs and spooled bytes, and refuses more with 429 `ingest_busy`.
- * A job interrupted by a shutdown or a crash stays queued and is resumed at
- * the next start (its half-written documents were rolled back); its result
- * is kept, sealed under the owner's key, for `POST /v1/uploads`.
+ * queued. Each owner's uploads run one at a time, in order; different owners'
+ * run side by side but take turns document by document (FairTurns): the
+ * pipeline still does one document at a time (embedding is the bottleneck;
+ * requests wait their turn instead of competing for the CPU), but one owner's
+ * long mbox delays another's upload by about one document, not by the whole
+ * mbox. An upload's parsing is bounded in time as a whole (withParseBudget).
+ * The queue is bounded in jobs and spooled bytes, and refuses more with 429
+ * `ingest_busy`. A job interrupted by a shutdown or a crash stays queued and is
+ * resumed at the next start (its half-written documents were rolled back); its
+ * result is kept, sealed under the owner's key, for `POST /v1/uploads`.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -27,6 +31,7 @@ import { UploadReply, type UploadStatus } from '../../schemas/api.js';
 import { EnvelopeError, openEnvelope, type OpenedEnvelope } from '../crypto/envelope.js';
 import { openingOf, spooledKeys } from './opening.js';
 import type { Engine } from '../engine/engine.js';
+import { withParseBudget } from '../engine/parse-sandbox.js';
 import * as contexts from '../store/contexts.js';
 import type { Keyring } from '../store/keyring.js';
 import type { CollectionRepository } from '../store/sqlite/collections.js';
@@ -34,6 +39,7 @@ import type { UploadRepository, UploadRow } from '../store/sqlite/uploads.js';
 import { PragError } from '../errors.js';
 import type { Maintenance } from './maintenance.js';
 import type { Metrics } from './metrics.js';
+import { FairTurns } from './turns.js';
 
 export interface UploadQueueOptions {
   dataDir: string;
@@ -111,8 +117,11 @@ interface Job {
 
 export class UploadQueue {
   private readonly dir: string;
+  /** Waiting, in the order they came. */
   private readonly jobs: Job[] = [];
-  private running: { job: Job; cancel: AbortController; settled: Promise<void> } | undefined;
+  /** By owner: one running job each. */
+  private readonly running = new Map<string, { cancel: AbortController; settled: Promise<void> }>();
+  private readonly turns = new FairTurns();
   private closed = false;
   private spooledBytes = 0;
 
@@ -130,7 +139,7 @@ export class UploadQueue {
 
   /** Refuses an upload the queue cannot take now (before its body is read). */
   checkCapacity(size: number): void {
-    const queued = this.jobs.length + (this.running ? 1 : 0);
+    const queued = this.jobs.length + this.running.size;
     if (queued >= this.options.maxJobs || this.spooledBytes + size > this.options.maxBytes) {
       throw new PragError('ingest_busy', 'the ingest queue is full; retry shortly', { retryAfterS: 10 });
     }
@@ -178,7 +187,7 @@ export class UploadQueue {
     return rows.length;
   }
 
-  /** Stops taking jobs; the running one is aborted by the service's drain and stays queued. */
+  /** Stops taking jobs; running ones are aborted by the service's drain and stay queued. */
   close(): void {
     this.closed = true;
     for (const job of this.jobs.splice(0))
@@ -213,28 +222,32 @@ export class UploadQueue {
 
   /** Drops an owner's uploads, queued or running (rolled back), and their spool files (forget-me). */
   async forget(owner: string): Promise<void> {
-    const running = this.running;
-    if (running?.job.row.owner === owner) {
-      running.cancel.abort(
-        new PragError('upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'),
-      );
-      await running.settled;
-    }
+    const cancelled = () =>
+      new PragError('upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten');
+    // The queued ones first: when the running one ends, the next of theirs would start.
     const theirs = this.jobs.filter((job) => job.row.owner === owner);
     this.jobs.splice(0, this.jobs.length, ...this.jobs.filter((job) => job.row.owner !== owner));
+    this.gauge();
     for (const job of theirs) {
       this.release(job);
-      job.waiter?.reject(
-        new PragError('upload_cancelled', 'the upload was cancelled: its owner asked to be forgotten'),
-      );
+      job.waiter?.reject(cancelled());
+    }
+    const running = this.running.get(owner);
+    if (running) {
+      running.cancel.abort(cancelled());
+      await running.settled;
     }
   }
 
   private push(job: Job): void {
     this.spooledBytes += job.row.size;
     this.jobs.push(job);
+    this.next();
+  }
+
+  private gauge(): void {
     this.deps.metrics.ingestQueue.set({ state: 'queued' }, this.jobs.length);
-    void this.next();
+    this.deps.metrics.ingestQueue.set({ state: 'running' }, this.running.size);
   }
 
   private release(job: Job): void {
@@ -242,21 +255,29 @@ export class UploadQueue {
     rmSync(Spool.pathOf(this.dir, job.row.id), { force: true });
   }
 
-  private async next(): Promise<void> {
-    if (this.running || this.closed) return;
-    const job = this.jobs.shift();
-    if (!job) return;
+  /** Starts every waiting job whose owner has none running, oldest first. */
+  private next(): void {
+    if (this.closed) return;
+    for (let i = 0; i < this.jobs.length;) {
+      const job = this.jobs[i];
+      if (!job || this.running.has(job.row.owner)) {
+        i++;
+        continue;
+      }
+      this.jobs.splice(i, 1);
+      void this.run(job);
+    }
+    this.gauge();
+  }
+
+  private async run(job: Job): Promise<void> {
+    const { owner } = job.row;
     const cancel = new AbortController();
     let settle!: () => void;
-    this.running = {
-      job,
-      cancel,
-      settled: new Promise<void>((resolve) => {
-        settle = resolve;
-      }),
-    };
-    this.deps.metrics.ingestQueue.set({ state: 'queued' }, this.jobs.length);
-    this.deps.metrics.ingestQueue.set({ state: 'running' }, 1);
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    this.running.set(owner, { cancel, settled });
     try {
       const reply = await this.ingest(job.row, cancel.signal);
       this.finish(job, 'done', { result: reply });
@@ -277,16 +298,15 @@ export class UploadQueue {
         if (!(e instanceof PragError)) this.deps.log.error({ error: (e as Error).name }, 'ingest failed');
         this.finish(job, 'failed', { error });
         const { collections } = this.deps;
-        if (job.createdCollection && !collections.documentCounts(job.row.owner).get(job.row.collection)) {
-          collections.delete(job.row.owner, job.row.collection); // nothing stays of a failed upload
+        if (job.createdCollection && !collections.documentCounts(owner).get(job.row.collection)) {
+          collections.delete(owner, job.row.collection); // nothing stays of a failed upload
         }
         job.waiter?.reject(e);
       }
     } finally {
-      this.running = undefined;
+      this.running.delete(owner);
       settle();
-      this.deps.metrics.ingestQueue.set({ state: 'running' }, 0);
-      void this.next();
+      this.next();
     }
   }
 
@@ -324,26 +344,53 @@ export class UploadQueue {
       file = { path: name, size, readBytes: () => Promise.reject(new Error('mbox is streamed')), stream };
     } else {
       if (size > maxFileBytes) throw new PragError('too_large', 'the file is larger than PRAG_MAX_FILE_MB');
-      const bytes = await envelope.readAll();
+      // Read in the job's first turn, not before: a job waiting for its turn holds no file in memory.
+      const readBytes = async () => {
+        try {
+          return await envelope.readAll();
+        } catch (e) {
+          throw e instanceof EnvelopeError ? new SourceAborted(e) : e;
+        }
+      };
       file = {
         path: name,
         size,
-        readBytes: async () => bytes,
+        readBytes,
         stream: async function* () {
-          yield bytes;
+          yield await readBytes();
         },
       };
     }
     const { engine, metrics } = this.deps;
-    const report = await this.deps.tracked((signal) =>
-      engine.ingest([file], {
-        owner: row.owner,
-        collection: row.collection,
-        atomic: true,
-        maintain: false,
-        signal: AbortSignal.any([signal, cancel]),
-      }),
-    );
+    const report = await this.deps
+      .tracked((signal) => {
+        const stop = AbortSignal.any([signal, cancel]);
+        // Each turn is given back when the next is asked for, the last one when the ingest has ended: the
+        // upload's final write and commit are part of its last document's turn.
+        let held: (() => void) | undefined;
+        const turn = async () => {
+          held?.();
+          held = undefined;
+          const giveBack = await this.turns.take(row.owner, stop);
+          return (embedded: Promise<unknown>) => {
+            held = () => giveBack(embedded);
+          };
+        };
+        return withParseBudget(() =>
+          engine.ingest([file], {
+            owner: row.owner,
+            collection: row.collection,
+            atomic: true,
+            maintain: false,
+            signal: stop,
+            turn,
+          }),
+        ).finally(() => held?.());
+      })
+      .catch((e: unknown) => {
+        // A refusal that had to stop the whole ingest rather than one file (the parse budget) is the upload's.
+        throw e instanceof SourceAborted && e.cause instanceof PragError ? e.cause : e;
+      });
     metrics.ingested.inc(report.documents);
     metrics.ingestedChunks.inc(report.chunks);
     metrics.parseFailures.inc(report.failed.length);

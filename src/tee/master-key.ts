@@ -12,18 +12,19 @@
  * - migration: without escrow, a supplied key for a data directory that has
  *   no enclave key yet is an earlier deployment's. Every data key is
  *   re-wrapped under a new enclave key, after which the supplied key opens
- *   nothing.
+ *   nothing (the data keys it wrapped stay the same: see OPERATOR_ERA).
  * A data directory that holds data never gets a fresh key: a missing key is
  * an error, not a reset.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyOrigin } from '../../schemas/attestation.js';
 import { KeyError, MASTER_KEY_BYTES, MasterKey } from '../crypto/at-rest.js';
 import { hexToBytes, isHex } from '../crypto/bytes.js';
 import { Keyring } from '../store/keyring.js';
-import type { Stores } from '../store/sqlite/stores.js';
+import { renameKeyFile, writeKeyFile } from './key-file.js';
+import type { Stores } from '../store/index.js';
 
 export const MASTER_KEY_FILE = 'master.key';
 /** A rotation's new key, written before the re-wrap commits and renamed over the key file after. */
@@ -64,19 +65,28 @@ export function openKeyring(stores: Stores, opts: MasterKeyOptions): { keyring: 
   }
   const file = join(opts.dataDir, MASTER_KEY_FILE);
   finishInterruptedRotation(stores, file);
+  if (existsSync(file) && !Keyring.holdsData(stores)) {
+    // A key file nothing was ever sealed under was not born here (or its first start died before using it):
+    // someone could have put it there before the first start, so it is replaced, never trusted.
+    opts.warn(`${file} was there before any data: replaced by a key born here`);
+    rmSync(file);
+  }
   if (existsSync(file)) {
     if (opts.supplied)
       opts.warn(
         'the supplied master key is ignored: this data is under a key born in the enclave, and it opens nothing',
       );
-    return { keyring: new Keyring(stores, parseKey(new Uint8Array(readFileSync(file)), file)), origin: 'enclave' };
+    return {
+      keyring: new Keyring(stores, parseKey(new Uint8Array(readFileSync(file)), file)),
+      origin: originOf(stores),
+    };
   }
   if (opts.supplied && Keyring.holdsData(stores)) {
-    const migrated = rotateToEnclaveKey(stores, new Keyring(stores, opts.supplied), opts.dataDir);
+    const migrated = rotateToEnclaveKey(stores, new Keyring(stores, opts.supplied), opts.dataDir, true);
     opts.warn(
       `moved ${migrated.rewrapped} data key(s) from the supplied master key to one born in the enclave; remove the supplied key: it opens nothing now`,
     );
-    return { keyring: migrated.keyring, origin: 'enclave' };
+    return { keyring: migrated.keyring, origin: originOf(stores) };
   }
   if (opts.supplied) opts.warn('the supplied master key is ignored: new data is kept under a key born in the enclave');
   else if (Keyring.holdsData(stores))
@@ -84,8 +94,20 @@ export function openKeyring(stores: Stores, opts: MasterKeyOptions): { keyring: 
       'master_key_missing',
       `${opts.dataDir} holds data but its master key (${MASTER_KEY_FILE}) is gone; restore it; nothing was changed`,
     );
-  writeFileSync(file, `${randomBytes(MASTER_KEY_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  writeKeyFile(file, randomBytes(MASTER_KEY_BYTES).toString('hex'));
   return { keyring: new Keyring(stores, parseKey(new Uint8Array(readFileSync(file)), file)), origin: 'enclave' };
+}
+
+/**
+ * Set when data moved off an operator-supplied key. Re-wrapping does not
+ * change the owners' data keys, so whoever kept that key and a copy of the
+ * volume from before can still open what those data keys seal: such a
+ * directory says `operator-migrated`, which clients refuse unless allowed.
+ */
+const OPERATOR_ERA = 'operator_key_era';
+
+function originOf(stores: Stores): KeyOrigin {
+  return stores.facts.get(OPERATOR_ERA) === undefined ? 'enclave' : 'operator-migrated';
 }
 
 /**
@@ -98,13 +120,17 @@ export function rotateToEnclaveKey(
   stores: Stores,
   current: Keyring,
   dataDir: string,
+  fromOperatorKey: boolean,
 ): { keyring: Keyring; rewrapped: number } {
   const file = join(dataDir, MASTER_KEY_FILE);
   const nextHex = randomBytes(MASTER_KEY_BYTES).toString('hex');
-  writeFileSync(file + NEXT_SUFFIX, `${nextHex}\n`, { mode: 0o600 });
+  writeKeyFile(file + NEXT_SUFFIX, nextHex, 'w');
   const next = new MasterKey(hexToBytes(nextHex));
-  const rewrapped = current.rotate(next);
-  renameSync(file + NEXT_SUFFIX, file);
+  const rewrapped = stores.transaction(() => {
+    if (fromOperatorKey) stores.facts.record(OPERATOR_ERA, new Date().toISOString());
+    return current.rotate(next);
+  });
+  renameKeyFile(file + NEXT_SUFFIX, file);
   return { keyring: new Keyring(stores, next), rewrapped };
 }
 
@@ -112,6 +138,6 @@ export function rotateToEnclaveKey(
 function finishInterruptedRotation(stores: Stores, file: string): void {
   const next = file + NEXT_SUFFIX;
   if (!existsSync(next)) return;
-  if (Keyring.isCurrent(stores, parseKey(new Uint8Array(readFileSync(next)), next))) renameSync(next, file);
+  if (Keyring.isCurrent(stores, parseKey(new Uint8Array(readFileSync(next)), next))) renameKeyFile(next, file);
   else rmSync(next);
 }

@@ -77,7 +77,7 @@ test('rotate-master-key: escrow to escrow, then to a key born in the enclave; ow
   });
   svc = await startTestService(data);
   try {
-    expect(svc.service.statement.key_origin).toBe('enclave');
+    expect(svc.service.statement.key_origin).toBe('operator-migrated'); // its data keys were once under an operator key
     expect(svc.service.ownerId(owner.address)).toBe(ownerId); // owner ids kept
     expect(svc.service.statement.service_id).toBe(serviceIdBefore); // the signing key is not the master key
     const after = wrappedKeys(svc.service.engine);

@@ -267,18 +267,37 @@ describe.each(['openai', 'ollama'] as const)('chat through a %s-compatible worke
     });
   }, 30_000);
 
-  test('a collection shared with a user is context for their questions, cited with its owner; revoked, it is not', async () => {
-    await alice.client.call(ROUTES.shareGrant, alice.permit, { with: bob.address, collection: 'medical' });
+  test('a collection shared with a user (and accepted) is context for their questions, marked and cited as shared; revoked, it is not', async () => {
+    const { grant_id } = await alice.client.call(ROUTES.shareGrant, alice.permit, {
+      with: bob.address,
+      collection: 'medical',
+    });
     fake.set({ tokens: ['Both doses are known [1][2].'] });
+    await collect(bob, ask('What metoprolol dose is prescribed?'));
+    expect(promptOf(fake)).not.toContain(ALICE_CANARY); // offered, not yet accepted
+    await bob.client.call(ROUTES.shareAccept, bob.permit, { grant_id });
     let { frames } = await collect(bob, ask('What metoprolol dose is prescribed?'));
     let prompt = promptOf(fake);
     expect(prompt).toContain(ALICE_CANARY);
     expect(prompt).toContain(BOB_CANARY);
     expect(prompt).not.toContain('tomatoes'); // Alice's unshared collection
-    const owners = finalOf(frames)
-      .citations.map((c) => c.owner)
+    // The model is told which passage is someone else's, on the line after the delimiter (passage text cannot reach it).
+    const passage = (canary: string) =>
+      must(
+        prompt.split('<<<SOURCE ').find((block) => block.includes(canary)),
+        `the passage holding ${canary}`,
+      );
+    expect(passage(ALICE_CANARY)).toMatch(/^\d+ [0-9a-f]{16}>>>\nShared by another person\nTitle: /);
+    expect(passage(BOB_CANARY)).not.toContain('Shared by another person');
+    const cited = finalOf(frames)
+      .citations.map((c) => [c.owner, c.shared])
       .sort();
-    expect(owners).toEqual([alice.address, bob.address].sort());
+    expect(cited).toEqual(
+      [
+        [alice.address, true],
+        [bob.address, false],
+      ].sort(),
+    );
 
     await alice.client.call(ROUTES.shareRevoke, alice.permit, { with: bob.address, collection: 'medical' });
     ({ frames } = await collect(bob, ask('What metoprolol dose is prescribed?')));

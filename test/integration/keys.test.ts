@@ -4,14 +4,15 @@
  * keys that no restart and no stored key can bring back.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ENVELOPE_MEDIA_TYPE } from '../../schemas/api.js';
 import { ROUTES } from '../../schemas/routes.js';
 import { signPermit } from '../../src/client/credentials.js';
 import { MasterKey } from '../../src/crypto/at-rest.js';
-import { hexToBytes, utf8ToBytes } from '../../src/crypto/bytes.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '../../src/crypto/bytes.js';
 import { serviceIdOf } from '../../src/crypto/statement.js';
 import { tempDir } from '../helpers/index.js';
 import { sealRaw } from '../helpers/raw.js';
@@ -70,6 +71,34 @@ describe('keys born in the enclave', () => {
     }
   });
 
+  test('key files put in the data directory before the first start are never trusted', async () => {
+    const dir = tempDir();
+    try {
+      const planted = { master: randomBytes(32).toString('hex'), service: randomBytes(32).toString('hex') };
+      writeFileSync(join(dir.path, 'master.key'), planted.master, { mode: 0o600 });
+      writeFileSync(join(dir.path, 'service.key'), planted.service, { mode: 0o600 });
+      const svc = await startTestService(dir.path);
+      try {
+        const user = await testUser(svc.url);
+        await user.client.upload(user.permit, textUpload('x.txt', 'Diagnosis: none of the operator’s business.'));
+        expect(readFileSync(join(dir.path, 'master.key'), 'utf8')).not.toContain(planted.master);
+        expect(readFileSync(join(dir.path, 'service.key'), 'utf8')).not.toContain(planted.service);
+        expect(user.client.service.statement.ed25519).not.toBe(
+          bytesToHex(ed25519.getPublicKey(hexToBytes(planted.service))),
+        );
+        for (const k of wrappedKeys(svc.service.engine))
+          expect(() => new MasterKey(hexToBytes(planted.master)).unwrap(k.wrappedKey, k.owner)).toThrow(/data key/);
+      } finally {
+        await svc.close();
+      }
+      // Swapped in later, a service key that is not the one this directory made stops the start.
+      writeFileSync(join(dir.path, 'service.key'), planted.service);
+      await expect(startTestService(dir.path)).rejects.toMatchObject({ code: 'master_key_mismatch' });
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   test('a missing key for existing data, or a wrong escrow key, is a clear error at start and destroys nothing', async () => {
     const dir = tempDir();
     try {
@@ -115,7 +144,9 @@ describe('keys born in the enclave', () => {
       svc = await startTestService(dir.path, { masterKeyFile: operatorKey });
       try {
         const again = await testUser(svc.url);
-        expect(again.client.service.statement.key_origin).toBe('enclave');
+        // The master key is born here now, but the owners' data keys were wrapped under the operator's key once:
+        // the statement says so, and a client refuses it unless its policy allows that origin.
+        expect(again.client.service.statement.key_origin).toBe('operator-migrated');
         expect(svc.service.ownerId(user.address)).toBe(owner); // owner ids kept
         const permit = await signPermit(user.wallet, {
           chainId: 'secret-4',

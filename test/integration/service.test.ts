@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ROUTES } from '../../schemas/routes.js';
-import { readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -391,6 +391,20 @@ describe('confidential service', () => {
         code: 'request_meta_invalid',
       });
       expect((await post(svc.url, '/v1/search', genuine)).status).toBe(200);
+      // Nor does a thief learn whether the permit still lives: liveness is checked only after possession.
+      await alice.client.call(ROUTES.revokePermit, alice.permit, { device: 'thief-check' });
+      const revokedDevice = await signPermit(alice.wallet, {
+        chainId: 'secret-4',
+        serviceId: alice.client.serviceId,
+        device: 'thief-check',
+      });
+      expect(
+        await post(
+          svc.url,
+          '/v1/search',
+          await sealRaw(x25519, { ...revokedDevice, sessionKey: thief.sessionKey }, search),
+        ),
+      ).toEqual({ status: 401, code: 'request_signature_invalid' });
       // An expired permit, and one whose lifetime is longer than the service accepts.
       const old = await signPermit(alice.wallet, {
         chainId: 'secret-4',

@@ -214,7 +214,11 @@ describe('sharing', () => {
     const { entries } = await alice.client.call(ROUTES.audit, alice.permit, {});
     const bobs = entries.filter((e) => e.requester === bob.address);
     expect(bobs.length).toBeGreaterThan(0);
-    expect(bobs[0]).toMatchObject({ permit_name: 'prag-test', endpoint: 'search', doc_ids: [cardio[0]] });
+    expect(bobs[0]).toMatchObject({
+      permit_name: bob.permit.permit.params.permit_name,
+      endpoint: 'search',
+      doc_ids: [cardio[0]],
+    });
     expect(
       entries.some((e) => e.requester === carol.address && e.doc_ids.includes(must(taxes[0], 'the tax document id'))),
     ).toBe(true);

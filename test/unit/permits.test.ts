@@ -21,7 +21,13 @@ const rules = (over: Partial<PermitRules> = {}): PermitRules => ({
   isRevoked: () => false,
   ...over,
 });
-const verifyPermit = (permit: unknown, r: PermitRules) => new PermitVerifier(r).verify(permit);
+/** What the pipeline does: the permit's signature and rules, then (after the request signature) its liveness. */
+const check = (verifier: PermitVerifier, permit: unknown) => {
+  const identity = verifier.verify(permit);
+  verifier.refuseIfDead(identity);
+  return identity;
+};
+const verifyPermit = (permit: unknown, r: PermitRules) => check(new PermitVerifier(r), permit);
 const codeOf = (fn: () => unknown) => {
   try {
     fn();
@@ -136,15 +142,20 @@ describe('SNIP-24 permits', () => {
     });
     let revoked = false;
     const verifier = new PermitVerifier(rules({ isRevoked: () => revoked, now: () => now }));
-    expect(verifier.verify(permit).address).toBe(wallet.address);
+    expect(check(verifier, permit).address).toBe(wallet.address);
     revoked = true;
-    expect(codeOf(() => verifier.verify(permit))).toBe('permit_revoked');
+    expect(codeOf(() => check(verifier, permit))).toBe('permit_revoked');
     revoked = false;
-    expect(codeOf(() => verifier.verify(withSignature(permit, (b) => flipBits(b, 9))))).toBe(
-      'permit_signature_invalid',
-    );
+    expect(
+      codeOf(() =>
+        check(
+          verifier,
+          withSignature(permit, (b) => flipBits(b, 9)),
+        ),
+      ),
+    ).toBe('permit_signature_invalid');
     now += 61_000;
-    expect(codeOf(() => verifier.verify(permit))).toBe('permit_expired');
+    expect(codeOf(() => check(verifier, permit))).toBe('permit_expired');
     const long = await signPermit(wallet, {
       chainId: 'secret-4',
       serviceId: SERVICE,

@@ -1,8 +1,8 @@
 /**
  * The sealed-request pipeline, one job per step (each in its own module):
  * client rate limit → drain check → envelope body → open envelope → request
- * type → metadata → permit → request signature → rate limit → replay → body
- * schema. The handler then gets the verified caller and the parsed request;
+ * type → metadata → permit → request signature → permit expiry and
+ * revocation → rate limit → replay → body schema. The handler then gets the verified caller and the parsed request;
  * nothing is stored before it runs.
  */
 import type { MiddlewareHandler } from 'hono';
@@ -17,7 +17,7 @@ import { limitClient } from './client-rate-limit.js';
 import { refuseWhileDraining } from './draining.js';
 import { envelopeSource, openSealed } from './envelope.js';
 import { parseMeta } from './meta.js';
-import { verifyPermit } from './permit.js';
+import { requireLivePermit, verifyPermit } from './permit.js';
 import { rateLimit } from './rate-limit.js';
 import { refuseReplay } from './replay.js';
 import { requireRequestSignature } from './request-signature.js';
@@ -57,6 +57,7 @@ export function sealedSteps(
     parseMeta(meta),
     verifyPermit(parts.permits, parts.ownerId),
     requireRequestSignature,
+    requireLivePermit(parts.permits),
     rateLimit(parts.limiter),
     refuseReplay(parts.replay),
   ];

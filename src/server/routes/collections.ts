@@ -23,7 +23,7 @@ export const collectionRoutes = (
   },
 
   async collectionMove({ owner }, { doc_ids, to }) {
-    const missing = doc_ids.filter((id) => svc.stores.documents.states(owner, [id]).get(id) !== 'ready');
+    const missing = svc.stores.documents.notReady(owner, doc_ids);
     if (missing.length) throw new PragError('document_not_found', 'some of the documents are not yours');
     const moved = await svc.engine.moveDocuments(owner, doc_ids, svc.collections.resolve(owner, to, true));
     await svc.maintenance.afterWrite();

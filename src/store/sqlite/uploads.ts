@@ -23,6 +23,8 @@ export class UploadRepository {
       .set({ state, result, opening: null, finishedAt: Date.now() })
       .where(eq(uploads.id, id))
       .run();
+    // The old row, keys included, would otherwise live on in the WAL until the next checkpoint.
+    this.db.truncateWal();
   }
 
   /** Uploads not yet ingested, oldest first. */

@@ -1,0 +1,216 @@
+/**
+ * `prag/client`: PRAG's client as a library. `connect` verifies the
+ * service's attestation, signs a permit for the attested service id, and
+ * returns a `Prag` whose methods seal each request to the attested key and
+ * check each reply against the route contract (schemas/routes.ts), the same
+ * schemas the server validates with. Answers' receipts are verified before
+ * the final frame is handed out, as `prag ask` does.
+ *
+ * A thin facade over PragClient (session.ts): there is one implementation of
+ * sealing and verification. Web-standard only, so it runs in browsers too;
+ * `node.ts` adds identity files, files and folders, and PCCS collateral.
+ */
+import type { SearchFilters } from '../../schemas/search.js';
+import type { ChatFinal, ChatFrame } from '../../schemas/chat.js';
+import { ROUTES, type ReplyOf, type RequestOf } from '../../schemas/routes.js';
+import { verifyReceipt } from '../crypto/receipt.js';
+import { signPermit, DEFAULT_PERMIT_LIFETIME_S, type AminoSigner, type Credentials } from './credentials.js';
+import { PragClient, ServiceError, type ConnectOptions, type UploadDone, type UploadInput } from './session.js';
+
+export { AttestationError } from '../attest/errors.js';
+export type { VerifiedService } from '../attest/attestation.js';
+export { ReceiptError } from '../crypto/receipt.js';
+export type { AminoSigner, Credentials } from './credentials.js';
+export { PragClient, ServiceError, type UploadDone, type UploadInput } from './session.js';
+export type { ChatFinal, ChatFrame, ChatRequest, Citation } from '../../schemas/chat.js';
+export type { SearchFilters, SearchHit } from '../../schemas/search.js';
+
+/** Who signs: the user's wallet, and the permit it signs for each session. */
+export interface SignerOptions {
+  /** The user's wallet (secretjs Wallet, Keplr's or Leap's offline signer): it signs one permit per session. */
+  signer: AminoSigner;
+  /** Chain id the permit is signed for (default secret-4). */
+  chainId?: string;
+  /** Device label of the permit, revocable on its own (default `library`). */
+  device?: string;
+}
+
+export interface PragConnectOptions extends ConnectOptions, SignerOptions {}
+
+/** Something to upload: bytes, a stream, or a Blob/File (a browser's file input, Node's `fs.openAsBlob`). */
+export type Uploadable =
+  UploadInput | { name: string; blob: Blob; collection?: string } | { name?: string; file: File; collection?: string };
+
+export interface AskOptions {
+  filters?: SearchFilters;
+  k?: number;
+  model?: string;
+  signal?: AbortSignal;
+}
+
+/** Chunks of a Blob as an async iterable (Blob.stream() is a Web stream everywhere; iterate it by hand). */
+async function* blobChunks(blob: Blob): AsyncIterable<Uint8Array> {
+  const reader = blob.stream().getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function uploadInput(what: Uploadable): UploadInput {
+  if ('bytes' in what) return what;
+  const blob = 'file' in what ? what.file : what.blob;
+  const name = ('file' in what ? (what.name ?? what.file.name) : what.name) || 'upload';
+  return { name, size: blob.size, bytes: blobChunks(blob), collection: what.collection };
+}
+
+/**
+ * A verified connection to one PRAG service under one wallet. Its permit is
+ * signed again once half its lifetime has passed, so a long-running process
+ * (the proxy, the MCP server) keeps working.
+ */
+export class Prag {
+  private credentials: Credentials;
+  private signedAt = Date.now();
+
+  private constructor(
+    /** The underlying session: `client.call(ROUTES.x, …)` reaches any route of the contract. */
+    readonly client: PragClient,
+    private readonly signing: SignerOptions,
+    credentials: Credentials,
+  ) {
+    this.credentials = credentials;
+  }
+
+  static async connect(url: string, options: PragConnectOptions): Promise<Prag> {
+    return Prag.over(await PragClient.connect(url.replace(/\/+$/, ''), options), options);
+  }
+
+  /** Over a session already verified (the CLI's, which reads policy files and warns about dev evidence). */
+  static async over(client: PragClient, signing: SignerOptions): Promise<Prag> {
+    return new Prag(client, signing, await Prag.sign(client, signing));
+  }
+
+  private static sign(client: PragClient, signing: SignerOptions): Promise<Credentials> {
+    return signPermit(signing.signer, {
+      chainId: signing.chainId ?? 'secret-4',
+      serviceId: client.serviceId,
+      device: signing.device ?? 'library',
+    });
+  }
+
+  /** The user's `secret1…` address. */
+  get address(): string {
+    return this.signing.signer.address;
+  }
+
+  /** What the attestation proved (statement, keys, TCB, measurements). */
+  get service(): PragClient['service'] {
+    return this.client.service;
+  }
+
+  /** The current credentials, signed anew when half their lifetime has passed. */
+  async permit(): Promise<Credentials> {
+    if (Date.now() - this.signedAt > (DEFAULT_PERMIT_LIFETIME_S * 1000) / 2) {
+      this.credentials = await Prag.sign(this.client, this.signing);
+      this.signedAt = Date.now();
+    }
+    return this.credentials;
+  }
+
+  /** Encrypts locally and streams one file (or mbox) to the service; resolves once it is ingested. */
+  async upload(what: Uploadable): Promise<UploadDone> {
+    return this.client.upload(await this.permit(), uploadInput(what));
+  }
+
+  async search(
+    query: string,
+    options: { k?: number; filters?: SearchFilters } = {},
+  ): Promise<ReplyOf<typeof ROUTES.search>['hits']> {
+    const { hits } = await this.client.call(ROUTES.search, await this.permit(), { query, ...options });
+    return hits;
+  }
+
+  /**
+   * Asks a question (or continues a conversation: pass the messages). Yields
+   * the frames as they arrive: start, deltas (and reasoning), then the final
+   * frame — only after its receipt verified against the attested key. An
+   * error frame is thrown as a ServiceError.
+   */
+  async *ask(
+    question: string | RequestOf<typeof ROUTES.chat>['messages'],
+    options: AskOptions = {},
+  ): AsyncGenerator<ChatFrame, void, undefined> {
+    const { signal, ...rest } = options;
+    const messages = typeof question === 'string' ? [{ role: 'user' as const, content: question }] : question;
+    const { request, frames } = await this.client.chat(await this.permit(), { messages, ...rest }, signal);
+    for await (const frame of frames) {
+      if (frame.type === 'error') throw new ServiceError(502, frame.error.code, frame.error.message);
+      if (frame.type === 'final')
+        verifyReceipt(
+          frame.receipt,
+          { answer: frame.answer, citations: frame.citations, request },
+          { ed25519: this.client.service.ed25519, serviceId: this.client.serviceId },
+        );
+      yield frame;
+      if (frame.type === 'final') return;
+    }
+    throw new ServiceError(502, 'reply_invalid', 'the answer ended without a final frame');
+  }
+
+  /** `ask` to the end: the final frame (answer, citations, verified receipt, LLM). */
+  async answer(question: Parameters<Prag['ask']>[0], options: AskOptions = {}): Promise<ChatFinal> {
+    for await (const frame of this.ask(question, options)) if (frame.type === 'final') return frame;
+    // ask throws when the reply ends without a final frame
+    throw new ServiceError(502, 'reply_invalid', 'the answer ended without a final frame');
+  }
+
+  async documents(collection?: string): Promise<ReplyOf<typeof ROUTES.list>['documents']> {
+    const { documents } = await this.client.call(ROUTES.list, await this.permit(), { collection });
+    return documents;
+  }
+
+  async collections(): Promise<ReplyOf<typeof ROUTES.collections>['collections']> {
+    const { collections } = await this.client.call(ROUTES.collections, await this.permit(), {});
+    return collections;
+  }
+
+  /** Offers another address one collection or some documents; the grant is pending until they accept it. */
+  async share(grant: RequestOf<typeof ROUTES.shareGrant>): Promise<ReplyOf<typeof ROUTES.shareGrant>> {
+    return this.client.call(ROUTES.shareGrant, await this.permit(), grant);
+  }
+
+  /** Grants given and received, with their states (pending until the grantee accepts). */
+  async shares(): Promise<ReplyOf<typeof ROUTES.shares>> {
+    return this.client.call(ROUTES.shares, await this.permit(), {});
+  }
+
+  /** Accepts a grant offered to this user: from now on its passages can reach their searches and answers. */
+  async acceptShare(grantId: string): Promise<ReplyOf<typeof ROUTES.shareAccept>> {
+    return this.client.call(ROUTES.shareAccept, await this.permit(), { grant_id: grantId });
+  }
+
+  /** Declines a pending grant, or leaves an accepted one. */
+  async declineShare(grantId: string): Promise<ReplyOf<typeof ROUTES.shareDecline>> {
+    return this.client.call(ROUTES.shareDecline, await this.permit(), { grant_id: grantId });
+  }
+
+  /** Who retrieved this user's chunks, when, and which. */
+  async audit(query: RequestOf<typeof ROUTES.audit> = {}): Promise<ReplyOf<typeof ROUTES.audit>['entries']> {
+    const { entries } = await this.client.call(ROUTES.audit, await this.permit(), query);
+    return entries;
+  }
+
+  /** Deletes everything of this user on the service and destroys their data key. Irreversible. */
+  async forgetMe(): Promise<ReplyOf<typeof ROUTES.forgetMe>> {
+    return this.client.call(ROUTES.forgetMe, await this.permit(), { confirm: this.address });
+  }
+}
+
+/** Verifies the service's attestation (AttestationError names the failed check), then signs a permit for it. */
+export const connect = (url: string, options: PragConnectOptions): Promise<Prag> => Prag.connect(url, options);
