@@ -175,6 +175,11 @@ function pack(
   // A chunk spans at most this many characters (a unit alone never does more): the blank space between units
   // is in no unit's count, and without this a run of it would be joined into one chunk and counted whole.
   const maxChars = maxTokens * CHARS_PER_TOKEN_CEILING;
+  // And the units it shares with the next at most this many: chunks cut short by maxChars hold few tokens, and
+  // an overlap of overlapTokens would make each start one unit after the last, every unit in a dozen chunks.
+  const maxOverlapChars = overlapTokens * CHARS_PER_TOKEN_CEILING;
+  /** The tokens of the text from `start` to the end of unit k - 1. */
+  const countTo = (start: number, k: number) => counter.count(text.slice(start, span(k - 1).end));
   const chunks: Span[] = [];
   let i = 0;
   let lead: Span | undefined;
@@ -191,21 +196,36 @@ function pack(
       } // the overlap does not fit beside the next unit: drop it
       j = i + 1;
     }
-    // Sums of parts can undercount the joined text by a token or two at the seams: verify and shed units.
-    let tokens = counter.count(text.slice(start, span(j - 1).end));
-    while (tokens > maxTokens && j - i > 1) {
-      j--;
-      tokens = counter.count(text.slice(start, span(j - 1).end));
+    // Sums of parts can undercount the joined text by a token or two at every seam: verify, and when over, find
+    // the most units that fit by bisection (one count per unit shed cost a chunk's text per unit: ~120 counts of
+    // a chunk each, for lines that each lose a token to the join).
+    let tokens = countTo(start, j);
+    if (tokens > maxTokens && j - i > 1) {
+      let fit = i + 1;
+      tokens = countTo(start, fit);
+      for (let lo = i + 2, hi = j - 1; tokens <= maxTokens && lo <= hi;) {
+        const mid = (lo + hi) >> 1;
+        const midTokens = countTo(start, mid);
+        if (midTokens <= maxTokens) [fit, tokens, lo] = [mid, midTokens, mid + 1];
+        else hi = mid - 1;
+      }
+      j = fit;
     }
     if (tokens > maxTokens && lead) {
       lead = undefined;
       continue;
     }
-    chunks.push({ start, end: span(j - 1).end, tokens });
+    const end = span(j - 1).end;
+    chunks.push({ start, end, tokens });
     if (j >= spans.length) break;
     let back = j;
     let overlap = 0;
-    while (back - 1 > i && overlap + span(back - 1).tokens <= overlapTokens) overlap += span(--back).tokens;
+    while (
+      back - 1 > i &&
+      overlap + span(back - 1).tokens <= overlapTokens &&
+      end - span(back - 1).start <= maxOverlapChars
+    )
+      overlap += span(--back).tokens;
     if (back < j) {
       lead = undefined;
       i = back;

@@ -145,7 +145,9 @@ export function adversarialCases(size = MIB): AdversarialCase[] {
     file('eml', 'a subject of spaces', 'a.eml', () => eml(fill('Subject: ', ' '))),
     file('eml', 'an address field of <', 'a.eml', () => eml(fill('Cc: ', '<'))),
     file('eml', 'an address field of nested comments', 'a.eml', () => eml(fill('Cc: ', '('))),
-    file('eml', 'many addresses', 'a.eml', () => eml(fill('Cc: ', 'a@b.c,'))),
+    file('eml', 'address fields of tens of thousands of addresses', 'a.eml', () =>
+      eml(Array.from({ length: 4 }, () => `Cc: ${'a@b.c,'.repeat(Math.floor(size / 30))}`).join('\r\n')),
+    ),
     file('eml', 'unterminated encoded words', 'a.eml', () => eml(fill('Subject: ', '=?utf-8?q?'))),
     file('eml', 'many header lines', 'a.eml', () => eml(fill('', 'X-H: v\r\n'))),
     file('eml', 'a folded header', 'a.eml', () => eml(fill('X-H: a\r\n', ' x\r\n'))),
