@@ -10,6 +10,7 @@
  * sealing and verification. Web-standard only, so it runs in browsers too;
  * `node.ts` adds identity files, files and folders, and PCCS collateral.
  */
+import { chunksOf } from '../crypto/byte-reader.js';
 import type { SearchFilters } from '../../schemas/search.js';
 import type { ChatFinal, ChatFrame } from '../../schemas/chat.js';
 import { ROUTES, type ReplyOf, type RequestOf } from '../../schemas/routes.js';
@@ -48,25 +49,11 @@ export interface AskOptions {
   signal?: AbortSignal;
 }
 
-/** Chunks of a Blob as an async iterable (Blob.stream() is a Web stream everywhere; iterate it by hand). */
-async function* blobChunks(blob: Blob): AsyncIterable<Uint8Array> {
-  const reader = blob.stream().getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
 function uploadInput(what: Uploadable): UploadInput {
   if ('bytes' in what) return what;
   const blob = 'file' in what ? what.file : what.blob;
   const name = ('file' in what ? (what.name ?? what.file.name) : what.name) || 'upload';
-  return { name, size: blob.size, bytes: blobChunks(blob), collection: what.collection };
+  return { name, size: blob.size, bytes: chunksOf(blob.stream()), collection: what.collection };
 }
 
 /**
