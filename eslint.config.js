@@ -7,7 +7,16 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'node_modules/', '.prag/', '.scratch/', 'schemas/migrations/', 'deploy/out/', 'demo/archive/'],
+    ignores: [
+      'dist/',
+      'web/dist/',
+      'node_modules/',
+      '.prag/',
+      '.scratch/',
+      'schemas/migrations/',
+      'deploy/out/',
+      'demo/archive/',
+    ],
   },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
@@ -16,7 +25,7 @@ export default defineConfig(
       globals: globals.node,
       parserOptions: {
         // The JS entry points are outside tsconfig.json: they get a default project (and no type-aware rules, below).
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'src/*/*.mjs'] },
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'src/*/*.mjs', 'test/helpers/*.cjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -60,7 +69,7 @@ export default defineConfig(
   },
   {
     // JS entry points and this file have no type information: the type-aware rules cannot run on them.
-    files: ['**/*.js', '**/*.mjs'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },
 );

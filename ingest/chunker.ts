@@ -2,7 +2,8 @@
  * Structure-aware chunking bounded by the embedding model's own token count.
  *
  * - A chunk never crosses a section (a page, a heading, an email): sections are
- *   the pointers citations use.
+ *   the pointers citations use. An `aside` section (an e-mail's quoted text or
+ *   signature) gets no chunks.
  * - Inside a section, text is cut at the largest boundary that fits: paragraph,
  *   then line, then sentence, then whitespace, and only for a run with no
  *   whitespace at all, at a character.
@@ -27,6 +28,8 @@ export interface Chunk {
   section: number;
   heading?: string;
   page?: number;
+  /** The section's text was recognised by OCR. */
+  ocr?: boolean;
   charStart: number;
   charEnd: number;
   text: string;
@@ -245,6 +248,7 @@ export function chunkDocument(
   if (options.maxTokens < 8) throw new Error('maxTokens must be at least 8');
   const out: Chunk[] = [];
   doc.sections.forEach((section, index) => {
+    if (section.aside) return; // kept with the document, not indexed (an e-mail's quotes and signature)
     const spans = units(section.text, 0, section.text.length, options.maxTokens, counter);
     for (const span of pack(section.text, spans, options, counter)) {
       out.push({
@@ -252,6 +256,7 @@ export function chunkDocument(
         section: index,
         heading: section.heading,
         page: section.page,
+        ...(section.ocr ? { ocr: true } : {}),
         charStart: span.start,
         charEnd: span.end,
         text: section.text.slice(span.start, span.end),

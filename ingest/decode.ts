@@ -8,11 +8,22 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-/** True when the sample looks like binary data rather than text (NUL bytes are never in text). */
+/** C0 controls that text does not hold (tab, line feed, vertical tab, form feed, carriage return and escape do). */
+const isStrayControl = (b: number) => (b < 0x20 && !(b >= 0x09 && b <= 0x0d) && b !== 0x1b) || b === 0x7f;
+
+/**
+ * True when the sample looks like binary data rather than text: a NUL byte (never in text), or more than one
+ * byte in ten a control character that text does not use.
+ */
 export function looksBinary(bytes: Uint8Array): boolean {
   const n = Math.min(bytes.length, 8192);
-  for (let i = 0; i < n; i++) if (bytes[i] === 0) return true;
-  return false;
+  let controls = 0;
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i] ?? 0;
+    if (b === 0) return true;
+    if (isStrayControl(b)) controls++;
+  }
+  return controls * 10 > n;
 }
 
 /**

@@ -3,21 +3,14 @@
  * documents or per-file errors out. Pure: it reads only what it is handed.
  */
 import { extname } from 'node:path';
-import { ParsedDocument, type Format, type ParseErrorCode } from '../schemas/document.js';
-import { looksBinary, sha256Hex } from './decode.js';
+import { ParsedDocument, type ParseErrorCode } from '../schemas/document.js';
+import { sha256Hex } from './decode.js';
 import { asParseError, ParseError, SourceAborted } from './errors.js';
-import { parseCcda } from './formats/ccda.js';
-import { parseCsv } from './formats/csv.js';
-import { parseDocx } from './formats/docx.js';
-import { parseEmail } from './formats/email.js';
-import { parseFhir } from './formats/fhir.js';
-import { parseHtml } from './formats/html.js';
-import { parseMarkdown } from './formats/markdown.js';
-import { parseOfx } from './formats/ofx.js';
-import { parsePdf, startsWithPdfMagic } from './formats/pdf.js';
-import { parseText } from './formats/text.js';
+import { healthDocuments, isHealthExport } from './formats/apple-health.js';
+import { BY_EXTENSION, PARSERS, type StreamedFormat, type WholeFormat } from './formats/index.js';
 import { splitMbox } from './mbox.js';
-import type { FormatParser, ParsedBody } from './types.js';
+import { checkMatches } from './sniff.js';
+import type { ParsedBody } from './types.js';
 
 export { SourceAborted } from './errors.js';
 export { chunkDocument, type Chunk } from './chunker.js';
@@ -43,81 +36,39 @@ export interface ParseOptions {
   maxDepth?: number;
 }
 
-const PARSERS: Record<Format, FormatParser> = {
-  txt: parseText,
-  md: parseMarkdown,
-  html: parseHtml,
-  pdf: parsePdf,
-  docx: parseDocx,
-  eml: parseEmail,
-  csv: parseCsv,
-  fhir: parseFhir,
-  ccda: parseCcda,
-  ofx: parseOfx,
-};
-
-const BY_EXTENSION: Record<string, Format | 'mbox'> = {
-  '.txt': 'txt',
-  '.text': 'txt',
-  '.log': 'txt',
-  '.md': 'md',
-  '.markdown': 'md',
-  '.html': 'html',
-  '.htm': 'html',
-  '.xhtml': 'html',
-  '.pdf': 'pdf',
-  '.docx': 'docx',
-  '.eml': 'eml',
-  '.mbox': 'mbox',
-  '.mbx': 'mbox',
-  '.csv': 'csv',
-  '.tsv': 'csv',
-  '.json': 'fhir',
-  '.xml': 'ccda',
-  '.ofx': 'ofx',
-  '.qfx': 'ofx',
-};
-
-const BINARY_FORMATS: ReadonlySet<Format> = new Set(['pdf', 'docx']);
-
 /** The format a name claims, or undefined when PRAG does not read that kind of file. */
-export function formatOf(path: string): Format | 'mbox' | undefined {
+export function formatOf(path: string): WholeFormat | 'mbox' | undefined {
   return BY_EXTENSION[extname(path).toLowerCase()];
 }
 
-/** What the first bytes say the content is, whatever the name claims. */
-function sniff(bytes: Uint8Array): 'pdf' | 'zip' | 'binary' | 'text' {
-  if (startsWithPdfMagic(bytes.subarray(0, 1024))) return 'pdf';
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return 'zip';
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return 'text'; // UTF-16 with BOM
-  return looksBinary(bytes) ? 'binary' : 'text';
-}
-
-/** Refuses content that plainly is not what its extension says (a PDF named .txt, an image named .csv). */
-function checkMatches(format: Format, bytes: Uint8Array): void {
-  if (BINARY_FORMATS.has(format)) return; // their parsers check their own magic
-  const kind = sniff(bytes);
-  if (kind !== 'text')
-    throw new ParseError(
-      'format_mismatch',
-      `content is ${kind === 'binary' ? 'binary data' : `a ${kind.toUpperCase()} file`}, not ${format}`,
-    );
+/**
+ * Files read as a stream, never whole: an mbox, and XML (an Apple Health export is hundreds of MB; a C-CDA
+ * document is collected from the stream up to the file size limit). Callers check no size limit for these.
+ */
+export function isStreamed(path: string): boolean {
+  const format = formatOf(path);
+  return format === 'mbox' || format === 'ccda';
 }
 
 /** Longest title or section heading kept. A heading is copied into every chunk of its section: uncapped, one
  * long heading line would multiply what a section stores by its number of chunks. */
 const MAX_LABEL = 500;
 
+/** A title or heading as one line: blank space (line breaks included) collapsed, trimmed, at most MAX_LABEL long. */
+function label(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, MAX_LABEL).trimEnd();
+}
+
 function finish(body: ParsedBody, id: string, source: string, size: number, parentId?: string): ParsedDocument {
   const sections = body.sections
     .filter((s) => s.text.trim().length > 0)
-    .map((s) => (s.heading && s.heading.length > MAX_LABEL ? { ...s, heading: s.heading.slice(0, MAX_LABEL) } : s));
+    .map((s) => (s.heading === undefined ? s : { ...s, heading: label(s.heading) || undefined }));
   if (!sections.length) throw new ParseError('no_text', 'no extractable text');
   return ParsedDocument.parse({
     id,
     parentId,
     source,
-    title: body.title.trim().slice(0, MAX_LABEL) || source,
+    title: label(body.title) || label(source),
     mediaType: body.mediaType,
     format: body.format,
     date: body.date,
@@ -132,28 +83,54 @@ const fail = (source: string, err: unknown): ParseOutcome => {
   return { ok: false, source, code: e.code, message: e.message };
 };
 
-/** One file's (or message's) bytes to parse, attachments included. */
-export interface ParseJob {
-  bytes: Uint8Array;
+/** What every parse job names: the file, where it came from, the limits. */
+interface JobBase {
   name: string;
   source: string;
-  format: Format;
   options: Required<ParseOptions>;
 }
+/** One file's (or message's) bytes, whole, to parse with its attachments. */
+export interface WholeJob extends JobBase {
+  format: WholeFormat;
+  bytes: Uint8Array;
+}
+/** A file read as it streams (an Apple Health export); `size` is the file's. */
+export interface StreamJob extends JobBase {
+  format: StreamedFormat;
+  stream: AsyncIterable<Uint8Array>;
+  size: number;
+}
+export type ParseJob = WholeJob | StreamJob;
 
-/** Parses a job's bytes: in-process (parseBytes), or elsewhere (a worker that runs parseBytes under limits). */
+/** Parses a job: in-process (parseBytes), or elsewhere (a worker that runs parseBytes under limits). */
 export type BytesParser = (job: ParseJob) => AsyncIterable<ParseOutcome>;
 
-/** Parses bytes of a known format, then its attachments (to `maxDepth`). */
+/** Parses bytes of a known format, then its attachments (to `maxDepth`); or a streamed file. */
 export function parseBytes(job: ParseJob): AsyncIterable<ParseOutcome> {
+  if (job.format === 'health') return parseStreamed(job);
   return parseNested(job.bytes, job.name, job.source, job.format, 0, job.options);
+}
+
+/** An Apple Health export: one document per kind of record, once the whole stream has been read. */
+async function* parseStreamed(job: StreamJob): AsyncGenerator<ParseOutcome> {
+  let docs: ParsedDocument[];
+  try {
+    docs = (await healthDocuments(job.stream)).map(({ id, key, size, body }) =>
+      finish(body, id, `${job.source}#${key}`, size),
+    );
+  } catch (err) {
+    if (err instanceof SourceAborted) throw err;
+    yield fail(job.source, err);
+    return;
+  }
+  for (const doc of docs) yield { ok: true, doc };
 }
 
 async function* parseNested(
   bytes: Uint8Array,
   name: string,
   source: string,
-  format: Format,
+  format: WholeFormat,
   depth: number,
   opts: Required<ParseOptions>,
   parentId?: string,
@@ -231,8 +208,20 @@ export async function* parseSource(
     }
     return;
   }
+  if (format === 'ccda') {
+    let job: ParseJob;
+    try {
+      job = await xmlJob(file, name, opts);
+    } catch (err) {
+      if (err instanceof SourceAborted) throw err;
+      yield fail(file.path, err instanceof ParseError ? err : cannotRead(err));
+      return;
+    }
+    yield* parse(job);
+    return;
+  }
   if (file.size > opts.maxFileBytes) {
-    yield fail(file.path, new ParseError('too_large', `file is ${file.size} bytes (limit ${opts.maxFileBytes})`));
+    yield fail(file.path, tooLarge(file.size, opts.maxFileBytes));
     return;
   }
   let bytes: Uint8Array;
@@ -240,8 +229,45 @@ export async function* parseSource(
     bytes = await file.readBytes();
   } catch (err) {
     if (err instanceof SourceAborted) throw err;
-    yield fail(file.path, new ParseError('corrupt', `cannot read file: ${(err as Error).message}`));
+    yield fail(file.path, cannotRead(err));
     return;
   }
   yield* parse({ bytes, name, source: file.path, format, options: opts });
+}
+
+const cannotRead = (err: unknown) => new ParseError('corrupt', `cannot read file: ${(err as Error).message}`);
+const tooLarge = (size: number, limit: number) => new ParseError('too_large', `file is ${size} bytes (limit ${limit})`);
+
+/** Bytes of an XML file's start that tell an Apple Health export (its DOCTYPE or root element) from C-CDA. */
+const XML_SNIFF_BYTES = 4096;
+
+/** An XML file's job: an Apple Health export streams; anything else is collected whole, up to the size limit. */
+async function xmlJob(file: SourceFile, name: string, options: Required<ParseOptions>): Promise<ParseJob> {
+  const it = file.stream()[Symbol.asyncIterator]();
+  const first: Uint8Array[] = [];
+  let have = 0;
+  let ended = false;
+  while (have < XML_SNIFF_BYTES && !ended) {
+    const r = await it.next();
+    if (r.done) ended = true;
+    else {
+      first.push(r.value);
+      have += r.value.length;
+    }
+  }
+  const rest = async function* () {
+    yield* first;
+    for (let r = ended ? undefined : await it.next(); r && !r.done; r = await it.next()) yield r.value;
+  };
+  const base = { name, source: file.path, options };
+  if (isHealthExport(Buffer.concat(first).subarray(0, XML_SNIFF_BYTES)))
+    return { ...base, format: 'health', stream: rest(), size: file.size };
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of rest()) {
+    size += chunk.length;
+    if (size > options.maxFileBytes) throw tooLarge(Math.max(size, file.size), options.maxFileBytes);
+    chunks.push(chunk);
+  }
+  return { ...base, format: 'ccda', bytes: Buffer.concat(chunks) };
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { DEVICE_LABEL } from './permit.js';
-import { CollectionName, SearchHit, SearchRequest } from './search.js';
+import { CollectionName, QueryFilters, SearchHit, SearchRequest } from './search.js';
 
 /** SNIP-24 query permit (SecretFoundation/SNIPs SNIP-24.md), as signed by a Secret wallet. */
 export const Permit = z
@@ -38,6 +38,9 @@ export type Permit = z.infer<typeof Permit>;
 export const ENVELOPE_MEDIA_TYPE = 'application/vnd.prag.envelope';
 export const REPLY_MEDIA_TYPE = 'application/vnd.prag.reply';
 
+/** The most one part of a relayed upload may hold (src/server/web-relay.ts); clients send 4 MiB parts. */
+export const RELAY_PART_MAX_BYTES = 8 * 1024 * 1024;
+
 /** Freshness window for a request's timestamp. */
 export const REQUEST_MAX_AGE_MS = 5 * 60 * 1000;
 
@@ -65,6 +68,22 @@ export const SearchBody = SearchRequest;
 export const ListBody = z.object({ collection: CollectionName.optional() }).strict();
 export const DocumentId = z.string().regex(/^[0-9a-f]{64}$/, 'document ids are 64 lower-case hex characters');
 export const DeleteBody = z.object({ doc_id: DocumentId }).strict();
+/**
+ * One document to read: the requester's own, or one an accepted, live grant
+ * covers. `page` narrows the text to that page's sections; `chunk_id` asks
+ * where a cited chunk sits in it; `original` asks for the uploaded bytes.
+ */
+export const DocumentGetBody = z
+  .object({
+    doc_id: DocumentId,
+    page: z.number().int().positive().optional(),
+    chunk_id: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, 'chunk ids are 32 lower-case hex characters')
+      .optional(),
+    original: z.boolean().default(false),
+  })
+  .strict();
 export const EmptyBody = z.object({}).strict();
 export const CollectionCreateBody = z.object({ name: CollectionName }).strict();
 export const CollectionRenameBody = z.object({ from: CollectionName, to: CollectionName }).strict();
@@ -114,20 +133,70 @@ export const UploadQueued = z.object({ upload_id: z.string(), state: z.literal('
 export type UploadQueued = z.infer<typeof UploadQueued>;
 
 export const UploadsBody = z.object({ limit: z.number().int().min(1).max(1000).default(100) }).strict();
-/** An upload as the queue knows it: `result` once done, `error` once failed. */
+const UploadId = z.string().regex(/^[0-9a-f]{32}$/, 'upload ids are 32 lower-case hex characters');
+/** Follows uploads until each has finished. */
+export const UploadFollowBody = z.object({ upload_ids: z.array(UploadId).min(1).max(1000) }).strict();
+export const UploadCancelBody = z.object({ upload_id: UploadId }).strict();
+
+/** `queued` and `running` are in flight; the others are final. */
+export const UploadState = z.enum(['queued', 'running', 'done', 'failed', 'cancelled']);
+export type UploadState = z.infer<typeof UploadState>;
+const count = z.number().int().nonnegative();
+
+/**
+ * How far an upload in flight has come. Its documents go through parse → embed → store: `stage` is
+ * `parsing` while the file is read and split into documents, `embedding` once it is all read and chunks
+ * still wait for their vectors, `storing` for the last writes and the commit.
+ */
+export const UploadProgress = z.object({
+  stage: z.enum(['queued', 'parsing', 'embedding', 'storing']),
+  /** Bytes of the file read so far (of the upload's `size`). */
+  bytes_read: count,
+  documents: z.object({ parsed: count, stored: count, skipped: count, failed: count }),
+  /** Chunks handed to the embedding model, embedded, and written (invisible until the upload commits). */
+  chunks: z.object({ queued: count, embedded: count, stored: count }),
+  /** Seconds since the ingest started; 0 while queued. */
+  elapsed_s: z.number().nonnegative(),
+  /** Chunks embedded per second so far. */
+  chunks_per_s: z.number().nonnegative(),
+  /** Estimated seconds left; null until there is something to estimate from. */
+  eta_s: z.number().nonnegative().nullable(),
+});
+export type UploadProgress = z.infer<typeof UploadProgress>;
+
+/** An upload as the queue knows it: `progress` while in flight, `result` once done, `error` once failed or cancelled. */
 export const UploadStatus = z.object({
   upload_id: z.string(),
   name: z.string(),
   size: z.number().int(),
-  state: z.enum(['queued', 'done', 'failed']),
+  state: UploadState,
   created_at: z.string(),
   finished_at: z.string().nullable(),
+  progress: UploadProgress.optional(),
   result: UploadReply.optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type UploadStatus = z.infer<typeof UploadStatus>;
 
-export const SearchReply = z.object({ hits: z.array(SearchHit) });
+/**
+ * Frames of `POST /v1/uploads/follow`: the status of each followed upload at once, then again whenever it
+ * changes (changes in between are folded into the next frame), until every one has finished; then `end`.
+ * `error` ends the stream early.
+ */
+export const UploadFollowFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('status'), upload: UploadStatus }).strict(),
+  z.object({ type: z.literal('end') }).strict(),
+  z.object({ type: z.literal('error'), error: z.object({ code: z.string(), message: z.string() }).strict() }).strict(),
+]);
+export type UploadFollowFrame = z.infer<typeof UploadFollowFrame>;
+/** The upload's state once the cancel has taken effect: `cancelled`, or how it ended if it finished first. */
+export const UploadCancelReply = z.object({ upload_id: z.string(), state: UploadState });
+
+export const SearchReply = z.object({
+  hits: z.array(SearchHit),
+  /** Filters read from the query (absent when none were, or with `understand: false`). */
+  understood: QueryFilters.optional(),
+});
 export type SearchReply = z.infer<typeof SearchReply>;
 
 export const DocumentSummary = z.object({
@@ -138,11 +207,52 @@ export const DocumentSummary = z.object({
   collection: z.string(),
   format: z.string(),
   date: z.string().nullable(),
+  /** The document's size in bytes (an attachment's own; a message of an mbox, its own). */
+  bytes: z.number().int().nonnegative(),
   chunks: z.number().int(),
   created_at: z.string(),
 });
 export type DocumentSummary = z.infer<typeof DocumentSummary>;
 export const ListReply = z.object({ documents: z.array(DocumentSummary) });
+
+/** A section of a document's text as it was parsed (headings, pages), numbered in document order from 0. */
+export const DocumentSection = z.object({
+  index: z.number().int().nonnegative(),
+  heading: z.string().optional(),
+  page: z.number().int().positive().optional(),
+  text: z.string(),
+});
+export const DocumentGetReply = z.object({
+  doc_id: z.string(),
+  parent_id: z.string().nullable(),
+  title: z.string(),
+  source: z.string(),
+  format: z.string(),
+  media_type: z.string(),
+  date: z.string().nullable(),
+  /** The owner's address; `shared` when that is not the requester. */
+  owner: z.string(),
+  shared: z.boolean(),
+  /** The collection's name, when the requester may see it (their own, or a collection granted to them). */
+  collection: z.string().nullable(),
+  pages: z.number().int().nonnegative(),
+  sections: z.array(DocumentSection),
+  /** Where the requested chunk is: `text.slice(char_start, char_end)` of section `section` is its text. */
+  chunk: z
+    .object({
+      chunk_id: z.string(),
+      section: z.number().int().nonnegative(),
+      char_start: z.number().int().nonnegative(),
+      char_end: z.number().int().nonnegative(),
+      page: z.number().int().positive().nullable(),
+    })
+    .optional(),
+  /** Whether the uploaded bytes are kept (single files up to the kept-original limit; not mbox messages or attachments). */
+  original_kept: z.boolean(),
+  /** The uploaded bytes, base64, when asked for and kept. */
+  original: z.base64().optional(),
+});
+export type DocumentGetReply = z.infer<typeof DocumentGetReply>;
 export const DeleteReply = z.object({ deleted: z.number().int() });
 export const RevokePermitReply = z.object({ revoked: z.string() });
 

@@ -54,6 +54,8 @@ export const KeyStatement = z
     /** How long each epoch key is offered (it is accepted for as long again, then erased). */
     epoch_key_period_s: z.number().int().positive(),
     created_at: z.iso.datetime(),
+    /** SHA-256 of the web client bundle in the image (src/server/web.ts defines it); absent when none is built in. */
+    web_sha256: hex(32).optional(),
   })
   .strict();
 export type KeyStatement = z.infer<typeof KeyStatement>;
@@ -113,6 +115,35 @@ export const AttestationResponse = z
   })
   .strict();
 export type AttestationResponse = z.infer<typeof AttestationResponse>;
+
+/**
+ * `GET /v1/attestation/collateral`: Intel-signed collateral for the service's
+ * quote (dcap-qvl's Collateral), relayed for browsers, which cannot reach a
+ * PCCS across origins. Intel's signatures make the relay harmless: the quote
+ * verifier checks them. Hex or byte-array fields, bounded.
+ */
+const pem = z.string().max(64 * 1024);
+const bytesField = z.union([
+  z
+    .string()
+    .regex(/^(?:[0-9a-f]{2})*$/i)
+    .max(256 * 1024),
+  z.array(z.number().int().min(0).max(255)).max(128 * 1024),
+]);
+export const QuoteCollateral = z
+  .object({
+    pck_crl_issuer_chain: pem,
+    root_ca_crl: bytesField,
+    pck_crl: bytesField,
+    tcb_info_issuer_chain: pem,
+    tcb_info: z.string().max(256 * 1024),
+    tcb_info_signature: bytesField,
+    qe_identity_issuer_chain: pem,
+    qe_identity: z.string().max(64 * 1024),
+    qe_identity_signature: bytesField,
+  })
+  .strict();
+export type QuoteCollateral = z.infer<typeof QuoteCollateral>;
 
 export const TCB_STATUSES = [
   'UpToDate',

@@ -4,7 +4,7 @@
  * receipt. Signing rules and an example are in schemas/chat.md.
  */
 import { z } from 'zod';
-import { SearchFilters } from './search.js';
+import { QueryFilters, SearchFilters } from './search.js';
 
 export const CHAT_ROLES = ['user', 'assistant'] as const;
 
@@ -27,6 +27,8 @@ export const ChatRequest = z
       .max(64)
       .refine((m) => m.at(-1)?.role === 'user', "the last message must be the user's question"),
     filters: SearchFilters.default({}),
+    /** Read dates, senders, recipients and kinds of document in the question as filters (see `understood`). */
+    understand: z.boolean().default(true),
     /** Passages retrieved before deduplication and the context budget. */
     k: z.number().int().min(1).max(32).default(8),
     model: z.string().min(1).max(128).optional(),
@@ -99,6 +101,10 @@ export const Citation = z
     collection: z.string().nullable(),
     /** True when the passage is another owner's (`owner`), shared with the requester: not their own document. */
     shared: z.boolean(),
+    /** True when the passage was recognised by OCR (a scanned page, an image); absent otherwise. */
+    ocr: z.boolean().optional(),
+    /** For an e-mail: its thread, as on search hits (the Message-ID of the thread's first message). */
+    thread: z.string().optional(),
   })
   .strict();
 export type Citation = z.infer<typeof Citation>;
@@ -141,13 +147,17 @@ export const ChatFinal = z
     receipt: Receipt,
     llm: LlmInfo,
     conversation_id: ConversationId.optional(),
+    /** Filters read from the question, as in a search reply. */
+    understood: QueryFilters.optional(),
   })
   .strict();
 export type ChatFinal = z.infer<typeof ChatFinal>;
 
 /** Frames of a chat reply, in order: start, then deltas (and reasoning), then final — or error, which ends the reply. */
 export const ChatFrame = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('start'), llm: LlmInfo, sources: z.number().int() }).strict(),
+  z
+    .object({ type: z.literal('start'), llm: LlmInfo, sources: z.number().int(), understood: QueryFilters.optional() })
+    .strict(),
   z.object({ type: z.literal('delta'), text: z.string() }).strict(),
   z.object({ type: z.literal('reasoning'), text: z.string() }).strict(),
   ChatFinal,

@@ -36,11 +36,17 @@ export const documents = sqliteTable(
     state: text('state', { enum: DOCUMENT_STATES }).notNull(),
     jobId: text('job_id'),
     createdAt: integer('created_at').notNull(),
+    /**
+     * An e-mail's identity across copies (src/engine/message-key.ts), keyed like document ids: the same message
+     * in two folders or two uploads is stored once.
+     */
+    messageKey: text('message_key'),
   },
   (t) => [
     primaryKey({ columns: [t.owner, t.id] }),
     index('documents_owner_collection').on(t.owner, t.collection),
     index('documents_state').on(t.state),
+    index('documents_owner_message_key').on(t.owner, t.messageKey),
   ],
 );
 
@@ -55,11 +61,30 @@ export const chunks = sqliteTable(
     section: integer('section').notNull(),
     heading: text('heading'),
     page: integer('page'),
+    /** The chunk's text was recognised by OCR (a scanned page, an image). */
+    ocr: integer('ocr', { mode: 'boolean' }).notNull().default(false),
     charStart: integer('char_start').notNull(),
     charEnd: integer('char_end').notNull(),
     tokens: integer('tokens').notNull(),
   },
   (t) => [index('chunks_owner_doc').on(t.owner, t.docId)],
+);
+
+/**
+ * What a reader of a document needs besides its chunks: its parsed sections
+ * (sealed JSON, so a citation opens in context even where chunks index only
+ * part of the text) and, for single files up to the kept-original limit, the
+ * uploaded bytes (sealed base64). Written and removed with the document's row.
+ */
+export const documentBodies = sqliteTable(
+  'document_bodies',
+  {
+    owner: text('owner').notNull(),
+    docId: text('doc_id').notNull(),
+    sections: text('sections').notNull(),
+    original: text('original'),
+  },
+  (t) => [primaryKey({ columns: [t.owner, t.docId] })],
 );
 
 export const JOB_STATES = ['running', 'completed', 'interrupted'] as const;
@@ -176,7 +201,7 @@ export const conversations = sqliteTable(
   (t) => [primaryKey({ columns: [t.owner, t.id] })],
 );
 
-export const UPLOAD_STATES = ['queued', 'done', 'failed'] as const;
+export const UPLOAD_STATES = ['queued', 'done', 'failed', 'cancelled'] as const;
 export type UploadState = (typeof UPLOAD_STATES)[number];
 
 /**

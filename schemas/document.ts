@@ -5,7 +5,23 @@
  */
 import { z } from 'zod';
 
-export const FORMATS = ['txt', 'md', 'html', 'pdf', 'docx', 'eml', 'csv', 'fhir', 'ccda', 'ofx'] as const;
+export const FORMATS = [
+  'txt',
+  'md',
+  'html',
+  'pdf',
+  'docx',
+  'eml',
+  'csv',
+  'xlsx',
+  'fhir',
+  'ccda',
+  'health',
+  'ofx',
+  'ics',
+  'vcf',
+  'image',
+] as const;
 export const Format = z.enum(FORMATS);
 export type Format = z.infer<typeof Format>;
 
@@ -14,6 +30,13 @@ export const Section = z.object({
   heading: z.string().optional(),
   page: z.number().int().positive().optional(),
   text: z.string(),
+  /** True when the text was recognised from an image (OCR), not read from the file. */
+  ocr: z.boolean().optional(),
+  /**
+   * Kept with the document (to read and cite around) but not indexed: an e-mail's quoted text or its signature,
+   * what repeats across a mailbox (ingest/formats/email-reply.ts).
+   */
+  aside: z.enum(['quote', 'signature']).optional(),
 });
 export type Section = z.infer<typeof Section>;
 
@@ -25,12 +48,19 @@ export const EmailMeta = z.object({
   subject: z.string().optional(),
   messageId: z.string().optional(),
   inReplyTo: z.string().optional(),
+  references: z.array(z.string()).optional(),
+  /** The thread's first message: the first of References, else In-Reply-To, else the message's own Message-ID. */
+  thread: z.string().optional(),
+  /** SHA-256 of the message's text; with the Message-ID, what makes two copies (two folders, two uploads) one message. */
+  textSha256: z.string().optional(),
   attachments: z.array(z.object({ filename: z.string().optional(), contentType: z.string(), size: z.number() })),
 });
 export const PdfMeta = z.object({
   kind: z.literal('pdf'),
   pages: z.number().int().nonnegative(),
   author: z.string().optional(),
+  /** Pages with no text layer whose text was recognised from their images. */
+  ocrPages: z.number().int().nonnegative().optional(),
 });
 export const StatementMeta = z.object({
   kind: z.literal('statement'),
@@ -46,13 +76,25 @@ export const TableMeta = z.object({
   kind: z.literal('table'),
   columns: z.array(z.string()),
   rows: z.number().int().nonnegative(),
-  delimiter: z.string(),
+  /** CSV and TSV: the field delimiter. */
+  delimiter: z.string().optional(),
+  /** Spreadsheets: the sheets read, in order. */
+  sheets: z.array(z.string()).optional(),
 });
 export const ClinicalMeta = z.object({
   kind: z.literal('clinical'),
-  standard: z.enum(['fhir-r4', 'c-cda']),
+  standard: z.enum(['fhir-r4', 'c-cda', 'apple-health']),
   patient: z.string().optional(),
   resourceCounts: z.record(z.string(), z.number()).optional(),
+});
+export const CalendarMeta = z.object({ kind: z.literal('calendar'), events: z.number().int().nonnegative() });
+export const ContactsMeta = z.object({ kind: z.literal('contacts'), contacts: z.number().int().nonnegative() });
+export const ImageMeta = z.object({
+  kind: z.literal('image'),
+  width: z.number().int().nonnegative(),
+  height: z.number().int().nonnegative(),
+  /** OCR's mean word confidence, 0-100. */
+  confidence: z.number().min(0).max(100),
 });
 export const PlainMeta = z.object({ kind: z.literal('plain') });
 export const DocumentMeta = z.discriminatedUnion('kind', [
@@ -61,6 +103,9 @@ export const DocumentMeta = z.discriminatedUnion('kind', [
   StatementMeta,
   TableMeta,
   ClinicalMeta,
+  CalendarMeta,
+  ContactsMeta,
+  ImageMeta,
   PlainMeta,
 ]);
 export type DocumentMeta = z.infer<typeof DocumentMeta>;
@@ -95,6 +140,8 @@ export const PARSE_ERROR_CODES = [
   'format_mismatch',
   'corrupt',
   'no_text',
+  /** Scans and images: OCR ran and recognised no text (blank, handwriting, too small a resolution, not English). */
+  'ocr_no_text',
   'binary_content',
   'too_deep',
   'parse_timeout',

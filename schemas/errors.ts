@@ -58,12 +58,23 @@ export const ERRORS = {
   quota_exceeded: { status: 403, message: 'the upload would exceed your storage quota' },
   ingest_busy: { status: 429, message: 'the ingest queue is full; retry later' },
   upload_cancelled: { status: 409, message: 'the upload was cancelled' },
+  upload_not_found: { status: 404, message: 'no such upload among yours' },
   parse_budget_exceeded: {
     status: 413,
     message: 'parsing the upload took longer than this service allows; nothing of it was stored',
   },
+  // The web client's upload relay (src/server/web-relay.ts)
+  relay_invalid: { status: 400, message: 'the relay id or part number is invalid, or a part came out of order' },
+  relay_unknown: { status: 404, message: 'no such upload relay; start again from part 0' },
+  relay_busy: { status: 503, message: 'too many uploads are being relayed; retry shortly' },
+  relay_part_too_large: { status: 413, message: 'a relay part is larger than 8 MiB' },
+  collateral_unavailable: { status: 503, message: 'the quote collateral could not be fetched; retry later' },
   // Documents, collections, conversations
   document_not_found: { status: 404, message: 'no such document among yours' },
+  document_text_unavailable: {
+    status: 409,
+    message: 'this document was indexed before its text was kept; delete it and upload it again to read it',
+  },
   collection_not_found: { status: 404, message: 'no such collection among yours' },
   collection_exists: { status: 409, message: 'you already have a collection of that name' },
   conversation_not_found: { status: 404, message: 'no such conversation among yours' },

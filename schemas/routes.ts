@@ -22,6 +22,8 @@ import {
   CollectionsReply,
   DeleteBody,
   DeleteReply,
+  DocumentGetBody,
+  DocumentGetReply,
   EmptyBody,
   ForgetMeBody,
   ForgetMeReply,
@@ -38,6 +40,10 @@ import {
   ShareRevokeBody,
   ShareRevokeReply,
   SharesReply,
+  UploadCancelBody,
+  UploadCancelReply,
+  UploadFollowBody,
+  UploadFollowFrame,
   UploadMeta,
   UploadQueued,
   UploadReply,
@@ -92,9 +98,18 @@ export const ROUTES = {
     reply: z.union([UploadReply, UploadQueued]),
   } satisfies UploadRoute,
   uploads: json('/v1/uploads', 'uploads', UploadsBody, UploadsReply),
+  uploadFollow: {
+    kind: 'stream',
+    path: '/v1/uploads/follow',
+    type: `${TYPE_PREFIX}upload-follow+json`,
+    request: UploadFollowBody,
+    frame: UploadFollowFrame,
+  } satisfies StreamRoute,
+  uploadCancel: json('/v1/uploads/cancel', 'upload-cancel', UploadCancelBody, UploadCancelReply),
   search: json('/v1/search', 'search', SearchBody, SearchReply),
   list: json('/v1/documents/list', 'list', ListBody, ListReply),
   delete: json('/v1/documents/delete', 'delete', DeleteBody, DeleteReply),
+  documentGet: json('/v1/documents/get', 'document-get', DocumentGetBody, DocumentGetReply),
   revokePermit: json('/v1/permits/revoke', 'revoke-permit', RevokePermitBody, RevokePermitReply),
   collections: json('/v1/collections', 'collections', EmptyBody, CollectionsReply),
   collectionCreate: json('/v1/collections/create', 'collection-create', CollectionCreateBody, CollectionCreateReply),
@@ -134,3 +149,4 @@ export type RouteName = keyof typeof ROUTES;
 /** What a caller sends (before defaults) and what it gets back. */
 export type RequestOf<R extends JsonRoute | StreamRoute> = z.input<R['request']>;
 export type ReplyOf<R extends JsonRoute | UploadRoute> = z.infer<R['reply']>;
+export type FrameOf<R extends StreamRoute> = z.infer<R['frame']>;

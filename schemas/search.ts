@@ -31,9 +31,34 @@ export const SearchRequest = z
     query: z.string().trim().min(1, 'query is empty').max(4000),
     k: z.number().int().min(1).max(100).default(10),
     filters: SearchFilters.default({}),
+    /**
+     * true: one hit per document (its best passage), distinct documents first, then further passages;
+     * false: the chunk ranking as it is. Default true (docs/api.md#search).
+     */
+    group: z.boolean().default(true),
+    /** Read dates, senders, recipients and kinds of document in the query as filters (the service's search). */
+    understand: z.boolean().default(true),
   })
   .strict();
 export type SearchRequest = z.input<typeof SearchRequest>;
+
+/**
+ * What was read from a question as filters (src/rag/query-filters.ts): a client shows them and can undo them
+ * by asking again with `understand: false`.
+ */
+export const QueryFilters = z
+  .object({
+    /** What was searched: the question without the words that became filters. */
+    query: z.string(),
+    /** The filters read from the question (a request's own filters are not repeated here). */
+    filters: SearchFilters,
+    /** The question's words each filter came from ("last March", "from Alice", "in my bank statements"). */
+    phrases: z.array(z.string()),
+    /** True when these filters matched nothing: the results are then the whole question's, unfiltered. */
+    dropped: z.boolean(),
+  })
+  .strict();
+export type QueryFilters = z.infer<typeof QueryFilters>;
 
 /** One ranked hit, as `prag query --json` prints it. */
 export const SearchHit = z.object({
@@ -54,5 +79,9 @@ export const SearchHit = z.object({
   owner: z.string().optional(),
   /** The service's hits: true when the hit is another owner's, shared with the requester. */
   shared: z.boolean().optional(),
+  /** True when the passage was recognised by OCR (a scanned page, an image): its words may be misread. */
+  ocr: z.boolean().optional(),
+  /** An e-mail's thread: the Message-ID of the thread's first message (the same for every message of it). */
+  thread: z.string().optional(),
 });
 export type SearchHit = z.infer<typeof SearchHit>;

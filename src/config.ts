@@ -9,12 +9,16 @@ import { z } from 'zod';
 import { DEFAULT_ANN, type AnnSettings } from './store/vectors.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The checkout: PROJECT_ROOT itself, or its parent when this runs built (dist/src/config.js). */
+const CHECKOUT = import.meta.url.endsWith('.ts') ? PROJECT_ROOT : join(PROJECT_ROOT, '..');
 /**
  * Where a model is looked for when PRAG_MODEL_DIR is not set: `models/` in the
  * project (the Docker image puts the measured model there), then the team's
  * reference checkout beside it. With neither, the hub default below is fetched.
  */
-const LOCAL_MODEL_DIRS = [join(PROJECT_ROOT, 'models'), join(PROJECT_ROOT, '..', 'shared', 'models')];
+const LOCAL_MODEL_DIRS = [
+  ...new Set([join(PROJECT_ROOT, 'models'), join(CHECKOUT, 'models'), join(CHECKOUT, '..', 'shared', 'models')]),
+];
 /** A connected machine with no model configured fetches this one from the hub. */
 export const HUB_DEFAULT_MODEL = 'Xenova/all-MiniLM-L6-v2';
 

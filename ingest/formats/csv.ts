@@ -36,18 +36,13 @@ function parseLooseDate(value: string): string | undefined {
   return Number.isFinite(d.getTime()) && d.getUTCDate() === Number(ymd[2]) ? d.toISOString() : undefined;
 }
 
-export const parseCsv: FormatParser = async ({ bytes, name }) => {
-  const text = decodeText(bytes);
-  const delimiter = detectDelimiter(text);
-  let rows: string[][];
-  try {
-    rows = parse(text, { delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, trim: true });
-  } catch (e) {
-    throw asParseError(e, 'unreadable CSV');
-  }
+/** A table's records as `Column: value; …` lines, ROWS_PER_SECTION a section, and its latest date. */
+export function tableSections(
+  rows: string[][],
+  label = 'rows',
+): { sections: Section[]; columns: string[]; records: number; latest?: string } | undefined {
   const [header, ...records] = rows;
-  if (!header || header.length < 2 || records.length === 0)
-    throw new ParseError('no_text', 'CSV has no header row with records under it');
+  if (!header || header.length < 2 || records.length === 0) return undefined;
   const columns = header.map((h, i) => h || `column ${i + 1}`);
   const dateCol = columns.findIndex((c) => /date|datum|fecha|data/i.test(c));
   let latest: string | undefined;
@@ -64,14 +59,28 @@ export const parseCsv: FormatParser = async ({ bytes, name }) => {
         .filter(Boolean)
         .join('; ');
     });
-    sections.push({ heading: `rows ${i + 1}–${i + group.length}`, text: lines.filter(Boolean).join('\n') });
+    sections.push({ heading: `${label} ${i + 1}–${i + group.length}`, text: lines.filter(Boolean).join('\n') });
   }
+  return { sections: sections.filter((s) => s.text), columns, records: records.length, latest };
+}
+
+export const parseCsv: FormatParser = async ({ bytes, name }) => {
+  const text = decodeText(bytes);
+  const delimiter = detectDelimiter(text);
+  let rows: string[][];
+  try {
+    rows = parse(text, { delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, trim: true });
+  } catch (e) {
+    throw asParseError(e, 'unreadable CSV');
+  }
+  const table = tableSections(rows);
+  if (!table) throw new ParseError('no_text', 'CSV has no header row with records under it');
   return {
     title: name,
     mediaType: 'text/csv',
     format: 'csv',
-    date: latest,
-    meta: { kind: 'table', columns, rows: records.length, delimiter },
-    sections: sections.filter((s) => s.text),
+    date: table.latest,
+    meta: { kind: 'table', columns: table.columns, rows: table.records, delimiter },
+    sections: table.sections,
   };
 };

@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import { simpleParser, type AddressObject, type MailParserOptions, type ParsedMail } from 'mailparser';
+import type { Section } from '../../schemas/document.js';
 import { isoDate, tidyText } from '../decode.js';
 import { asParseError, ParseError } from '../errors.js';
 import type { ChildFile, FormatParser } from '../types.js';
 import { htmlToPlain } from './html.js';
+import { splitReply, type MailPart } from './email-reply.js';
 import { checkMessage, mimeNodeCeiling } from './mail-limits.js';
 
 /** File extensions for attachments that arrive without a name. */
@@ -30,6 +33,26 @@ function addresses(field: AddressObject | AddressObject[] | undefined): string[]
   };
   for (const obj of list) walk(obj.value);
   return out;
+}
+
+/** A subject that says the message forwards another ("Fwd:", "Fw:", "WG:", "TR:", "RV:", "Doorst:"). */
+const FORWARD_SUBJECT = /^(?:(?:re|aw|sv)\s?:\s?)*(?:fwd?|wg|tr|rv|doorst|vs)\s?:/i;
+
+/**
+ * The message as sections: the header lines with the sender's first words, then each further part. Quotes and
+ * signatures are kept as `aside` sections (read and cited around, not indexed).
+ */
+function bodySections(header: string, subject: string | undefined, parts: MailPart[]): Section[] {
+  const [first, ...rest] = parts;
+  const lead = first && first.kind !== 'quote' && first.kind !== 'signature' ? first : undefined;
+  const sections: Section[] = [{ heading: subject, text: lead ? `${header}\n\n${lead.text}` : header }];
+  for (const part of lead ? rest : parts)
+    sections.push({
+      heading: subject,
+      text: part.text,
+      ...(part.kind === 'quote' || part.kind === 'signature' ? { aside: part.kind } : {}),
+    });
+  return sections;
 }
 
 /** True when the bytes begin like an RFC 5322 message: a header line before the first blank line. */
@@ -72,19 +95,19 @@ export const parseEmail: FormatParser = async ({ bytes }) => {
   const subject = mail.subject?.trim() || undefined;
   const date = isoDate(mail.date);
   const body = tidyText(mail.text?.trim() ? mail.text : mail.html ? htmlToPlain(mail.html) : '');
+  const attachments = mail.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size }));
   const header = [
     from.length ? `From: ${from.join(', ')}` : '',
     to.length ? `To: ${to.join(', ')}` : '',
     cc.length ? `Cc: ${cc.join(', ')}` : '',
     date ? `Date: ${date.slice(0, 10)}` : '',
     subject ? `Subject: ${subject}` : '',
+    attachments.length ? `Attachments: ${attachments.map((a) => a.filename ?? a.contentType).join(', ')}` : '',
   ]
     .filter(Boolean)
     .join('\n');
-  const attachments = mail.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size }));
-  const attachmentLine = attachments.length
-    ? `Attachments: ${attachments.map((a) => a.filename ?? a.contentType).join(', ')}`
-    : '';
+  const sections = bodySections(header, subject, splitReply(body, { forward: FORWARD_SUBJECT.test(subject ?? '') }));
+  const references = typeof mail.references === 'string' ? [mail.references] : (mail.references ?? []);
   return {
     title: subject ?? '(no subject)',
     mediaType: 'message/rfc822',
@@ -98,9 +121,14 @@ export const parseEmail: FormatParser = async ({ bytes }) => {
       subject,
       messageId: mail.messageId,
       inReplyTo: mail.inReplyTo,
+      references: references.length ? references : undefined,
+      thread: references[0] ?? mail.inReplyTo ?? mail.messageId,
+      textSha256: createHash('sha256')
+        .update(sections.map((s) => s.text).join('\n\n'))
+        .digest('hex'),
       attachments,
     },
-    sections: [{ heading: subject, text: [header, body, attachmentLine].filter(Boolean).join('\n\n') }],
+    sections,
     children: children(mail),
   };
 };

@@ -81,9 +81,11 @@ export function htmlToPlain(html: string): string {
   );
 }
 
-/** The `<title>`; call after htmlSections, which checks the nesting. */
+/** The `<title>`, or undefined (not the whole body: html-to-text falls back to it by default); call after htmlSections, which checks the nesting. */
 function htmlTitle(html: string): string | undefined {
-  const t = tidyText(convert(html, { wordwrap: false, baseElements: { selectors: ['title'] } }));
+  const t = tidyText(
+    convert(html, { wordwrap: false, baseElements: { selectors: ['title'], returnDomByDefault: false } }),
+  );
   return t || undefined;
 }
 

@@ -13,7 +13,7 @@ import type { ParsedDocument } from '../../schemas/document.js';
 
 export const MIB = 1 << 20;
 
-type FileTarget = 'txt' | 'md' | 'html' | 'csv' | 'eml' | 'mbox' | 'ofx' | 'fhir' | 'ccda';
+type FileTarget = 'txt' | 'md' | 'html' | 'csv' | 'eml' | 'mbox' | 'ofx' | 'fhir' | 'ccda' | 'ics' | 'vcf' | 'health';
 
 export type AdversarialCase =
   /** A file, parsed by the parser its extension selects (then chunked). */
@@ -36,6 +36,13 @@ const POSTMARK = 'From sender@example.org Mon Jan  1 00:00:00 2024\n';
 const CDA_HEAD =
   '<ClinicalDocument><title>t</title><component><structuredBody><component><section><title>s</title><text>';
 const CDA_TAIL = '</text></section></component></structuredBody></component></ClinicalDocument>';
+const ICS_HEAD = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDTSTART:20240101T090000Z\r\n';
+const ICS_TAIL = '\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n';
+const VCF_HEAD = 'BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\n';
+const VCF_TAIL = '\r\nEND:VCARD\r\n';
+const HEALTH_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE HealthData>\n<HealthData locale="en_US">\n';
+const HEALTH_RECORD =
+  '<Record type="HKQuantityTypeIdentifierHeartRate" unit="count/min" value="71" sourceName="w" startDate="2024-01-01 08:00:00 +0100" endDate="2024-01-01 08:00:00 +0100"/>\n';
 const base64Lines = (text: string) =>
   (
     Buffer.from(text)
@@ -160,6 +167,8 @@ export function adversarialCases(size = MIB): AdversarialCase[] {
     file('eml', 'boundary-like lines, no boundary', 'a.eml', () => eml('', fill('', '--x\r\n'))),
     file('eml', 'nested multiparts', 'a.eml', () => nestedMultipart(size)),
     file('eml', 'parts under a hundred boundaries', 'a.eml', () => manyBoundaries(size)),
+    file('eml', 'a body of reply intros without an outro', 'a.eml', () => eml('', fill('', 'On x\r\n'))),
+    file('eml', 'a body of sign-offs between blank lines', 'a.eml', () => eml('', fill('', 'Thanks,\r\n\r\n'))),
 
     file('mbox', 'many empty messages', 'a.mbox', () => fill('', POSTMARK)),
     file('mbox', 'many >From lines', 'a.mbox', () => fill(`${POSTMARK}${EML_HEAD}\n`, '>From x\n')),
@@ -198,6 +207,48 @@ export function adversarialCases(size = MIB): AdversarialCase[] {
     ),
 
     file('ccda', 'a run of <', 'a.xml', () => fill('', '<')),
+
+    file('ics', 'a folded line of spaces', 'a.ics', () => fill(`${ICS_HEAD}SUMMARY:x`, '\r\n  ', ICS_TAIL)),
+    file('ics', 'many events', 'a.ics', () =>
+      fill('BEGIN:VCALENDAR\r\n', 'BEGIN:VEVENT\r\nSUMMARY:x\r\nEND:VEVENT\r\n', 'END:VCALENDAR\r\n'),
+    ),
+    file('ics', 'components left open', 'a.ics', () => fill('BEGIN:VCALENDAR\r\n', 'BEGIN:VEVENT\r\n')),
+    file('ics', 'a property of parameters', 'a.ics', () => fill(`${ICS_HEAD}X-A`, ';P=v', `:x${ICS_TAIL}`)),
+    file('ics', 'a value of escapes', 'a.ics', () => fill(`${ICS_HEAD}DESCRIPTION:`, '\\,', ICS_TAIL)),
+    file('ics', 'a recurrence rule of parts', 'a.ics', () =>
+      fill(`${ICS_HEAD}RRULE:FREQ=DAILY`, ';BYHOUR=1', ICS_TAIL),
+    ),
+    file('ics', 'a quoted parameter left open', 'a.ics', () => fill(`${ICS_HEAD}X-A;P="`, 'x')),
+
+    file('vcf', 'many cards', 'a.vcf', () => fill('', 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nEND:VCARD\r\n')),
+    file('vcf', 'a structured name of separators', 'a.vcf', () => fill(`${VCF_HEAD}N:`, ';', VCF_TAIL)),
+    file('vcf', 'an address of separators and commas', 'a.vcf', () => fill(`${VCF_HEAD}ADR:`, ';,', VCF_TAIL)),
+    file('vcf', 'cards left open', 'a.vcf', () => fill('', 'BEGIN:VCARD\r\n')),
+    file('vcf', 'a folded line', 'a.vcf', () => fill(`${VCF_HEAD}NOTE:x`, '\r\n x', VCF_TAIL)),
+    file('vcf', 'vCard 2.1: a quoted-printable value of soft line breaks', 'a.vcf', () =>
+      fill('BEGIN:VCARD\r\nVERSION:2.1\r\nFN:x\r\nNOTE;ENCODING=QUOTED-PRINTABLE:', '=3D=\r\n', `x${VCF_TAIL}`),
+    ),
+    file('vcf', 'vCard 2.1: bare parameters', 'a.vcf', () =>
+      fill('BEGIN:VCARD\r\nVERSION:2.1\r\nFN:x\r\n', 'TEL;CELL;PREF:1\r\n', 'END:VCARD\r\n'),
+    ),
+
+    file('health', 'many records', 'export.xml', () => fill(HEALTH_HEAD, HEALTH_RECORD, '</HealthData>\n')),
+    file('health', 'an attribute of spaces', 'export.xml', () =>
+      fill(`${HEALTH_HEAD}<Record type="HKQuantityTypeIdentifierStepCount" value="`, ' ', '"/></HealthData>'),
+    ),
+    file('health', 'nested elements', 'export.xml', () => HEALTH_HEAD + nest('<a>', '</a>') + '</HealthData>'),
+    file('health', 'a run of <', 'export.xml', () => fill(HEALTH_HEAD, '<')),
+    file('health', 'a record kind per record', 'export.xml', () => {
+      let out = HEALTH_HEAD;
+      for (let i = 0; out.length < size; i++) out += HEALTH_RECORD.replace('HeartRate', `Kind${i}`);
+      return `${out}</HealthData>`;
+    }),
+    file('health', 'a day per record', 'export.xml', () => {
+      let out = HEALTH_HEAD;
+      for (let i = 0; out.length < size; i++)
+        out += HEALTH_RECORD.replaceAll('2024-01-01', new Date(Date.UTC(2000, 0, 1 + i)).toISOString().slice(0, 10));
+      return `${out}</HealthData>`;
+    }),
     file('ccda', 'blank elements in a paragraph', 'a.xml', () =>
       cda('<paragraph>', '<content> </content>', '</paragraph>'),
     ),

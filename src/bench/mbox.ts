@@ -64,7 +64,7 @@ const messages = await writeMbox(mb * 1024 * 1024);
 const size = statSync(path).size;
 const engine = await openEngine(join(dir, 'data'), loadConfig());
 const report = await engine.ingest(
-  (await findFiles([path])).map((f) => sourceFile(f)),
+  (await findFiles([path])).files.map((f) => sourceFile(f)),
   { owner: 'bench' },
 );
 await engine.close();

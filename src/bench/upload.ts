@@ -45,7 +45,7 @@ try {
   log(`index: ${messages} messages, ${round(bytes / 2 ** 20, 1)} MiB`);
   const engine = await openEngine(join(dir, 'index'), config);
   const indexed = await engine.ingest(
-    (await findFiles([mbox])).map((f) => sourceFile(f)),
+    (await findFiles([mbox])).files.map((f) => sourceFile(f)),
     { owner: 'bench' },
   );
   await engine.close();

@@ -8,16 +8,20 @@ import { readFile } from 'node:fs/promises';
 import { ROUTES } from '../../schemas/routes.js';
 import { createInterface } from 'node:readline/promises';
 import type { Credentials } from '../client/credentials.js';
-import type { ChatFinal, ChatMessage, ChatRequest, Citation } from '../../schemas/chat.js';
+import { ChatRequest, type ChatFinal, type ChatMessage, type Citation } from '../../schemas/chat.js';
 import { type PragClient, ServiceError } from '../client/session.js';
 import { verifyReceipt } from '../crypto/receipt.js';
-import { connect, out, session, type ConnectFlags, type IdentityFlags } from './client-commands.js';
+import { connect, out, requireCollections, session, type ConnectFlags, type IdentityFlags } from './client-commands.js';
+import { issueText, UsageError } from './errors.js';
+import { printable } from './printable.js';
+import { understoodLine } from './understood.js';
 
 export interface AskFlags extends IdentityFlags {
   collection?: string[];
   model?: string;
   k?: number;
   json?: boolean;
+  literal?: boolean;
 }
 
 /** One turn: streams the answer to `write`, returns the final frame once its receipt verified. */
@@ -33,6 +37,7 @@ async function turn(
   try {
     const { request: sent, frames } = await client.chat(permit, request, cancel.signal);
     for await (const frame of frames) {
+      if (frame.type === 'start') process.stderr.write(understoodLine(frame.understood));
       if (frame.type === 'delta') write?.(frame.text);
       if (frame.type === 'error') throw new ServiceError(502, frame.error.code, frame.error.message);
       if (frame.type === 'final') {
@@ -51,15 +56,17 @@ async function turn(
 }
 
 const where = (c: Citation) =>
-  [c.page !== null ? `p. ${c.page}` : '', c.section === c.title ? '' : (c.section ?? '')].filter(Boolean).join(', ');
+  [c.page !== null ? `p. ${c.page}` : '', c.section === c.title ? '' : (c.section ?? ''), c.ocr ? 'read by OCR' : '']
+    .filter(Boolean)
+    .join(', ');
 
 function printSources(final: ChatFinal, self: string): void {
   const { llm } = final;
   const lines = final.citations.map(
     (c) =>
-      `  [${c.n}] ${c.title}${where(c) ? ` (${where(c)})` : ''}${c.collection === null ? '' : ` — ${c.collection}`}${c.owner === self ? '' : `, shared by ${c.owner}`}`,
+      `  [${c.n}] ${c.title}${where(c) ? ` (${where(c)})` : ''}${c.collection === null ? '' : ` — ${c.collection}`}${c.owner === self ? '' : `, shared by ${c.owner}`}\n      prag open ${c.doc_id} --chunk ${c.chunk_id}`,
   );
-  process.stdout.write(`\n${lines.length ? `\nSources:\n${lines.join('\n')}\n` : '\n(no sources cited)\n'}`);
+  process.stdout.write(printable(`\n${lines.length ? `\nSources:\n${lines.join('\n')}\n` : '\n(no sources cited)\n'}`));
   const attestation =
     llm.attestation.status === 'verified'
       ? `worker attested (${llm.attestation.platform ?? llm.attestation.mrtd?.slice(0, 16)}, TCB ${llm.attestation.tcb_status})`
@@ -76,17 +83,23 @@ const requestOf = (
   ...(flags.k ? { k: flags.k } : {}),
   ...(flags.model ? { model: flags.model } : {}),
   filters: flags.collection ? { collections: flags.collection } : {},
+  ...(flags.literal ? { understand: false } : {}),
   ...(conversation ? { conversation } : {}),
 });
 
+/** The request checked before anything is sent: a refusal costs no round trip. */
+function checkedRequest(request: ChatRequest): ChatRequest {
+  const parsed = ChatRequest.safeParse(request);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map(issueText).join('; '));
+  return request;
+}
+
 export async function askCommand(question: string, flags: AskFlags): Promise<void> {
-  const { client, permit, address } = await session(flags);
-  const final = await turn(
-    client,
-    permit,
-    requestOf([{ role: 'user', content: question }], flags),
-    flags.json ? undefined : (t) => process.stdout.write(t),
-  );
+  const request = checkedRequest(requestOf([{ role: 'user', content: question }], flags));
+  const s = await session(flags);
+  await requireCollections(s, flags.collection);
+  const { client, permit, address } = s;
+  const final = await turn(client, permit, request, flags.json ? undefined : (t) => process.stdout.write(printable(t)));
   if (flags.json)
     return out({ answer: final.answer, citations: final.citations, receipt: final.receipt, llm: final.llm });
   printSources(final, address);
@@ -95,12 +108,13 @@ export async function askCommand(question: string, flags: AskFlags): Promise<voi
 export async function chatCommand(
   flags: AskFlags & { resume?: string; store?: boolean; list?: boolean },
 ): Promise<void> {
-  const { client, permit, address } = await session(flags);
+  const s = await session(flags);
+  const { client, permit, address } = s;
   if (flags.list) {
     const { conversations } = await client.call(ROUTES.conversations, permit, {});
     if (flags.json) return out(conversations);
     for (const c of conversations)
-      process.stdout.write(`${c.id}  ${c.updated_at}  ${c.messages} messages  ${c.title}\n`);
+      process.stdout.write(printable(`${c.id}  ${c.updated_at}  ${c.messages} messages  ${c.title}\n`));
     return;
   }
   const messages: ChatMessage[] = [];
@@ -109,9 +123,10 @@ export async function chatCommand(
     const stored = await client.call(ROUTES.conversationGet, permit, { id: id });
     for (const m of stored.messages) {
       messages.push({ role: m.role, content: m.content });
-      process.stdout.write(`${m.role === 'user' ? 'you' : 'prag'}> ${m.content}\n`);
+      process.stdout.write(printable(`${m.role === 'user' ? 'you' : 'prag'}> ${m.content}\n`));
     }
   }
+  await requireCollections(s, flags.collection);
   const store = Boolean(flags.store || id);
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
   try {
@@ -119,14 +134,18 @@ export async function chatCommand(
       const line = (await rl.question('you> ').catch(() => null))?.trim();
       if (line === undefined || line === null || line === '/exit') break;
       if (!line) continue;
+      let request: ChatRequest;
+      try {
+        request = checkedRequest(
+          requestOf([...messages, { role: 'user', content: line }], flags, store ? { id, store: true } : undefined),
+        );
+      } catch (e) {
+        process.stderr.write(`prag: ${(e as Error).message}\n`); // nothing was sent; the conversation goes on
+        continue;
+      }
       messages.push({ role: 'user', content: line });
       process.stdout.write('prag> ');
-      const final = await turn(
-        client,
-        permit,
-        requestOf(messages, flags, store ? { id, store: true } : undefined),
-        (t) => process.stdout.write(t),
-      );
+      const final = await turn(client, permit, request, (t) => process.stdout.write(printable(t)));
       messages.push({ role: 'assistant', content: final.answer });
       id ??= final.conversation_id;
       printSources(final, address);

@@ -3,75 +3,170 @@
  * service's attestation (AttestationError names the failed check), then signs
  * a permit for the attested service id and seals the request to the attested key.
  */
-import { SingleBar, Presets } from 'cli-progress';
-import { ROUTES } from '../../schemas/routes.js';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import type { z } from 'zod';
 import { AttestationPolicy } from '../../schemas/attestation.js';
-import type { Credentials } from '../client/credentials.js';
+import { ROUTES, type JsonRoute } from '../../schemas/routes.js';
 import { collateralSource, DEFAULT_PCCS_URL } from '../attest/collateral.js';
-import { createIdentity, loadIdentity } from '../client/identity.js';
-import { signPermit } from '../client/credentials.js';
+import { AttestationError } from '../attest/errors.js';
+import { signPermit, type Credentials } from '../client/credentials.js';
+import { loadIdentity } from '../client/identity.js';
+import { IdentityError } from '../client/identity-file.js';
 import { streamingFetch } from '../client/node-fetch.js';
 import { PragClient, ServiceError } from '../client/session.js';
 import { bytesToHex } from '../crypto/bytes.js';
-import { findFiles } from './files.js';
-import { printHits } from './query-command.js';
+import { expiryInstant, sinceInstant } from './dates.js';
+import { fileProblem, issueText, unreachable, UsageError } from './errors.js';
+import { passphraseFor } from './passphrase.js';
+import {
+  DEFAULT_DEVICE,
+  identitySettings,
+  serviceSettings,
+  updateProfile,
+  type IdentityFlags,
+  type IdentitySettings,
+  type ServiceFlags,
+  type ServiceSettings,
+} from './profile.js';
+import { printHits } from './hits.js';
+import { understoodLine } from './understood.js';
 
-export interface ConnectFlags {
-  url: string;
-  allowInsecureDev?: boolean;
-  policy?: string;
-  pccsUrl?: string;
-}
-
-export interface IdentityFlags extends ConnectFlags {
-  identity: string;
-  chainId: string;
-  /** Device label of the permit this command signs. */
-  as: string;
-}
+export type { IdentityFlags } from './profile.js';
+export type ConnectFlags = ServiceFlags;
 
 const cacheDir = () => process.env.PRAG_CACHE_DIR ?? join(homedir(), '.cache', 'prag');
 
-export async function connect(flags: ConnectFlags): Promise<PragClient> {
-  const policy = flags.policy ? AttestationPolicy.parse(JSON.parse(await readFile(flags.policy, 'utf8'))) : undefined;
-  const pccsUrl = flags.pccsUrl ?? policy?.pccs_url ?? process.env.PRAG_PCCS_URL ?? DEFAULT_PCCS_URL;
-  const client = await PragClient.connect(flags.url.replace(/\/+$/, ''), {
-    policy,
-    allowInsecureDev: flags.allowInsecureDev,
-    collateral: collateralSource({ pccsUrl, cacheDir: cacheDir() }),
-    fetch: streamingFetch,
-  });
+async function readPolicy(file: string): Promise<AttestationPolicy> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`policy ${fileProblem(e) ?? `${file}: ${(e as Error).message}`}; deploy/measure writes one`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`policy ${file} is not JSON; deploy/measure writes one`);
+  }
+  const parsed = AttestationPolicy.safeParse(json);
+  if (!parsed.success)
+    throw new UsageError(
+      `policy ${file} is not a measurement policy (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`,
+    );
+  return parsed.data;
+}
+
+async function connectWith(settings: ServiceSettings): Promise<PragClient> {
+  return (await connectWithPolicy(settings)).client;
+}
+
+async function connectWithPolicy(
+  settings: ServiceSettings,
+): Promise<{ client: PragClient; policy: AttestationPolicy | undefined }> {
+  const policy = settings.policy ? await readPolicy(settings.policy) : undefined;
+  const pccsUrl = settings.pccsUrl ?? policy?.pccs_url ?? process.env.PRAG_PCCS_URL ?? DEFAULT_PCCS_URL;
+  let client: PragClient;
+  try {
+    client = await PragClient.connect(settings.url, {
+      policy,
+      allowInsecureDev: settings.allowInsecureDev,
+      collateral: collateralSource({ pccsUrl, cacheDir: cacheDir() }),
+      fetch: streamingFetch,
+    });
+  } catch (e) {
+    const down = unreachable(settings.url, e);
+    if (down) throw new Error(down, { cause: e });
+    if (e instanceof ServiceError && e.code === 'http_error')
+      throw new Error(`${settings.url} answered HTTP ${e.status} to the attestation request: is it a PRAG service?`, {
+        cause: e,
+      });
+    if (e instanceof AttestationError && e.check === 'dev_evidence' && !settings.allowInsecureDev && !policy)
+      throw new UsageError(
+        `${settings.url}: ${e.message}; to accept it from then on: \`prag config set allow-insecure-dev true\``,
+        { cause: e },
+      );
+    if (e instanceof AttestationError && e.check === 'response')
+      throw new Error(`${settings.url} does not answer as a PRAG service (${e.message})`, { cause: e });
+    throw e;
+  }
   if (client.service.insecure)
     process.stderr.write(
       'WARNING: the service runs the insecure dev provider: nothing about it is attested, the host can read everything.\n',
     );
-  return client;
+  return { client, policy };
 }
 
-export async function session(
-  flags: IdentityFlags,
-): Promise<{ client: PragClient; permit: Credentials; address: string }> {
-  const wallet = await loadIdentity(flags.identity);
-  const client = await connect(flags);
-  const permit = await signPermit(wallet, {
-    chainId: flags.chainId,
+/** A verified connection to the service named by the flags, the environment or the profile (in that order). */
+export async function connect(flags: ConnectFlags): Promise<PragClient> {
+  return connectWith(serviceSettings(flags));
+}
+
+/** `connect`, with the measurement policy it verified against (read and validated from `--policy`). */
+export async function connectVerifying(
+  flags: ConnectFlags,
+): Promise<{ client: PragClient; policy: AttestationPolicy | undefined }> {
+  return connectWithPolicy(serviceSettings(flags));
+}
+
+/** The identity's wallet; an encrypted file's passphrase is asked for (or read from PRAG_PASSPHRASE). */
+export async function wallet(file: string) {
+  try {
+    return await loadIdentity(file, { passphrase: () => passphraseFor(file) });
+  } catch (e) {
+    if (e instanceof IdentityError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+export interface Session {
+  client: PragClient;
+  permit: Credentials;
+  address: string;
+  settings: IdentitySettings;
+}
+
+export async function session(flags: IdentityFlags): Promise<Session> {
+  const settings = identitySettings(flags);
+  const signer = await wallet(settings.identity);
+  const client = await connectWith(settings);
+  const permit = await signPermit(signer, {
+    chainId: settings.chainId,
     serviceId: client.serviceId,
-    device: flags.as,
+    device: settings.device,
   });
-  return { client, permit, address: wallet.address };
+  return { client, permit, address: signer.address, settings };
+}
+
+/** `body` checked against the route's request schema before anything is sent: a refusal costs no round trip. */
+export function checked<R extends JsonRoute>(route: R, body: z.input<R['request']>): z.input<R['request']> {
+  const parsed = route.request.safeParse(body);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map(issueText).join('; '));
+  return body;
+}
+
+/**
+ * Collections named on the command line must exist among the user's own or those shared with them (active
+ * grants): a typo would otherwise search nothing and answer "No matches.".
+ */
+export async function requireCollections(s: Session, names: readonly string[] | undefined): Promise<void> {
+  if (!names?.length) return;
+  const [{ collections }, shares] = await Promise.all([
+    s.client.call(ROUTES.collections, s.permit, {}),
+    s.client.call(ROUTES.shares, s.permit, {}),
+  ]);
+  const own = collections.map((c) => c.name);
+  const shared = shares.received.filter((g) => g.state === 'active' && g.collection).map((g) => g.collection ?? '');
+  const unknown = names.filter((n) => !own.includes(n) && !shared.includes(n));
+  if (unknown.length)
+    throw new UsageError(
+      `no collection ${unknown.map((n) => `"${n}"`).join(', ')}; yours: ${own.join(', ') || '(none)'}${shared.length ? `; shared with you: ${shared.join(', ')}` : ''}`,
+    );
 }
 
 export const out = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
-
-export async function keygenCommand(opts: { out: string }): Promise<void> {
-  const address = await createIdentity(opts.out);
-  process.stdout.write(`${address}\n`);
-  process.stderr.write(`identity written to ${opts.out} (keep it private: it holds the wallet's mnemonic)\n`);
-}
 
 export async function attestCommand(opts: ConnectFlags & { json?: boolean }): Promise<void> {
   const client = await connect(opts);
@@ -85,86 +180,33 @@ export async function attestCommand(opts: ConnectFlags & { json?: boolean }): Pr
       ...(tcb ? [`  TCB ${tcb.status}${tcb.advisoryIds.length ? ` (${tcb.advisoryIds.join(', ')})` : ''}`] : []),
       ...(measurement ? [`  platform ${measurement.label ?? measurement.mrtd}`] : []),
       ...(composeSha256 ? [`  docker-compose sha256 ${composeSha256}`] : []),
+      ...(statement.web_sha256 ? [`  web client bundle sha256 ${statement.web_sha256}`] : []),
     ].join('\n') + '\n',
   );
 }
 
-export async function uploadCommand(
-  paths: string[],
-  opts: IdentityFlags & { collection?: string; json?: boolean },
-): Promise<void> {
-  const found = await findFiles(paths);
-  const { client, permit } = await session(opts);
-  const total = found.reduce((n, f) => n + f.size, 0);
-  const bar =
-    !opts.json && process.stderr.isTTY
-      ? new SingleBar(
-          { format: ' {bar} {percentage}% | {file} | {eta_formatted} left', stream: process.stderr, hideCursor: true },
-          Presets.shades_classic,
-        )
-      : undefined;
-  bar?.start(Math.max(1, total), 0, { file: '' });
-  let sent = 0;
-  const results = [];
-  let failures = 0;
-  try {
-    for (const f of found) {
-      bar?.update(sent, { file: basename(f.path) });
-      async function* bytes() {
-        for await (const chunk of createReadStream(f.path, { highWaterMark: 256 * 1024 })) {
-          sent += (chunk as Buffer).length;
-          bar?.update(sent);
-          yield chunk as Buffer;
-        }
-      }
-      try {
-        // Queued, then followed: a large archive may take longer to ingest than an HTTP request should stay open.
-        const queued = await client.enqueueUpload(permit, {
-          name: basename(f.path),
-          size: f.size,
-          bytes: bytes(),
-          collection: opts.collection,
-        });
-        const reply = await client.waitForUpload(permit, queued.upload_id);
-        results.push({ path: f.path, ...reply });
-        failures += reply.failed.length;
-      } catch (e) {
-        if (e instanceof ServiceError && e.status === 401) throw e; // the permit is refused: every file would be
-        results.push({ path: f.path, error: (e as Error).message });
-        failures++;
-      }
-    }
-  } finally {
-    bar?.stop();
-  }
-  if (opts.json) out(results);
-  else
-    for (const r of results) {
-      if ('error' in r) process.stdout.write(`${r.path}: failed: ${r.error}\n`);
-      else
-        process.stdout.write(
-          `${r.path}: ${r.doc_ids.length} documents, ${r.chunks} chunks${r.skipped ? `, ${r.skipped} already stored` : ''}${r.failed.length ? `, ${r.failed.length} failed` : ''}\n${r.failed.map((x) => `  failed: ${x.source}: ${x.error}\n`).join('')}`,
-        );
-    }
-  if (failures) process.exitCode = 1;
-}
-
 export async function searchCommand(
   query: string,
-  opts: IdentityFlags & { k: number; json?: boolean; collection?: string[] },
+  opts: IdentityFlags & { k: number; json?: boolean; collection?: string[]; literal?: boolean },
 ): Promise<void> {
-  const { client, permit } = await session(opts);
-  const { hits } = await client.call(ROUTES.search, permit, {
+  const body = checked(ROUTES.search, {
     query,
     k: opts.k,
     filters: opts.collection ? { collections: opts.collection } : {},
+    understand: !opts.literal,
   });
+  const s = await session(opts);
+  await requireCollections(s, opts.collection);
+  const { hits, understood } = await s.client.call(ROUTES.search, s.permit, body);
+  (opts.json ? process.stderr : process.stdout).write(understoodLine(understood));
   printHits(hits, opts.json);
 }
 
 export async function docsCommand(opts: IdentityFlags & { json?: boolean; collection?: string }): Promise<void> {
-  const { client, permit } = await session(opts);
-  const { documents } = await client.call(ROUTES.list, permit, { collection: opts.collection });
+  const body = checked(ROUTES.list, { collection: opts.collection });
+  const s = await session(opts);
+  await requireCollections(s, opts.collection === undefined ? undefined : [opts.collection]);
+  const { documents } = await s.client.call(ROUTES.list, s.permit, body);
   if (opts.json) return out(documents);
   if (!documents.length) process.stdout.write('No documents.\n');
   for (const d of documents)
@@ -174,8 +216,9 @@ export async function docsCommand(opts: IdentityFlags & { json?: boolean; collec
 }
 
 export async function deleteCommand(docId: string, opts: IdentityFlags & { json?: boolean }): Promise<void> {
+  const body = checked(ROUTES.delete, { doc_id: docId });
   const { client, permit } = await session(opts);
-  const reply = await client.call(ROUTES.delete, permit, { doc_id: docId });
+  const reply = await client.call(ROUTES.delete, permit, body);
   if (opts.json) out(reply);
   else
     process.stdout.write(`deleted ${reply.deleted} document${reply.deleted === 1 ? '' : 's'} (attachments included)\n`);
@@ -183,23 +226,34 @@ export async function deleteCommand(docId: string, opts: IdentityFlags & { json?
 
 export async function revokePermitCommand(opts: IdentityFlags & { name?: string; device?: string }): Promise<void> {
   if ((opts.name === undefined) === (opts.device === undefined))
-    throw new Error('give exactly one of --name PERMIT or --device LABEL');
-  const { client, permit } = await session(opts);
-  const what = opts.device === undefined ? { permit_name: opts.name ?? '' } : { device: opts.device };
+    throw new UsageError('give exactly one of --name PERMIT or --device LABEL');
+  const what = checked(
+    ROUTES.revokePermit,
+    opts.device === undefined ? { permit_name: opts.name ?? '' } : { device: opts.device },
+  );
+  const { client, permit, settings } = await session(opts);
   const reply = await client.call(ROUTES.revokePermit, permit, what);
   process.stdout.write(`revoked ${reply.revoked}: requests signed with it are refused from now on\n`);
+  if (opts.device === settings.device) await switchDevice(settings);
 }
 
-/** "30d", "12h", "45m" or an ISO date → an ISO instant. */
-function expiryFrom(text: string, now = Date.now()): string {
-  const m = /^(\d{1,5})([dhm])$/.exec(text.trim());
-  if (m)
-    return new Date(
-      now + Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as 'd' | 'h' | 'm'],
-    ).toISOString();
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new Error(`--expires takes 30d, 12h, 45m or a date, not "${text}"`);
-  return new Date(t).toISOString();
+/**
+ * The device this command signs for was just revoked: later commands would all be refused. A device label from
+ * the profile (or the default) is replaced by a fresh one, saved in the profile; a label given with --as is not.
+ */
+async function switchDevice(settings: IdentitySettings): Promise<void> {
+  if (settings.deviceFromFlag) {
+    process.stderr.write(
+      `warning: you revoked the device "${settings.device}" this command signed for; commands with --as ${settings.device} are refused from now on, use another --as label\n`,
+    );
+    return;
+  }
+  const base = settings.device.replace(/-[0-9a-f]{6}$/, '') || DEFAULT_DEVICE;
+  const next = `${base}-${bytesToHex(crypto.getRandomValues(new Uint8Array(3)))}`;
+  await updateProfile(settings.profile, (p) => ({ ...p, device: next }));
+  process.stderr.write(
+    `warning: you revoked the device "${settings.device}" in use; later commands sign permits for the device "${next}" (saved in profile "${settings.profile}")\n`,
+  );
 }
 
 export async function collectionsCommand(
@@ -207,8 +261,10 @@ export async function collectionsCommand(
   args: string[],
   opts: IdentityFlags & { json?: boolean; to?: string },
 ): Promise<void> {
+  if (!['list', 'create', 'rename', 'move'].includes(action))
+    throw new UsageError(`unknown action "${action}" (list, create, rename, move)`);
   const { client, permit } = await session(opts);
-  const usage = (text: string) => new Error(`usage: prag collections ${text}`);
+  const usage = (text: string) => new UsageError(`usage: prag collections ${text}`);
   switch (action) {
     case 'list': {
       const { collections } = await client.call(ROUTES.collections, permit, {});
@@ -231,30 +287,32 @@ export async function collectionsCommand(
       if (!opts.to || !args.length) throw usage('move --to NAME DOC_ID...');
       return out(await client.call(ROUTES.collectionMove, permit, { doc_ids: args, to: opts.to }));
     default:
-      throw new Error(`unknown action "${action}" (list, create, rename, move)`);
+      throw new UsageError(`unknown action "${action}" (list, create, rename, move)`);
   }
 }
 
 export async function shareCommand(
   opts: IdentityFlags & { with: string; collection?: string; doc?: string[]; expires?: string },
 ): Promise<void> {
-  const { client, permit } = await session(opts);
   // Computed once: the instant printed is the instant sent (a relative "30d" read twice would differ).
-  const expiresAt = opts.expires === undefined ? undefined : expiryFrom(opts.expires);
-  const reply = await client.call(ROUTES.shareGrant, permit, {
+  const expiresAt = opts.expires === undefined ? undefined : await expiryInstant(opts.expires);
+  const body = checked(ROUTES.shareGrant, {
     with: opts.with,
     collection: opts.collection,
     doc_ids: opts.doc,
     expires_at: expiresAt,
   });
+  const { client, permit } = await session(opts);
+  const reply = await client.call(ROUTES.shareGrant, permit, body);
   process.stdout.write(
     `shared ${opts.collection ? `collection "${opts.collection}"` : `${opts.doc?.length ?? 0} documents`} with ${opts.with}${expiresAt ? ` until ${expiresAt}` : ''} (grant ${reply.grant_id})\n`,
   );
 }
 
 export async function unshareCommand(opts: IdentityFlags & { with: string; collection?: string }): Promise<void> {
+  const body = checked(ROUTES.shareRevoke, { with: opts.with, collection: opts.collection });
   const { client, permit } = await session(opts);
-  const { revoked } = await client.call(ROUTES.shareRevoke, permit, { with: opts.with, collection: opts.collection });
+  const { revoked } = await client.call(ROUTES.shareRevoke, permit, body);
   process.stdout.write(
     `revoked ${revoked} grant${revoked === 1 ? '' : 's'} to ${opts.with}; in force from the next request\n`,
   );
@@ -267,8 +325,8 @@ export async function sharesCommand(
   opts: IdentityFlags & { json?: boolean },
 ): Promise<void> {
   if (action !== 'list' && action !== 'accept' && action !== 'decline')
-    throw new Error(`unknown action "${action}" (list, accept, decline)`);
-  if (action !== 'list' && !grantId) throw new Error(`usage: prag shares ${action} GRANT_ID`);
+    throw new UsageError(`unknown action "${action}" (list, accept, decline)`);
+  if (action !== 'list' && !grantId) throw new UsageError(`usage: prag shares ${action} GRANT_ID`);
   const { client, permit } = await session(opts);
   if (grantId !== undefined && action !== 'list') {
     const route = action === 'accept' ? ROUTES.shareAccept : ROUTES.shareDecline;
@@ -289,11 +347,12 @@ export async function sharesCommand(
 export async function auditCommand(
   opts: IdentityFlags & { json?: boolean; since?: string; limit?: number },
 ): Promise<void> {
-  const { client, permit } = await session(opts);
-  const { entries } = await client.call(ROUTES.audit, permit, {
-    since: opts.since === undefined ? undefined : new Date(Date.parse(opts.since)).toISOString(),
+  const body = checked(ROUTES.audit, {
+    since: opts.since === undefined ? undefined : await sinceInstant(opts.since),
     limit: opts.limit,
   });
+  const { client, permit } = await session(opts);
+  const { entries } = await client.call(ROUTES.audit, permit, body);
   if (opts.json) return out(entries);
   for (const e of entries)
     process.stdout.write(
@@ -303,13 +362,14 @@ export async function auditCommand(
 }
 
 export async function forgetMeCommand(opts: IdentityFlags & { yes?: boolean }): Promise<void> {
-  const wallet = await loadIdentity(opts.identity);
   if (!opts.yes) {
-    throw new Error(
-      `this deletes every document, collection, share and log entry of ${wallet.address} on ${opts.url} and destroys its data key; run again with --yes`,
+    const settings = identitySettings(opts);
+    const { address } = await wallet(settings.identity);
+    throw new UsageError(
+      `this deletes every document, collection, share and log entry of ${address} on ${settings.url} and destroys its data key; run again with --yes`,
     );
   }
-  const { client, permit } = await session(opts);
-  const reply = await client.call(ROUTES.forgetMe, permit, { confirm: wallet.address });
+  const { client, permit, address } = await session(opts);
+  const reply = await client.call(ROUTES.forgetMe, permit, { confirm: address });
   process.stdout.write(`forgot ${reply.forgotten}: ${reply.documents} documents deleted, data key destroyed\n`);
 }

@@ -4,15 +4,21 @@
  * command does (client-commands.ts `connect`) and sign the user's permit.
  */
 import { Prag } from '../client/index.js';
-import { loadIdentity } from '../client/identity.js';
 import { serveMcp } from '../integrations/mcp-server.js';
 import { startProxy } from '../integrations/openai-proxy.js';
-import { connect, type IdentityFlags } from './client-commands.js';
+import { connect, wallet, type IdentityFlags } from './client-commands.js';
+import { identitySettings } from './profile.js';
 
 /** Opens a verified connection (again after a failure) with the identity's wallet. */
 async function opener(flags: IdentityFlags): Promise<() => Promise<Prag>> {
-  const signer = await loadIdentity(flags.identity);
-  return async () => Prag.over(await connect(flags), { signer, chainId: flags.chainId, device: flags.as });
+  const settings = identitySettings(flags);
+  const signer = await wallet(settings.identity);
+  return async () =>
+    Prag.over(await connect({ ...flags, url: settings.url }), {
+      signer,
+      chainId: settings.chainId,
+      device: settings.device,
+    });
 }
 
 export async function proxyCommand(
@@ -27,7 +33,7 @@ export async function proxyCommand(
   process.stderr.write(
     proxy.failure
       ? `prag proxy: the service could not be verified; every request is refused until it is: ${proxy.failure.message}\n`
-      : `prag proxy: ${flags.url} verified\n`,
+      : `prag proxy: ${identitySettings(flags).url} verified\n`,
   );
   process.stdout.write(`OpenAI-compatible API on ${proxy.url}/v1\n`);
   await new Promise<void>((resolve) => {

@@ -1,6 +1,10 @@
-import type { SearchFilters, SearchHit } from '../../schemas/search.js';
+import { FORMATS } from '../../schemas/document.js';
+import type { SearchFilters } from '../../schemas/search.js';
 import type { Config } from '../config.js';
 import { openEngine } from '../engine/open.js';
+import { filterDate } from './dates.js';
+import { UsageError } from './errors.js';
+import { printHits } from './hits.js';
 
 export interface QueryOptions {
   dataDir: string;
@@ -15,19 +19,17 @@ export interface QueryOptions {
   before?: string;
 }
 
-const snippet = (text: string, max = 240) => {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-};
-
 export async function queryCommand(question: string, opts: QueryOptions, config: Config): Promise<void> {
+  const unknown = opts.format?.filter((f) => !(FORMATS as readonly string[]).includes(f));
+  if (unknown?.length)
+    throw new UsageError(`--format ${unknown.join(', ')}: not a format; formats: ${FORMATS.join(', ')}`);
   const filters = {
     collections: opts.collection,
     formats: opts.format,
     from: opts.from,
     to: opts.to,
-    dateFrom: opts.after,
-    dateTo: opts.before,
+    dateFrom: opts.after === undefined ? undefined : await filterDate(opts.after, '--after'),
+    dateTo: opts.before === undefined ? undefined : await filterDate(opts.before, '--before'),
   } as SearchFilters;
   const engine = await openEngine(opts.dataDir, config);
   try {
@@ -35,28 +37,4 @@ export async function queryCommand(question: string, opts: QueryOptions, config:
   } finally {
     await engine.close();
   }
-}
-
-/** Hits as `--json` (an array of {doc_id, chunk_id, title, source, page, score, text}) or as a readable list. */
-export function printHits(hits: SearchHit[], json?: boolean): void {
-  if (json) {
-    const out = hits.map(({ doc_id, chunk_id, title, source, page, score, text }) => ({
-      doc_id,
-      chunk_id,
-      title,
-      source,
-      page,
-      score,
-      text,
-    }));
-    process.stdout.write(`${JSON.stringify(out)}\n`);
-    return;
-  }
-  if (!hits.length) process.stdout.write('No matches.\n');
-  hits.forEach((h, i) => {
-    const where = [h.source, h.page ? `page ${h.page}` : '', h.section ? `§ ${h.section}` : '']
-      .filter(Boolean)
-      .join(' · ');
-    process.stdout.write(`${i + 1}. ${h.title}  (score ${h.score.toFixed(4)})\n   ${where}\n   ${snippet(h.text)}\n\n`);
-  });
 }

@@ -2,16 +2,20 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TEE_PROVIDERS } from '../../schemas/attestation.js';
 import type { Config } from '../config.js';
 import { loadServiceConfig } from '../server/config.js';
 import { guardEnvironment } from '../server/environment-guard.js';
 import { createLogger } from '../server/log.js';
 import { startServer } from '../server/serve.js';
+import { UsageError } from './errors.js';
 
 export async function serveCommand(
   opts: { dataDir: string; port?: number; host?: string; tee?: string },
   engineConfig: () => Config,
 ): Promise<void> {
+  if (opts.tee !== undefined && !(TEE_PROVIDERS as readonly string[]).includes(opts.tee))
+    throw new UsageError(`--tee ${opts.tee}: not a TEE provider; providers: ${TEE_PROVIDERS.join(', ')}`);
   // First, before any setting is read or any key loaded: under secretvm/tdx, only a measured environment.
   const guarded = await guardEnvironment(opts.tee, process.env);
   const config = engineConfig();

@@ -7,16 +7,30 @@
  * the final frame is handed out, as `prag ask` does.
  *
  * A thin facade over PragClient (session.ts): there is one implementation of
- * sealing and verification. Web-standard only, so it runs in browsers too;
- * `node.ts` adds identity files, files and folders, and PCCS collateral.
+ * sealing and verification. Web-standard only, so it runs in browsers too
+ * (the web client's entry: nothing here reaches a Node built-in); `node.ts`
+ * adds identity files, files and folders, and PCCS collateral. In a page,
+ * `verify` lays out the attestation for a verification panel, `walletSigner`
+ * (Keplr, Leap) or `BrowserIdentity` signs in, and uploads stream from a
+ * File through the same origin's upload relay (relay-fetch.ts).
  */
 import { chunksOf } from '../crypto/byte-reader.js';
 import type { SearchFilters } from '../../schemas/search.js';
+import type { UploadStatus } from '../../schemas/api.js';
 import type { ChatFinal, ChatFrame } from '../../schemas/chat.js';
 import { ROUTES, type ReplyOf, type RequestOf } from '../../schemas/routes.js';
 import { verifyReceipt } from '../crypto/receipt.js';
 import { signPermit, DEFAULT_PERMIT_LIFETIME_S, type AminoSigner, type Credentials } from './credentials.js';
-import { PragClient, ServiceError, type ConnectOptions, type UploadDone, type UploadInput } from './session.js';
+import { relayingFetch } from './relay-fetch.js';
+import {
+  PragClient,
+  ServiceError,
+  type ConnectOptions,
+  type UploadDone,
+  type UploadInput,
+  type UploadQueued,
+} from './session.js';
+import { relayedCollateral } from './verify.js';
 
 export { AttestationError } from '../attest/errors.js';
 export type { VerifiedService } from '../attest/attestation.js';
@@ -25,6 +39,14 @@ export type { AminoSigner, Credentials } from './credentials.js';
 export { PragClient, ServiceError, type UploadDone, type UploadInput } from './session.js';
 export type { ChatFinal, ChatFrame, ChatRequest, Citation } from '../../schemas/chat.js';
 export type { SearchFilters, SearchHit } from '../../schemas/search.js';
+export type { AttestationPolicy } from '../../schemas/attestation.js';
+export type { UploadStatus } from '../../schemas/api.js';
+export type { AttestationCheck } from '../attest/errors.js';
+export { verify, parsePolicy, CHECK_MEANING, type AttestationDetails, type Verification } from './verify.js';
+export { Pins, PinMismatchError, type Pin } from './pins.js';
+export { availableWallets, walletSigner, WalletError, type WalletKind, type KeplrLike } from './wallet.js';
+export { BrowserIdentity, MIN_PASSPHRASE_LENGTH } from './browser-identity.js';
+export { IdentityError } from './identity-file.js';
 
 /** Who signs: the user's wallet, and the permit it signs for each session. */
 export interface SignerOptions {
@@ -46,14 +68,51 @@ export interface AskOptions {
   filters?: SearchFilters;
   k?: number;
   model?: string;
+  /** Stream the model's reasoning as `reasoning` frames (never part of the answer). */
+  reasoning?: boolean;
+  /** Store the conversation sealed on the service (continuing `id` when given). */
+  conversation?: RequestOf<typeof ROUTES.chat>['conversation'];
   signal?: AbortSignal;
 }
 
-function uploadInput(what: Uploadable): UploadInput {
-  if ('bytes' in what) return what;
-  const blob = 'file' in what ? what.file : what.blob;
-  const name = ('file' in what ? (what.name ?? what.file.name) : what.name) || 'upload';
-  return { name, size: blob.size, bytes: chunksOf(blob.stream()), collection: what.collection };
+export interface UploadOptions {
+  /** Called as the file is read and sealed: plaintext bytes read so far, of `total`. */
+  onProgress?(sent: number, total: number): void;
+  /** Stops sending (the service drops what it spooled). */
+  signal?: AbortSignal;
+}
+
+/** Counts the bytes as they are read (for progress) and stops at the signal. */
+async function* metered(
+  bytes: AsyncIterable<Uint8Array>,
+  total: number,
+  options: UploadOptions,
+): AsyncIterable<Uint8Array> {
+  let sent = 0;
+  for await (const chunk of bytes) {
+    options.signal?.throwIfAborted();
+    sent += chunk.length;
+    options.onProgress?.(sent, total);
+    yield chunk;
+  }
+}
+
+function uploadInput(what: Uploadable, options: UploadOptions = {}): UploadInput {
+  const input: UploadInput =
+    'bytes' in what
+      ? what
+      : (() => {
+          const blob = 'file' in what ? what.file : what.blob;
+          const name = ('file' in what ? (what.name ?? what.file.name) : what.name) || 'upload';
+          return { name, size: blob.size, bytes: chunksOf(blob.stream()), collection: what.collection };
+        })();
+  if (!options.onProgress && !options.signal) return input;
+  const source = input.bytes instanceof Uint8Array ? [input.bytes] : input.bytes;
+  return { ...input, bytes: metered(toAsync(source), input.size, options) };
+}
+
+async function* toAsync(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  yield* source;
 }
 
 /**
@@ -74,8 +133,21 @@ export class Prag {
     this.credentials = credentials;
   }
 
+  /**
+   * Verifies the attestation (AttestationError names the failed check) and
+   * signs a permit. Defaults for a page: requests go through `relayingFetch`
+   * (uploads in parts over HTTP/1.1), quote collateral from the same origin's
+   * relay.
+   */
   static async connect(url: string, options: PragConnectOptions): Promise<Prag> {
-    return Prag.over(await PragClient.connect(url.replace(/\/+$/, ''), options), options);
+    const base = url.replace(/\/+$/, '');
+    const doFetch = options.fetch ?? relayingFetch();
+    const session = await PragClient.connect(base, {
+      collateral: relayedCollateral(base, doFetch),
+      ...options,
+      fetch: doFetch,
+    });
+    return Prag.over(session, options);
   }
 
   /** Over a session already verified (the CLI's, which reads policy files and warns about dev evidence). */
@@ -110,9 +182,94 @@ export class Prag {
     return this.credentials;
   }
 
-  /** Encrypts locally and streams one file (or mbox) to the service; resolves once it is ingested. */
-  async upload(what: Uploadable): Promise<UploadDone> {
-    return this.client.upload(await this.permit(), uploadInput(what));
+  /**
+   * Encrypts locally (Envelope v1, in the page) and streams one file (or
+   * mbox) to the service, reading it piece by piece; resolves once it is
+   * ingested. For long ingests use `enqueue` and `followUploads`.
+   */
+  async upload(what: Uploadable, options: UploadOptions = {}): Promise<UploadDone> {
+    return this.client.upload(await this.permit(), uploadInput(what, options));
+  }
+
+  /** As `upload`, but resolves once the service holds the file (queued); the ingest goes on without the page. */
+  async enqueue(what: Uploadable, options: UploadOptions = {}): Promise<UploadQueued> {
+    return this.client.enqueueUpload(await this.permit(), uploadInput(what, options));
+  }
+
+  /** This user's uploads, newest first, with their states and results. */
+  async uploads(limit = 100): Promise<ReplyOf<typeof ROUTES.uploads>['uploads']> {
+    const { uploads } = await this.client.call(ROUTES.uploads, await this.permit(), { limit });
+    return uploads;
+  }
+
+  /** Each status change of these uploads (progress through parse, embed, store) until every one has finished. */
+  async *followUploads(uploadIds: string[], signal?: AbortSignal): AsyncGenerator<UploadStatus> {
+    yield* this.client.followUploads(await this.permit(), uploadIds, signal);
+  }
+
+  /** Resolves with an upload's result once ingested; throws ServiceError when it failed or was cancelled. */
+  async waitForUpload(uploadId: string, signal?: AbortSignal): Promise<UploadDone> {
+    return this.client.waitForUpload(await this.permit(), uploadId, signal);
+  }
+
+  /** Cancels a queued or running upload (its job is rolled back). */
+  async cancelUpload(uploadId: string): Promise<ReplyOf<typeof ROUTES.uploadCancel>> {
+    return this.client.call(ROUTES.uploadCancel, await this.permit(), { upload_id: uploadId });
+  }
+
+  /**
+   * One document (own, or shared with this user): its text with sections and
+   * pages; `page` narrows to a page, `chunk_id` locates a cited chunk,
+   * `original` adds the uploaded bytes where kept.
+   */
+  async getDocument(query: RequestOf<typeof ROUTES.documentGet>): Promise<ReplyOf<typeof ROUTES.documentGet>> {
+    return this.client.call(ROUTES.documentGet, await this.permit(), query);
+  }
+
+  /** Deletes one document (and its attachments). */
+  async deleteDocument(docId: string): Promise<ReplyOf<typeof ROUTES.delete>> {
+    return this.client.call(ROUTES.delete, await this.permit(), { doc_id: docId });
+  }
+
+  async createCollection(name: string): Promise<ReplyOf<typeof ROUTES.collectionCreate>> {
+    return this.client.call(ROUTES.collectionCreate, await this.permit(), { name });
+  }
+
+  async renameCollection(from: string, to: string): Promise<ReplyOf<typeof ROUTES.collectionRename>> {
+    return this.client.call(ROUTES.collectionRename, await this.permit(), { from, to });
+  }
+
+  /** Moves documents into another collection (created if missing). */
+  async moveDocuments(docIds: string[], to: string): Promise<ReplyOf<typeof ROUTES.collectionMove>> {
+    return this.client.call(ROUTES.collectionMove, await this.permit(), { doc_ids: docIds, to });
+  }
+
+  /** Stored conversations (sealed on the service), newest first. */
+  async conversations(): Promise<ReplyOf<typeof ROUTES.conversations>['conversations']> {
+    const { conversations } = await this.client.call(ROUTES.conversations, await this.permit(), {});
+    return conversations;
+  }
+
+  /** One stored conversation's messages (continue it with `ask(messages, {conversation: {id}})`). */
+  async conversation(id: string): Promise<ReplyOf<typeof ROUTES.conversationGet>> {
+    return this.client.call(ROUTES.conversationGet, await this.permit(), { id });
+  }
+
+  async deleteConversation(id: string): Promise<ReplyOf<typeof ROUTES.conversationDelete>> {
+    return this.client.call(ROUTES.conversationDelete, await this.permit(), { id });
+  }
+
+  /**
+   * Checks an answer's receipt against this service's attested key (what a
+   * receipt badge shows). `ask` already did for its final frame; throws
+   * ReceiptError naming the failed check.
+   */
+  checkReceipt(final: Pick<ChatFinal, 'receipt' | 'answer' | 'citations'>): ChatFinal['receipt'] {
+    return verifyReceipt(
+      final.receipt,
+      { answer: final.answer, citations: final.citations },
+      { ed25519: this.client.service.ed25519, serviceId: this.client.serviceId },
+    );
   }
 
   async search(
@@ -165,6 +322,11 @@ export class Prag {
   async collections(): Promise<ReplyOf<typeof ROUTES.collections>['collections']> {
     const { collections } = await this.client.call(ROUTES.collections, await this.permit(), {});
     return collections;
+  }
+
+  /** Revokes what this user granted an address (one collection, or everything when none is named). */
+  async revokeShare(grant: RequestOf<typeof ROUTES.shareRevoke>): Promise<ReplyOf<typeof ROUTES.shareRevoke>> {
+    return this.client.call(ROUTES.shareRevoke, await this.permit(), grant);
   }
 
   /** Offers another address one collection or some documents; the grant is pending until they accept it. */

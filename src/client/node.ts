@@ -43,14 +43,15 @@ export async function connect(url: string, options: NodeConnectOptions): Promise
 }
 
 /**
- * The files of some paths (folders walked; hidden entries skipped), each as
+ * The files of some paths (folders walked as `prag upload` walks them: hidden entries, unsupported kinds and
+ * what `.pragignore` or the default rules match are left out), each as
  * an upload streamed from disk: `for (const f of await files(['docs'])) await prag.upload(f)`.
  */
 export async function files(
   paths: readonly string[],
   collection?: string,
 ): Promise<Array<UploadInput & { path: string }>> {
-  return (await findFiles(paths)).map((f) => ({
+  return (await findFiles(paths)).files.map((f) => ({
     path: f.path,
     name: basename(f.path),
     size: f.size,

@@ -6,9 +6,16 @@
  */
 import { randomBytes } from '@noble/hashes/utils.js';
 import type { z } from 'zod';
-import { ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE } from '../../schemas/api.js';
+import { ENVELOPE_MEDIA_TYPE, REPLY_MEDIA_TYPE, type UploadStatus } from '../../schemas/api.js';
 import type { ChatFrame } from '../../schemas/chat.js';
-import { ROUTES, type JsonRoute, type ReplyOf, type RequestOf } from '../../schemas/routes.js';
+import {
+  ROUTES,
+  type FrameOf,
+  type JsonRoute,
+  type ReplyOf,
+  type RequestOf,
+  type StreamRoute,
+} from '../../schemas/routes.js';
 import { verifyAttestation, type VerifiedService, type VerifyOptions } from '../attest/attestation.js';
 import { chunksOf } from '../crypto/byte-reader.js';
 import { bytesToHex, utf8ToBytes } from '../crypto/bytes.js';
@@ -83,6 +90,15 @@ function replyOf<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
 const MAX_ATTESTATION_BYTES = 4 * 1024 * 1024;
 
 async function attest(url: string, options: ConnectOptions, doFetch: typeof fetch): Promise<VerifiedService> {
+  const { json, nonce } = await fetchAttestation(url, doFetch);
+  return verifyAttestation(json, { ...options, nonce });
+}
+
+/** `GET /v1/attestation` with a fresh nonce: the response as JSON, not yet verified. */
+export async function fetchAttestation(
+  url: string,
+  doFetch: typeof fetch,
+): Promise<{ json: unknown; nonce: Uint8Array }> {
   const nonce = randomBytes(32);
   const res = await doFetch(`${url}/v1/attestation?nonce=${bytesToHex(nonce)}`);
   if (!res.ok) throw await errorOf(res);
@@ -95,7 +111,7 @@ async function attest(url: string, options: ConnectOptions, doFetch: typeof fetc
   } catch {
     throw new AttestationError('response', 'the attestation response is not JSON');
   }
-  return verifyAttestation(json, { ...options, nonce });
+  return { json, nonce };
 }
 
 /**
@@ -103,7 +119,7 @@ async function attest(url: string, options: ConnectOptions, doFetch: typeof fetc
  * server cannot make the client buffer without end. Leaving the loop cancels
  * the body's reader (chunksOf), which lets go of the connection.
  */
-async function readAtMost(res: Response, limit: number): Promise<Uint8Array | undefined> {
+export async function readAtMost(res: Response, limit: number): Promise<Uint8Array | undefined> {
   const parts: Uint8Array[] = [];
   let total = 0;
   for await (const part of chunksOf(res.body ?? new ReadableStream())) {
@@ -173,6 +189,40 @@ export class PragClient {
     return reply;
   }
 
+  /** A stream endpoint of the contract: the request sealed, each reply frame opened and checked as it arrives. */
+  async *stream<R extends StreamRoute>(
+    route: R,
+    credentials: Credentials,
+    body: RequestOf<R>,
+    signal?: AbortSignal,
+  ): AsyncGenerator<FrameOf<R>> {
+    const bytes = utf8ToBytes(JSON.stringify(body));
+    const frames = await this.post(
+      credentials,
+      route.type,
+      route.path,
+      { name: '', size: bytes.length },
+      bytes,
+      {},
+      signal,
+    );
+    for await (const frame of frames) yield replyOf(route.frame, frame) as FrameOf<R>;
+  }
+
+  /** Follows uploads (`POST /v1/uploads/follow`): each status as it changes, until every one has finished. */
+  async *followUploads(
+    credentials: Credentials,
+    uploadIds: string[],
+    signal?: AbortSignal,
+  ): AsyncGenerator<UploadStatus> {
+    for await (const frame of this.stream(ROUTES.uploadFollow, credentials, { upload_ids: uploadIds }, signal)) {
+      if (frame.type === 'error') throw new ServiceError(502, frame.error.code, frame.error.message);
+      if (frame.type === 'end') return;
+      yield frame.upload;
+    }
+    throw new ServiceError(502, 'reply_invalid', 'the follow stream ended without its end frame');
+  }
+
   /** Uploads; answers once the service has it (authenticated, spooled, queued). `waitForUpload` follows it. */
   async enqueueUpload(credentials: Credentials, input: UploadInput): Promise<UploadQueued> {
     const reply = await this.sendUpload(credentials, input, false);
@@ -181,26 +231,12 @@ export class PragClient {
     return reply;
   }
 
-  /** Polls the service's upload queue until the upload is ingested (or failed). */
-  async waitForUpload(
-    credentials: Credentials,
-    uploadId: string,
-    options: { maxIntervalMs?: number; signal?: AbortSignal } = {},
-  ): Promise<UploadDone> {
-    for (let interval = 100; ; interval = Math.min(options.maxIntervalMs ?? 2000, interval * 1.5)) {
-      options.signal?.throwIfAborted();
-      const { uploads } = await this.call(ROUTES.uploads, credentials, { limit: 1000 });
-      const status = uploads.find((u) => u.upload_id === uploadId);
-      if (!status) throw new ServiceError(404, 'upload_not_found', 'the service does not know this upload');
-      if (status.state === 'done' && status.result) return status.result;
-      if (status.state === 'failed')
-        throw new ServiceError(
-          422,
-          status.error?.code ?? 'upload_failed',
-          status.error?.message ?? 'the upload failed',
-        );
-      await new Promise((resolve) => setTimeout(resolve, interval));
-    }
+  /** Follows an upload until it is ingested; throws ServiceError if it failed or was cancelled. */
+  async waitForUpload(credentials: Credentials, uploadId: string, signal?: AbortSignal): Promise<UploadDone> {
+    let last: UploadStatus | undefined;
+    for await (const status of this.followUploads(credentials, [uploadId], signal)) last = status;
+    if (last?.state === 'done' && last.result) return last.result;
+    throw new ServiceError(422, last?.error?.code ?? 'upload_failed', last?.error?.message ?? 'the upload failed');
   }
 
   /**

@@ -12,7 +12,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ParsedDocument } from '../../schemas/document.js';
+import { DocumentMeta, type ParsedDocument } from '../../schemas/document.js';
 import { CollectionName, SearchRequest, type SearchHit } from '../../schemas/search.js';
 import type { ChunkRow } from '../../schemas/vector-table.js';
 import { parseSource, type BytesParser, type Chunk, type ParseOptions, type SourceFile } from '../../ingest/index.js';
@@ -20,7 +20,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { EmbedQueue } from '../embed/queue.js';
 import * as contexts from '../store/contexts.js';
 import { inScope, scopePredicate, type SearchScope } from '../store/filter.js';
-import { keywordColumn } from '../store/keywords.js';
+import { keywordColumn, plainTokens } from '../store/keywords.js';
 import { plainSealer, type OwnerSealer, type Sealer } from '../store/sealer.js';
 import {
   Stores,
@@ -31,8 +31,10 @@ import {
   type JobRepository,
 } from '../store/index.js';
 import { DEFAULT_ANN, VectorStore, type AnnSettings, type ChunkHit } from '../store/vectors.js';
-import { reciprocalRankFusion } from './fusion.js';
+import { rank, unmatchedIdf, type Candidates, type Retriever } from './fusion.js';
 import { lockDataDir } from './lock.js';
+import { messageKey } from './message-key.js';
+import { keepOriginal, openBody, sealBody, type OpenedDocument } from './document-body.js';
 import { prepareChunks } from './prepare.js';
 
 export class EngineError extends Error {
@@ -58,11 +60,23 @@ export interface EngineOptions {
   groupChunks?: number;
   /** Texts per model call. */
   batchSize?: number;
+  /** Embed and keyword-index each chunk behind its document's context (src/engine/prepare.ts); default true. */
+  contextualChunks?: boolean;
   /** Close the embedder with the engine (when the engine's opener created it). */
   closeEmbedder?: boolean;
 }
 
 export interface IngestProgress {
+  /**
+   * Parse → embed → store: `parsing` while the input is being read, `embedding` once it is all read and
+   * chunks still wait for vectors, `storing` for the last writes (and the commit of an atomic ingest).
+   */
+  stage: 'parsing' | 'embedding' | 'storing';
+  /** Documents parsed (and not skipped), chunks queued for embedding, chunks embedded. */
+  parsed: number;
+  queuedChunks: number;
+  embeddedChunks: number;
+  /** Documents and chunks written. */
   documents: number;
   chunks: number;
   skipped: number;
@@ -104,11 +118,23 @@ export interface IngestReport {
 
 interface Prepared {
   doc: ParsedDocument;
+  /** The uploaded bytes, kept for a single file up to the kept-original limit. */
+  original?: Uint8Array;
   chunks: Chunk[];
+  /** What the model read for each chunk (its context and text): the keyword index holds the same. */
+  texts: string[];
   vectors: Promise<Float32Array[]>;
 }
 
 export const DEFAULT_COLLECTION = 'default';
+
+/** Term document frequencies are counted up to this many chunks: past it a term is common whatever its count. */
+const DF_CAP = 1000;
+
+export interface SearchOptions {
+  /** Which ranking the hits come from: the fused one, or (for the evaluation's comparison) one half or RRF. */
+  retriever?: Retriever;
+}
 
 /** A hit with the (stored) owner it belongs to, labelled with its stored collection (always known here). */
 export type EngineHit = SearchHit & { owner: string; collection: string };
@@ -174,6 +200,11 @@ export class Engine {
     return this.opts.dataDir;
   }
 
+  /** Unit vectors of texts under the index's model: what extractive answers compare sentences with the question by. */
+  embed(texts: readonly string[]): Promise<Float32Array[]> {
+    return this.opts.embedder.embed(texts);
+  }
+
   /** Rolls back half-written documents and finishes half-done deletes. */
   private async recover(): Promise<void> {
     this.jobs.interruptRunning();
@@ -193,8 +224,10 @@ export class Engine {
     this.jobs.start({ id: job, owner, collection });
     const atomic = options.atomic ?? false;
     const report: IngestReport = { job, documents: 0, docIds: [], chunks: 0, skipped: 0, failed: [], seconds: 0 };
+    const counts = { stage: 'parsing' as IngestProgress['stage'], parsed: 0, queuedChunks: 0, embeddedChunks: 0 };
     const progress = () =>
       options.onProgress?.({
+        ...counts,
         documents: report.documents,
         chunks: report.chunks,
         skipped: report.skipped,
@@ -222,7 +255,8 @@ export class Engine {
     try {
       for await (const file of files) {
         options.signal?.throwIfAborted();
-        const outcomes = parseSource(file, this.opts.parse, this.opts.parser);
+        const kept = keepOriginal(file);
+        const outcomes = parseSource(kept.file, this.opts.parse, this.opts.parser);
         for await (const outcome of options.turn ? inTurns(outcomes, options.turn, () => embedded) : outcomes) {
           options.signal?.throwIfAborted();
           if (!outcome.ok) {
@@ -235,20 +269,41 @@ export class Engine {
             id: sealer.documentId(outcome.doc.id),
             parentId: outcome.doc.parentId && sealer.documentId(outcome.doc.parentId),
           };
-          if (seen.has(doc.id) || this.documents.states(owner, [doc.id]).has(doc.id)) {
-            report.skipped++; // same bytes already indexed for this owner: a no-op
+          const copyOf = keyedMessage(sealer, doc);
+          if (
+            seen.has(doc.id) ||
+            (copyOf !== undefined && seen.has(copyOf)) ||
+            this.documents.states(owner, [doc.id]).has(doc.id) ||
+            (copyOf !== undefined && this.documents.hasMessage(owner, copyOf))
+          ) {
+            report.skipped++; // the same bytes, or the same message, already indexed for this owner: a no-op
             progress();
             continue;
           }
           seen.add(doc.id);
-          const { chunks, texts } = prepareChunks(doc, this.opts.embedder);
+          if (copyOf !== undefined) seen.add(copyOf);
+          const { chunks, texts } = prepareChunks(doc, this.opts.embedder, this.opts.contextualChunks);
           const { vectors } = await this.queue.enqueue(texts);
           embedded = vectors;
-          group.push({ doc, chunks, vectors });
+          counts.parsed++;
+          counts.queuedChunks += texts.length;
+          progress();
+          vectors.then(
+            () => {
+              counts.embeddedChunks += texts.length;
+              if (counts.stage === 'embedding' && counts.embeddedChunks === counts.queuedChunks)
+                counts.stage = 'storing';
+              progress();
+            },
+            () => undefined, // the write that awaits these vectors surfaces the failure
+          );
+          group.push({ doc, chunks, texts, vectors, original: kept.originalOf(outcome.doc) });
           size += chunks.length;
           if (size >= groupChunks) await flush();
         }
       }
+      counts.stage = counts.embeddedChunks < counts.queuedChunks ? 'embedding' : 'storing';
+      progress();
       if (group.length) await flush();
       await flushing;
       if (atomic) this.documents.setState(owner, this.documents.pendingOfJob(owner, job), 'ready');
@@ -290,7 +345,7 @@ export class Engine {
     const ids = group.map((p) => p.doc.id);
     const now = Date.now();
     this.documents.insertPending(
-      group.map(({ doc, chunks }) => ({
+      group.map(({ doc, chunks, original }) => ({
         owner,
         id: doc.id,
         collection,
@@ -306,12 +361,14 @@ export class Engine {
         state: 'pending' as const,
         jobId: job,
         createdAt: now,
+        messageKey: keyedMessage(sealer, doc) ?? null,
+        body: sealBody(sealer, doc, original),
       })),
     );
     try {
       const rows: ChunkRow[] = [];
       const mapping: NewChunk[] = [];
-      group.forEach(({ doc, chunks }, g) => {
+      group.forEach(({ doc, chunks, texts }, g) => {
         const email = doc.meta.kind === 'email' ? doc.meta : undefined;
         const from = email ? addressesOf(email.from).map((a) => sealer.tag(a, contexts.emailAddressTag())) : null;
         const to = email
@@ -331,7 +388,7 @@ export class Engine {
             from_addrs: from,
             to_addrs: to,
             text: sealer.seal(c.text, contexts.chunkText(id)),
-            keywords: keywordColumn(sealer.keywordTokens(`${doc.title}\n${c.text}`)),
+            keywords: keywordColumn(sealer.keywordTokens(texts[i] ?? c.text)),
             vector,
           });
           mapping.push({
@@ -342,6 +399,7 @@ export class Engine {
             section: c.section,
             heading: c.heading == null ? null : sealer.seal(c.heading, contexts.chunkHeading(id)),
             page: c.page ?? null,
+            ocr: c.ocr ?? false,
             charStart: c.charStart,
             charEnd: c.charEnd,
             tokens: c.tokens,
@@ -362,10 +420,62 @@ export class Engine {
    * own chunks plus what others shared with them). Keyword tokens are per
    * owner (a blind index is keyed per owner), so the keyword query holds each
    * scope owner's tokens; one owner's tokens match only that owner's rows.
+   * Hits are grouped by document unless the request asks for chunks (`group: false`).
    */
-  async search(who: string | readonly SearchScope[], request: SearchRequest): Promise<EngineHit[]> {
-    const { query, k, filters } = SearchRequest.parse(request);
+  async search(
+    who: string | readonly SearchScope[],
+    request: SearchRequest,
+    options: SearchOptions = {},
+  ): Promise<EngineHit[]> {
+    const { k, group } = SearchRequest.parse(request);
     const scopes = typeof who === 'string' ? [{ owner: who }] : who;
+    const candidates = await this.searchCandidates(scopes, request);
+    const fused = rank(candidates, (h) => h.chunk_id, options.retriever).filter((f) => inScope(scopes, f.item));
+    const visible: Array<{ item: ChunkHit; score: number; doc: DocumentRow }> = [];
+    for (const owner of new Set(fused.map((f) => f.item.owner))) {
+      const mine = fused.filter((f) => f.item.owner === owner);
+      const docs = this.documents.ready(owner, [...new Set(mine.map((f) => f.item.doc_id))]);
+      for (const f of mine) {
+        const doc = docs.get(f.item.doc_id);
+        if (doc) visible.push({ ...f, doc });
+      }
+    }
+    visible.sort((a, b) => b.score - a.score);
+    const top = (group ? documentsFirst(visible, (v) => `${v.item.owner}\0${v.item.doc_id}`) : visible).slice(0, k);
+    const pointers = new Map(
+      [...new Set(top.map((t) => t.item.owner))].flatMap((o) => [
+        ...this.documents.chunkPointers(
+          o,
+          top.filter((t) => t.item.owner === o).map((t) => t.item.chunk_id),
+        ),
+      ]),
+    );
+    return top.map(({ item, score, doc }) => {
+      const sealer = this.sealer.forOwner(item.owner);
+      const ptr = pointers.get(item.chunk_id);
+      return {
+        doc_id: item.doc_id,
+        chunk_id: item.chunk_id,
+        title: sealer.open(doc.title, contexts.documentTitle(doc.id)),
+        source: sealer.open(doc.source, contexts.documentSource(doc.id)),
+        page: ptr?.page ?? null,
+        section: ptr?.heading == null ? null : sealer.open(ptr.heading, contexts.chunkHeading(item.chunk_id)),
+        collection: doc.collection,
+        score,
+        text: sealer.open(item.text, contexts.chunkText(item.chunk_id)),
+        owner: item.owner,
+        ...(ptr?.ocr ? { ocr: true } : {}),
+        ...threadOf(sealer, doc),
+      };
+    });
+  }
+
+  /**
+   * A search's two candidate lists (cosine similarity, BM25) and the query's unmatched IDF mass, before fusion and
+   * before the visibility check: what `search` ranks, and what the fusion tuning (src/eval/tune.ts) re-ranks.
+   */
+  async searchCandidates(scopes: readonly SearchScope[], request: SearchRequest): Promise<Candidates<ChunkHit>> {
+    const { query, k, filters } = SearchRequest.parse(request);
     const owners = [...new Set(scopes.map((s) => s.owner))];
     const sealers = new Map(owners.map((o) => [o, this.sealer.forOwner(o)]));
     const sealerOf = (owner: string) => {
@@ -379,53 +489,31 @@ export class Engine {
       from: from === undefined ? undefined : (o) => sealerOf(o).tag(from, contexts.emailAddressTag()),
       to: to === undefined ? undefined : (o) => sealerOf(o).tag(to, contexts.emailAddressTag()),
     });
-    const keywords = [...new Set(owners.flatMap((o) => sealerOf(o).keywordTokens(query)))].join(' ');
+    // Each query term as every scope owner's token, in the same order as `terms`.
+    const terms = [...new Set(plainTokens(query))];
+    const tokens = new Map(owners.map((o) => [o, sealerOf(o).keywordTokens(terms.join(' '))]));
+    const perTerm = terms.map((_, i) => [...new Set(owners.map((o) => tokens.get(o)?.[i] ?? ''))].join(' '));
     const candidates = Math.max(4 * k, 40);
-    // The keyword search needs no embedding: it runs while the query is embedded.
-    const [byVector, byKeyword] = await Promise.all([
+    // The keyword search and the term counts need no embedding: they run while the query is embedded.
+    const [byVector, byKeyword, counts] = await Promise.all([
       this.opts.embedder.embed([query]).then(([vector]) => {
         if (!vector) throw new Error('the embedder returned no vector for the query');
         return this.vectors.vectorSearch(vector, predicate, candidates);
       }),
-      this.vectors.keywordSearch(keywords, predicate, candidates),
+      this.vectors.keywordSearch(perTerm.join(' '), predicate, candidates),
+      this.vectors.termCounts(perTerm, predicate, DF_CAP),
     ]);
-    const fused = reciprocalRankFusion<ChunkHit>([byVector, byKeyword], (h) => h.chunk_id).filter((f) =>
-      inScope(scopes, f.item),
-    );
-    const visible: Array<{ item: ChunkHit; score: number; doc: DocumentRow }> = [];
-    for (const owner of new Set(fused.map((f) => f.item.owner))) {
-      const mine = fused.filter((f) => f.item.owner === owner);
-      const docs = this.documents.ready(owner, [...new Set(mine.map((f) => f.item.doc_id))]);
-      for (const f of mine) {
-        const doc = docs.get(f.item.doc_id);
-        if (doc) visible.push({ ...f, doc });
-      }
-    }
-    const top = visible.sort((a, b) => b.score - a.score).slice(0, k);
-    const pointers = new Map(
-      [...new Set(top.map((t) => t.item.owner))].flatMap((o) => [
-        ...this.documents.chunkPointers(
-          o,
-          top.filter((t) => t.item.owner === o).map((t) => t.item.chunk_id),
-        ),
-      ]),
-    );
-    return top.map(({ item, score, doc }) => {
-      const sealer = sealerOf(item.owner);
-      const ptr = pointers.get(item.chunk_id);
-      return {
-        doc_id: item.doc_id,
-        chunk_id: item.chunk_id,
-        title: sealer.open(doc.title, contexts.documentTitle(doc.id)),
-        source: sealer.open(doc.source, contexts.documentSource(doc.id)),
-        page: ptr?.page ?? null,
-        section: ptr?.heading == null ? null : sealer.open(ptr.heading, contexts.chunkHeading(item.chunk_id)),
-        collection: doc.collection,
-        score,
-        text: sealer.open(item.text, contexts.chunkText(item.chunk_id)),
-        owner: item.owner,
-      };
-    });
+    const best = byKeyword[0];
+    const held = new Set(best?.keywords.split(' '));
+    const mine = (best && tokens.get(best.owner)) ?? [];
+    return {
+      dense: byVector.map((h) => ({ item: h, score: 1 - h._distance })),
+      keyword: byKeyword.map((h) => ({ item: h, score: h._score })),
+      unmatched: unmatchedIdf(
+        counts.df.map((df, i) => ({ df, inBest: held.has(mine[i] ?? '') })),
+        counts.rows,
+      ),
+    };
   }
 
   /** Deletes a document and its attachments from both stores. Returns the number removed. */
@@ -487,6 +575,30 @@ export class Engine {
     }));
   }
 
+  /** The collection label of a ready document of `owner`; undefined when there is no such document. */
+  documentCollection(owner: string, id: string): string | undefined {
+    return this.documents.ready(owner, [id]).get(id)?.collection;
+  }
+
+  /**
+   * One ready document of `owner`, opened: its row, its parsed sections (only page `page`'s when given),
+   * where chunk `chunkId` sits in them, and the kept original when asked for. Undefined when there is no
+   * such ready document (or no such chunk in it); `no_body` for a document indexed before bodies were kept.
+   */
+  openDocument(
+    owner: string,
+    id: string,
+    want: { page?: number; chunkId?: string; original?: boolean } = {},
+  ): OpenedDocument | 'no_body' | undefined {
+    const row = this.documents.ready(owner, [id]).get(id);
+    if (!row) return undefined;
+    const body = this.documents.body(owner, id, want.original ?? false);
+    if (!body) return 'no_body';
+    const chunk = want.chunkId === undefined ? undefined : this.documents.chunkOf(owner, id, want.chunkId);
+    if (want.chunkId !== undefined && !chunk) return undefined;
+    return openBody(this.sealer.forOwner(owner), row, body, { page: want.page, chunk });
+  }
+
   maintain(): Promise<void> {
     return this.vectors.maintain();
   }
@@ -529,6 +641,32 @@ function checkRecorded(facts: FactRepository, key: string, value: string, what: 
       `this index was built with ${what} "${recorded}", but "${value}" is configured; use the same ${what} or a new data directory`,
     );
   }
+}
+
+/** Each key's best item first (in the list's order), then the rest in order. */
+function documentsFirst<T>(list: readonly T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  const first: T[] = [];
+  const rest: T[] = [];
+  for (const item of list) {
+    const id = key(item);
+    (seen.has(id) ? rest : first).push(item);
+    seen.add(id);
+  }
+  return [...first, ...rest];
+}
+
+/** For an e-mail: its thread (the first Message-ID of the thread), from the document's sealed metadata. */
+function threadOf(sealer: OwnerSealer, doc: DocumentRow): { thread?: string } {
+  if (doc.format !== 'eml') return {};
+  const meta = DocumentMeta.parse(JSON.parse(sealer.open(doc.meta as string, contexts.documentMeta(doc.id))));
+  return meta.kind === 'email' && meta.thread ? { thread: meta.thread } : {};
+}
+
+/** An e-mail's message key (message-key.ts), keyed under the owner's key as document ids are. */
+function keyedMessage(sealer: OwnerSealer, doc: ParsedDocument): string | undefined {
+  const key = messageKey(doc);
+  return key === undefined ? undefined : sealer.documentId(key);
 }
 
 /** Bare lower-cased addresses from `Name <addr>` strings. */

@@ -19,7 +19,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 import { SourceAborted, type BytesParser, type ParseJob, type ParseOutcome } from '../../ingest/index.js';
 import { PragError } from '../errors.js';
-import type { ParseReply, ParseRequest } from './parse-worker.js';
+import type { ParseReply, ParseRequest, StreamChunk } from './parse-worker.js';
 
 export interface SandboxOptions {
   workers: number;
@@ -53,6 +53,9 @@ export function withParseBudget<T>(work: () => Promise<T>): Promise<T> {
 
 interface Pending {
   request: ParseRequest;
+  /** A streamed job's source, read as the worker asks for chunks. */
+  source?: AsyncIterator<Uint8Array>;
+  job: ParseJob;
   budget: UploadParseTime | undefined;
   resolve: (outcomes: ParseOutcome[]) => void;
   reject: (error: Error) => void;
@@ -68,9 +71,11 @@ interface Slot {
   job?: Running;
 }
 
-const failure = (job: ParseJob, code: 'parse_timeout' | 'parse_resource_limit', message: string): ParseOutcome[] => [
-  { ok: false, source: job.source, code, message },
-];
+const failure = (
+  job: Pick<ParseJob, 'source'>,
+  code: 'parse_timeout' | 'parse_resource_limit',
+  message: string,
+): ParseOutcome[] => [{ ok: false, source: job.source, code, message }];
 
 export class ParseSandbox {
   private readonly slots: Slot[] = [];
@@ -95,7 +100,12 @@ export class ParseSandbox {
     const budget = currentUpload.getStore();
     if (budget && this.left(budget) <= 0) return Promise.reject(this.overBudget());
     return new Promise((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, job }, budget, resolve, reject });
+      const id = this.nextId++;
+      if (job.format === 'health') {
+        const { stream, ...head } = job;
+        const source = stream[Symbol.asyncIterator]();
+        this.queue.push({ request: { id, job: head, streamed: true }, source, job, budget, resolve, reject });
+      } else this.queue.push({ request: { id, job }, job, budget, resolve, reject });
       this.dispatch();
     });
   }
@@ -133,6 +143,10 @@ export class ParseSandbox {
     worker.on('message', (reply: ParseReply) => {
       const slot = this.slots.find((s) => s.worker === worker);
       if (!slot?.job || slot.job.request.id !== reply.id) return;
+      if ('pull' in reply) {
+        this.feed(slot, slot.job);
+        return;
+      }
       this.take(slot)?.resolve(reply.outcomes);
       this.dispatch();
     });
@@ -142,12 +156,26 @@ export class ParseSandbox {
         e.code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? `parsing needed more than ${this.options.maxHeapMb} MB`
           : 'the parser crashed';
-      this.replace(worker, (job) => job.resolve(failure(job.request.job, 'parse_resource_limit', message)));
+      this.replace(worker, (job) => job.resolve(failure(job.job, 'parse_resource_limit', message)));
     });
     worker.on('exit', () =>
-      this.replace(worker, (job) => job.resolve(failure(job.request.job, 'parse_resource_limit', 'the parser exited'))),
+      this.replace(worker, (job) => job.resolve(failure(job.job, 'parse_resource_limit', 'the parser exited'))),
     );
     return worker;
+  }
+
+  /** Sends a streamed job's next chunk; a source that fails (an upload failing authentication) fails the job. */
+  private feed(slot: Slot, job: Running): void {
+    const id = job.request.id;
+    void (job.source as AsyncIterator<Uint8Array>).next().then(
+      (r) => {
+        if (slot.job !== job) return; // stopped meanwhile
+        slot.worker.postMessage((r.done ? { id, end: true } : { id, chunk: r.value }) satisfies StreamChunk);
+      },
+      (e: unknown) => {
+        if (slot.job === job) this.replace(slot.worker, (j) => j.reject(e instanceof Error ? e : new Error(String(e))));
+      },
+    );
   }
 
   /** Terminates a worker and starts another in its slot; its job, if any, is settled by `settle`. */
@@ -176,9 +204,7 @@ export class ParseSandbox {
           this.replace(slot.worker, (job) =>
             overBudget
               ? job.reject(this.overBudget())
-              : job.resolve(
-                  failure(job.request.job, 'parse_timeout', `parsing took longer than ${this.options.timeoutMs} ms`),
-                ),
+              : job.resolve(failure(job.job, 'parse_timeout', `parsing took longer than ${this.options.timeoutMs} ms`)),
           ),
         overBudget ? Math.max(0, left) : this.options.timeoutMs,
       );
@@ -190,12 +216,12 @@ export class ParseSandbox {
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.queue.splice(0))
-      p.resolve(failure(p.request.job, 'parse_resource_limit', 'the service is shutting down'));
+      p.resolve(failure(p.job, 'parse_resource_limit', 'the service is shutting down'));
     await Promise.all(
       this.slots.map(async (s) => {
         s.worker.removeAllListeners();
         const job = this.take(s);
-        job?.resolve(failure(job.request.job, 'parse_resource_limit', 'the service is shutting down'));
+        job?.resolve(failure(job.job, 'parse_resource_limit', 'the service is shutting down'));
         await s.worker.terminate();
       }),
     );

@@ -8,7 +8,7 @@ import type { ChatFrame, ChatMessage, Citation, LlmInfo, Receipt, ReceiptBody } 
 import { sha256Hex } from '../crypto/receipt.js';
 import { LlmError, type Llm } from '../llm/types.js';
 import { selectPassages, type OwnedHit, type Passage } from './context.js';
-import { extractiveAnswer } from './extractive.js';
+import { extractiveAnswer, type Embed } from './extractive.js';
 import { CitationFilter } from './markers.js';
 import { buildPrompt } from './prompt.js';
 
@@ -23,6 +23,8 @@ const EXTRACTIVE_INFO: LlmInfo = {
 
 export interface ChatTurn {
   messages: ChatMessage[];
+  /** The standalone question retrieval searched for (a follow-up rewritten or joined): what the extractive answer answers. */
+  question: string;
   hits: OwnedHit[];
   model?: string;
   stream: boolean;
@@ -33,6 +35,8 @@ export interface ChatTurn {
 
 export interface ChatDeps {
   llm?: Llm;
+  /** The index's embedding model: the extractive answerer (no LLM) chooses sentences by meaning with it. */
+  embed: Embed;
   contextTokens: number;
   sign(body: Omit<ReceiptBody, 'v' | 'service_id' | 'signer' | 'created_at'>): Receipt;
 }
@@ -50,11 +54,17 @@ function citationOf(p: Passage): Citation {
     owner: hit.owner,
     collection: hit.collection,
     shared: hit.shared,
+    ...(hit.ocr ? { ocr: true } : {}),
+    ...(hit.thread ? { thread: hit.thread } : {}),
   };
 }
 
-async function* extractive(question: string, passages: Passage[]): AsyncIterable<{ type: 'text'; text: string }> {
-  yield { type: 'text', text: extractiveAnswer(question, passages) };
+async function* extractive(
+  question: string,
+  passages: Passage[],
+  embed: Embed,
+): AsyncIterable<{ type: 'text'; text: string }> {
+  yield { type: 'text', text: await extractiveAnswer(question, passages, embed) };
 }
 
 /** Frames of one answer; the last is `final`, or `error` when the LLM fails. */
@@ -66,7 +76,7 @@ export async function* chatTurn(deps: ChatDeps, turn: ChatTurn): AsyncGenerator<
   try {
     const opened = deps.llm
       ? await deps.llm.open({ messages: buildPrompt(passages, turn.messages), model: turn.model, signal: turn.signal })
-      : { info: EXTRACTIVE_INFO, events: extractive(turn.messages.at(-1)?.content ?? '', passages) };
+      : { info: EXTRACTIVE_INFO, events: extractive(turn.question, passages, deps.embed) };
     if (turn.stream) yield { type: 'start', llm: opened.info, sources: passages.length };
     for await (const event of opened.events) {
       if (event.type === 'reasoning') {

@@ -6,13 +6,15 @@
  * documents. Each owner whose chunks were returned gets an entry in their
  * access log.
  */
-import type { SearchHit, SearchRequest } from '../../schemas/search.js';
+import type { QueryFilters, SearchHit, SearchRequest } from '../../schemas/search.js';
 import type { Grants } from '../auth/grants.js';
 import type { Identity } from '../auth/permits.js';
 import type { Engine, EngineHit } from '../engine/engine.js';
 import type { AccessLog } from '../store/access-log.js';
 import type { Collections } from '../store/collections.js';
 import type { SearchScope } from '../store/filter.js';
+import { CorrespondentIndex } from './correspondents.js';
+import { understandQuery } from './query-filters.js';
 
 export interface Requester {
   identity: Identity;
@@ -22,15 +24,53 @@ export interface Requester {
 export type RetrievedHit = SearchHit & { owner: string; shared: boolean };
 
 export class Retrieval {
+  private readonly correspondents: CorrespondentIndex;
+
   constructor(
     private readonly engine: Engine,
     private readonly collections: Collections,
     private readonly grants: Grants,
     private readonly accessLog: AccessLog,
-  ) {}
+  ) {
+    this.correspondents = new CorrespondentIndex(engine);
+  }
 
-  /** `endpoint` names what the retrieval served, for the owners' access logs. */
-  async retrieve({ identity, owner }: Requester, request: SearchRequest, endpoint: string): Promise<RetrievedHit[]> {
+  /** Forgets what retrieval keeps in memory of an owner (forget-me). */
+  forget(owner: string): void {
+    this.correspondents.forget(owner);
+  }
+
+  /**
+   * `endpoint` names what the retrieval served, for the owners' access logs. Unless the request says
+   * `understand: false`, dates, senders, recipients and kinds of document in the query become filters (the
+   * request's own filters win) and the rest is searched; when those filters match nothing, the whole query is
+   * searched without them and `understood.dropped` says so. `now` is what relative dates are read against.
+   */
+  async retrieve(
+    requester: Requester,
+    request: SearchRequest,
+    endpoint: string,
+    now = new Date(),
+  ): Promise<{ hits: RetrievedHit[]; understood?: QueryFilters }> {
+    const parsed =
+      request.understand === false
+        ? undefined
+        : understandQuery(request.query, now, this.correspondents.of(requester.owner));
+    const understood = parsed && Object.keys(parsed.filters).length ? parsed : undefined;
+    if (understood) {
+      const filters = { ...understood.filters, ...request.filters };
+      const hits = await this.search(requester, { ...request, query: understood.query, filters }, endpoint);
+      if (hits.length) return { hits, understood };
+    }
+    const hits = await this.search(requester, request, endpoint);
+    return { hits, ...(understood ? { understood: { ...understood, dropped: true } } : {}) };
+  }
+
+  private async search(
+    { identity, owner }: Requester,
+    request: SearchRequest,
+    endpoint: string,
+  ): Promise<RetrievedHit[]> {
     const shared = this.grants.scopes(owner);
     const own = this.collections.names(owner);
     const visible = this.visibleNames(owner, own, shared);

@@ -7,7 +7,13 @@
  */
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { getCollateral } from '@phala/dcap-qvl';
+import { randomBytes } from '@noble/hashes/utils.js';
+import { ENVELOPE_MEDIA_TYPE } from '../../schemas/api.js';
 import { Nonce } from '../../schemas/attestation.js';
+import { ROUTES } from '../../schemas/routes.js';
+import { DEFAULT_PCCS_URL } from '../attest/collateral.js';
+import { bytesToHex, hexToBytes } from '../crypto/bytes.js';
 import { ERROR_STATUS, errorBody } from '../../schemas/errors.js';
 import { PragError } from '../errors.js';
 import { accountRoutes } from './routes/account.js';
@@ -15,10 +21,13 @@ import { chatRoutes } from './routes/chat.js';
 import { collectionRoutes } from './routes/collections.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { documentRoutes } from './routes/documents.js';
+import { documentReadRoutes } from './routes/document-get.js';
 import { searchRoutes } from './routes/search.js';
 import { shareRoutes } from './routes/shares.js';
 import { limitClient } from './pipeline/client-rate-limit.js';
 import { registerSealedRoutes } from './sealed.js';
+import { mountRelay } from './web-relay.js';
+import { mountWeb, ownCollateral } from './web.js';
 import type { SealedEnv } from './env.js';
 import type { PragService } from './service.js';
 
@@ -50,11 +59,41 @@ export function createApp(service: PragService, log: Logger): Hono<SealedEnv> {
     return c.json(await service.identity.attestation(nonce.data), 200, { 'cache-control': 'no-store' });
   });
 
+  // Browsers cannot reach a PCCS: the collateral of this service's own quote, fetched here (Intel signs it).
+  const collateral = ownCollateral(
+    async () => {
+      const { evidence } = await service.identity.attestation(bytesToHex(randomBytes(32)));
+      return 'quote' in evidence ? hexToBytes(evidence.quote) : undefined;
+    },
+    service.config.llm.pccsUrl ?? DEFAULT_PCCS_URL,
+    getCollateral,
+  );
+  app.get('/v1/attestation/collateral', limitClient(service.pipeline.clientLimiter), async (c) => {
+    const found = await collateral().catch(() => undefined);
+    if (!found) throw new PragError('collateral_unavailable', 'no collateral for this provider or PCCS unreachable');
+    return c.json(found, 200, { 'cache-control': 'no-store' });
+  });
+  // The web client's uploads, sent in parts over HTTP/1.1, go on to the upload route as one stream. Each part
+  // spends from the client's bucket before its body is read.
+  app.use('/v1/relay/*', limitClient(service.pipeline.clientLimiter));
+  mountRelay(app, async (body, first) =>
+    app.fetch(
+      new Request(new URL(ROUTES.upload.path, first.url), {
+        method: 'POST',
+        headers: { 'content-type': ENVELOPE_MEDIA_TYPE },
+        body,
+        duplex: 'half',
+      } as RequestInit),
+      first.env as object,
+    ),
+  );
+
   registerSealedRoutes(
     app,
     service.pipeline,
     {
       ...documentRoutes(service),
+      ...documentReadRoutes(service),
       ...searchRoutes(service),
       ...collectionRoutes(service),
       ...shareRoutes(service),
@@ -64,6 +103,8 @@ export function createApp(service: PragService, log: Logger): Hono<SealedEnv> {
     },
     log,
   );
+
+  mountWeb(app, service.web, { servedBy: 'service' });
 
   app.notFound((c) => c.json(errorBody('not_found'), 404));
   app.onError((err, c) => {

@@ -112,8 +112,14 @@ export const PRAG_SETTINGS: Readonly<Record<string, SettingClass>> = {
   PRAG_LLM_IDLE_TIMEOUT_S: 'safe',
   PRAG_LLM_ATTEMPTS: 'safe',
   PRAG_LLM_MAX_TOKENS: 'safe',
-  // Client only (`prag serve` does not read it)
+  // Client only (`prag serve` does not read them)
   PRAG_CACHE_DIR: 'safe',
+  PRAG_URL: 'safe',
+  PRAG_IDENTITY: 'safe',
+  PRAG_POLICY: 'safe',
+  PRAG_PROFILE: 'safe',
+  PRAG_ALLOW_INSECURE_DEV: 'safe',
+  PRAG_PASSPHRASE: 'secret',
 };
 
 /** The providers the guard applies to; `dev` proves nothing and every policy refuses its evidence. */

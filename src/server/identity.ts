@@ -33,6 +33,8 @@ export class ServiceIdentity {
     readonly tee: TeeProvider,
     keyOrigin: KeyOrigin,
     epochKeyPeriodS: number,
+    /** The served web bundle's hash (src/server/web.ts), stated so clients can compare the page they run. */
+    webSha256?: string,
   ) {
     this.epochKeys = new EpochKeys(epochKeyPeriodS * 1000);
     this.purger = setInterval(() => this.epochKeys.purge(), Math.min(epochKeyPeriodS, 60) * 1000).unref();
@@ -44,6 +46,7 @@ export class ServiceIdentity {
       key_origin: keyOrigin,
       epoch_key_period_s: epochKeyPeriodS,
       created_at: new Date().toISOString(),
+      ...(webSha256 ? { web_sha256: webSha256 } : {}),
     });
     this.statementBytes = statementBytes(this.statement);
     this.statementSignature = bytesToHex(signStatement(this.statementBytes, signing.secret));

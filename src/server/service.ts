@@ -12,6 +12,7 @@ import type { ParseSandbox } from '../engine/parse-sandbox.js';
 import { PragError } from '../errors.js';
 import type { Llm } from '../llm/types.js';
 import { Retrieval } from '../rag/retrieve.js';
+import { DocumentOpener } from '../rag/open-document.js';
 import { AccessLog } from '../store/access-log.js';
 import { Collections } from '../store/collections.js';
 import { Conversations } from '../store/conversations.js';
@@ -24,6 +25,7 @@ import { Maintenance } from './maintenance.js';
 import { Metrics } from './metrics.js';
 import type { PipelineParts } from './pipeline/index.js';
 import { UploadQueue } from './uploads.js';
+import type { WebBundle } from './web.js';
 
 export interface ServiceParts {
   config: ServiceConfig;
@@ -34,6 +36,8 @@ export interface ServiceParts {
   llm: Llm | undefined;
   sandbox: ParseSandbox;
   log: Logger;
+  /** The web client's bundle, when one is built in (src/server/web.ts). */
+  web?: WebBundle;
 }
 
 export class PragService {
@@ -44,12 +48,14 @@ export class PragService {
   readonly maxFileBytes: number;
   readonly llm: Llm | undefined;
   readonly log: Logger;
+  readonly web: WebBundle | undefined;
   readonly metrics = new Metrics();
   readonly collections: Collections;
   readonly grants: Grants;
   readonly accessLog: AccessLog;
   readonly conversations: Conversations;
   readonly retrieval: Retrieval;
+  readonly opener: DocumentOpener;
   readonly maintenance: Maintenance;
   readonly uploads: UploadQueue;
   readonly pipeline: PipelineParts;
@@ -70,6 +76,7 @@ export class PragService {
       llm: this.llm,
       sandbox: this.sandbox,
       log: this.log,
+      web: this.web,
     } = parts);
     const { engine, keyring, log, config } = this;
     const { stores } = engine;
@@ -81,6 +88,7 @@ export class PragService {
     this.accessLog = new AccessLog(stores.accessLog, keyring);
     this.conversations = new Conversations(stores.conversations, keyring);
     this.retrieval = new Retrieval(engine, this.collections, this.grants, this.accessLog);
+    this.opener = new DocumentOpener(engine, this.collections, this.grants, this.accessLog);
     this.maintenance = new Maintenance(engine, (e) => log.error({ error: e.name }, 'index maintenance failed'));
     this.uploads = new UploadQueue(
       {

@@ -17,6 +17,7 @@ import { secretVmProvider } from '../tee/secretvm.js';
 import { tdxProvider } from '../tee/tdx.js';
 import type { ServiceConfig } from './config.js';
 import { ServiceIdentity } from './identity.js';
+import { loadWebBundle } from './web.js';
 import { PragService } from './service.js';
 
 export function teeProvider(config: ServiceConfig): TeeProvider {
@@ -34,6 +35,8 @@ export function teeProvider(config: ServiceConfig): TeeProvider {
 export interface StartupOverrides {
   tee?: TeeProvider;
   llm?: Llm;
+  /** The web bundle to serve and state (default web/dist, src/server/web.ts). */
+  webDir?: string;
 }
 
 export async function openService(
@@ -65,11 +68,13 @@ export async function openService(
   try {
     if (!opened) throw new Error('the engine opened without its sealer');
     const { keyring, origin } = opened;
+    const web = loadWebBundle(overrides.webDir);
     const identity = new ServiceIdentity(
       loadOrCreateServiceKey(dataDir, engine.stores, (m) => log.warn(m)),
       tee,
       origin,
       config.epochKeyPeriodS,
+      web?.sha256,
     );
     const service = new PragService({
       config,
@@ -80,6 +85,7 @@ export async function openService(
       llm,
       sandbox,
       log,
+      web,
     });
     await identity.bind();
     const { statement } = identity;

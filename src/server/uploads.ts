@@ -12,6 +12,10 @@
  * `ingest_busy`. A job interrupted by a shutdown or a crash stays queued and is
  * resumed at the next start (its half-written documents were rolled back); its
  * result is kept, sealed under the owner's key, for `POST /v1/uploads`.
+ * While an upload is in flight its progress is kept in memory (UploadTracker)
+ * for `POST /v1/uploads/follow`. Its owner may cancel it: queued, it leaves
+ * the queue; running, its ingest is aborted between documents and rolled back
+ * (it is atomic); once committed, it is done and cancelling changes nothing.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -26,8 +30,8 @@ import {
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { formatOf, SourceAborted, type SourceFile } from '../../ingest/index.js';
-import { UploadReply, type UploadStatus } from '../../schemas/api.js';
+import { isStreamed, SourceAborted, type SourceFile } from '../../ingest/index.js';
+import { UploadReply, type UploadState, type UploadStatus } from '../../schemas/api.js';
 import { EnvelopeError, openEnvelope, type OpenedEnvelope } from '../crypto/envelope.js';
 import { openingOf, spooledKeys } from './opening.js';
 import type { Engine } from '../engine/engine.js';
@@ -39,6 +43,7 @@ import { PragError } from '../errors.js';
 import type { Maintenance } from './maintenance.js';
 import type { Metrics } from './metrics.js';
 import { FairTurns } from './turns.js';
+import { UploadTracker } from './upload-progress.js';
 
 export interface UploadQueueOptions {
   dataDir: string;
@@ -119,8 +124,9 @@ export class UploadQueue {
   /** Waiting, in the order they came. */
   private readonly jobs: Job[] = [];
   /** By owner: one running job each. */
-  private readonly running = new Map<string, { cancel: AbortController; settled: Promise<void> }>();
+  private readonly running = new Map<string, { id: string; cancel: AbortController; settled: Promise<void> }>();
   private readonly turns = new FairTurns();
+  private readonly tracker = new UploadTracker();
   private closed = false;
   private spooledBytes = 0;
 
@@ -199,24 +205,88 @@ export class UploadQueue {
   }
 
   list(owner: string, limit: number): UploadStatus[] {
-    const sealer = this.deps.keyring.forOwner(owner);
-    return this.deps.uploads.ofOwner(owner, limit).map((r) => {
-      const outcome = r.result
-        ? (JSON.parse(sealer.open(r.result, contexts.uploadResult(r.id))) as {
-            result?: UploadReply;
-            error?: { code: string; message: string };
-          })
-        : {};
-      return {
-        upload_id: r.id,
-        name: sealer.open(r.name, contexts.uploadName(r.id)),
-        size: r.size,
-        state: r.state,
-        created_at: new Date(r.createdAt).toISOString(),
-        finished_at: r.finishedAt === null ? null : new Date(r.finishedAt).toISOString(),
-        ...outcome,
-      };
-    });
+    return this.deps.uploads.ofOwner(owner, limit).map((r) => this.statusOf(r));
+  }
+
+  /** `owner`'s upload `id`; another owner's is as unknown as one that never was. */
+  private rowOf(owner: string, id: string): UploadRow {
+    const row = this.deps.uploads.get(id);
+    if (row?.owner !== owner) throw new PragError('upload_not_found', 'no such upload among yours');
+    return row;
+  }
+
+  private statusOf(r: UploadRow): UploadStatus {
+    const sealer = this.deps.keyring.forOwner(r.owner);
+    const outcome = r.result
+      ? (JSON.parse(sealer.open(r.result, contexts.uploadResult(r.id))) as {
+          result?: UploadReply;
+          error?: { code: string; message: string };
+        })
+      : {};
+    return {
+      upload_id: r.id,
+      name: sealer.open(r.name, contexts.uploadName(r.id)),
+      size: r.size,
+      state: r.state,
+      created_at: new Date(r.createdAt).toISOString(),
+      finished_at: r.finishedAt === null ? null : new Date(r.finishedAt).toISOString(),
+      ...this.tracker.state(r.id),
+      ...outcome,
+    };
+  }
+
+  /**
+   * Checks that every one of `ids` is `owner`'s, then yields their statuses: each at once, then each again
+   * when it has changed, until every one has finished or `signal` is aborted.
+   */
+  follow(owner: string, ids: readonly string[], signal: AbortSignal): AsyncIterable<UploadStatus> {
+    for (const id of ids) this.rowOf(owner, id);
+    const { tracker } = this;
+    const statusOf = (id: string) => this.statusOf(this.rowOf(owner, id));
+    return (async function* () {
+      const sent = new Map<string, string>();
+      let inFlight = [...ids];
+      const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      while (!signal.aborted) {
+        const change = tracker.nextChange(); // taken before reading: no change between is missed
+        const still: string[] = [];
+        for (const id of inFlight) {
+          const status = statusOf(id);
+          const seen = JSON.stringify(status);
+          if (sent.get(id) !== seen) {
+            sent.set(id, seen);
+            yield status;
+          }
+          if (status.state === 'queued' || status.state === 'running') still.push(id);
+        }
+        inFlight = still;
+        if (!inFlight.length) return;
+        await Promise.race([change, aborted]);
+      }
+    })();
+  }
+
+  /**
+   * Cancels `owner`'s upload `id`: a queued one leaves the queue, a running one is aborted and rolled back.
+   * Answers the upload's final state: `cancelled`, or how it ended if it finished first.
+   */
+  async cancel(owner: string, id: string): Promise<UploadState> {
+    const row = this.rowOf(owner, id);
+    const cancelled = new PragError('upload_cancelled', 'the upload was cancelled by its owner');
+    const waiting = this.jobs.findIndex((job) => job.row.id === id);
+    const job = waiting < 0 ? undefined : this.jobs.splice(waiting, 1)[0];
+    if (job) {
+      this.gauge();
+      this.failed(job, 'cancelled', { code: cancelled.code, message: cancelled.message });
+      job.waiter?.reject(cancelled);
+      return 'cancelled';
+    }
+    const running = this.running.get(owner);
+    if (running?.id === id) {
+      running.cancel.abort(cancelled);
+      await running.settled;
+    }
+    return this.deps.uploads.get(id)?.state ?? row.state;
   }
 
   /** Drops an owner's uploads, queued or running (rolled back), and their spool files (forget-me). */
@@ -229,6 +299,7 @@ export class UploadQueue {
     this.gauge();
     for (const job of theirs) {
       this.release(job);
+      this.tracker.landed(job.row.id);
       job.waiter?.reject(cancelled());
     }
     const running = this.running.get(owner);
@@ -241,6 +312,7 @@ export class UploadQueue {
   private push(job: Job): void {
     this.spooledBytes += job.row.size;
     this.jobs.push(job);
+    this.tracker.queued(job.row.id, job.row.size);
     this.next();
   }
 
@@ -276,7 +348,8 @@ export class UploadQueue {
     const settled = new Promise<void>((resolve) => {
       settle = resolve;
     });
-    this.running.set(owner, { cancel, settled });
+    this.running.set(owner, { id: job.row.id, cancel, settled });
+    this.tracker.running(job.row.id);
     try {
       const reply = await this.ingest(job.row, cancel.signal);
       this.finish(job, 'done', { result: reply });
@@ -295,26 +368,33 @@ export class UploadQueue {
             ? { code: e.code, message: e.message }
             : { code: 'internal', message: 'the upload could not be ingested' };
         if (!(e instanceof PragError)) this.deps.log.error({ error: (e as Error).name }, 'ingest failed');
-        this.finish(job, 'failed', { error });
-        const { collections } = this.deps;
-        if (job.createdCollection && !collections.documentCounts(owner).get(job.row.collection)) {
-          collections.delete(owner, job.row.collection); // nothing stays of a failed upload
-        }
+        this.failed(job, e instanceof PragError && e.code === 'upload_cancelled' ? 'cancelled' : 'failed', error);
         job.waiter?.reject(e);
       }
     } finally {
+      this.tracker.landed(job.row.id);
       this.running.delete(owner);
       settle();
       this.next();
     }
   }
 
-  private finish(job: Job, state: 'done' | 'failed', outcome: object): void {
+  private finish(job: Job, state: 'done' | 'failed' | 'cancelled', outcome: object): void {
     const sealed = this.deps.keyring
       .forOwner(job.row.owner)
       .seal(JSON.stringify(outcome), contexts.uploadResult(job.row.id));
     this.deps.uploads.finish(job.row.id, state, sealed);
     this.release(job);
+    this.tracker.landed(job.row.id);
+  }
+
+  /** Records a failed or cancelled upload; nothing stays of it, not even a collection it created. */
+  private failed(job: Job, state: 'failed' | 'cancelled', error: { code: string; message: string }): void {
+    this.finish(job, state, { error });
+    const { collections } = this.deps;
+    const { owner, collection } = job.row;
+    if (job.createdCollection && !collections.documentCounts(owner).get(collection))
+      collections.delete(owner, collection);
   }
 
   /** Re-opens the spooled envelope (authenticated again, segment by segment) and ingests it, all or nothing. */
@@ -331,22 +411,28 @@ export class UploadQueue {
     const name = envelope.header.name;
     const size = envelope.header.size;
     let file: SourceFile;
-    if (formatOf(name) === 'mbox') {
-      // Streamed: an mbox may be larger than memory.
+    if (isStreamed(name)) {
+      // Streamed: an mbox or an Apple Health export may be larger than memory.
+      const { tracker } = this;
       const stream = async function* () {
         try {
-          yield* envelope.payload;
+          for await (const part of envelope.payload) {
+            tracker.read(row.id, part.length);
+            yield part;
+          }
         } catch (e) {
           throw e instanceof EnvelopeError ? new SourceAborted(e) : e;
         }
       };
-      file = { path: name, size, readBytes: () => Promise.reject(new Error('mbox is streamed')), stream };
+      file = { path: name, size, readBytes: () => Promise.reject(new Error('the file is streamed')), stream };
     } else {
       if (size > maxFileBytes) throw new PragError('too_large', 'the file is larger than PRAG_MAX_FILE_MB');
       // Read in the job's first turn, not before: a job waiting for its turn holds no file in memory.
       const readBytes = async () => {
         try {
-          return await envelope.readAll();
+          const bytes = await envelope.readAll();
+          this.tracker.read(row.id, bytes.length);
+          return bytes;
         } catch (e) {
           throw e instanceof EnvelopeError ? new SourceAborted(e) : e;
         }
@@ -383,6 +469,7 @@ export class UploadQueue {
             maintain: false,
             signal: stop,
             turn,
+            onProgress: (p) => this.tracker.ingested(row.id, p),
           }),
         ).finally(() => held?.());
       })

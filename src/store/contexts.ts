@@ -17,6 +17,12 @@ export const documentSource = (docId: string) => `source:${docId}`;
 /** A document's format metadata (JSON), to its document id. */
 export const documentMeta = (docId: string) => `meta:${docId}`;
 
+/** A document's parsed sections (JSON), to its document id. */
+export const documentSections = (docId: string) => `sections:${docId}`;
+
+/** A document's uploaded bytes (base64), to its document id. */
+export const documentOriginal = (docId: string) => `original:${docId}`;
+
 /** A chunk's text (in LanceDB), to its chunk id. */
 export const chunkText = (chunkId: string) => `chunk:${chunkId}`;
 

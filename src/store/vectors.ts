@@ -32,6 +32,8 @@ export interface VectorHit extends ChunkHit {
 }
 export interface KeywordHit extends ChunkHit {
   _score: number;
+  /** The row's keyword column (its distinct tokens, space-separated). */
+  keywords: string;
 }
 
 // Lance sizes its CPU pool as cores − 2; on a 2-core machine that is one thread, and its full-text index
@@ -50,10 +52,13 @@ const SCALAR_INDEXES: Array<[string, () => lancedb.Index]> = [
   ['to_addrs', () => lancedb.Index.labelList()],
 ];
 const KEYWORD_INDEX = 'keywords_idx';
+const MAX_COUNTS = 50_000;
 
 export class VectorStore {
   /** Writes (add, delete, maintenance) run one at a time. */
   private writes: Promise<unknown> = Promise.resolve();
+  /** Term and row counts by predicate, dropped after every write: queries repeat their terms, and a count is a search. */
+  private counts = new Map<string, Promise<number>>();
 
   private constructor(
     private readonly conn: lancedb.Connection,
@@ -83,7 +88,7 @@ export class VectorStore {
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.writes.then(fn, fn);
+    const next = this.writes.then(fn, fn).finally(() => this.counts.clear());
     this.writes = next.catch(() => undefined);
     return next;
   }
@@ -184,9 +189,50 @@ export class VectorStore {
       .query()
       .fullTextSearch(keywords, { columns: 'keywords' })
       .where(predicate)
-      .select([...HIT_COLUMNS, '_score'])
+      .select([...HIT_COLUMNS, 'keywords', '_score'])
       .limit(limit);
     return (await q.toArray()) as KeywordHit[];
+  }
+
+  /**
+   * How many rows the predicate admits, and for each entry of `terms` (tokens separated by spaces, any of which
+   * counts) how many of them hold it, up to `cap`: the document frequencies a query's IDF weights need.
+   */
+  async termCounts(terms: readonly string[], predicate: string, cap: number): Promise<{ rows: number; df: number[] }> {
+    const [rows, ...df] = await Promise.all([
+      this.counted(`${predicate}\0`, () => this.table.countRows(predicate)),
+      ...terms.map((t) =>
+        t && this.keywordIndex
+          ? this.counted(`${predicate}\0${t}\0${cap}`, async () => {
+              const hits = await this.table
+                .query()
+                .fullTextSearch(t, { columns: 'keywords' })
+                .where(predicate)
+                .select(['chunk_id', '_score'])
+                .limit(cap)
+                .toArray();
+              return hits.length;
+            })
+          : Promise.resolve(0),
+      ),
+    ]);
+    return { rows, df };
+  }
+
+  /** Drops the cached counts (the benchmark's cold measurement). */
+  forgetCounts(): void {
+    this.counts.clear();
+  }
+
+  private counted(key: string, count: () => Promise<number>): Promise<number> {
+    let n = this.counts.get(key);
+    if (!n) {
+      if (this.counts.size >= MAX_COUNTS) this.counts.clear();
+      n = count();
+      this.counts.set(key, n);
+      n.catch(() => this.counts.delete(key));
+    }
+    return n;
   }
 
   /**

@@ -25,7 +25,7 @@ describe('prag CLI (client of a service)', () => {
     const { stdout: address } = await prag('keygen', '--out', id);
     expect(address.trim()).toMatch(/^secret1[0-9a-z]{38}$/);
     expect(statSync(id).mode & 0o777).toBe(0o600);
-    expect(await failure(prag('keygen', '--out', id))).toMatch(/EEXIST/);
+    expect(await failure(prag('keygen', '--out', id))).toMatch(/already exists/);
 
     expect(await failure(prag('attest', '--url', svc.url))).toMatch(/attestation check "dev_evidence" failed/);
     const attest = await prag('attest', '--url', svc.url, '--allow-insecure-dev', '--json');
@@ -53,19 +53,21 @@ describe('prag CLI (client of a service)', () => {
       /dev_evidence/,
     ); // verifies before sending
     writeFileSync(join(work.path, 'plan.md'), '# Care plan\nPhysiotherapy twice a week for the left knee until March.');
-    const uploaded = JSON.parse(
-      (
-        await prag(
-          'upload',
-          ...common,
-          '--collection',
-          'health',
-          '--json',
-          join(work.path, 'plan.md'),
-          fixture('email', 'node-mbox_test-4-message.mbox'),
-        )
-      ).stdout,
-    );
+    const uploaded = (
+      await prag(
+        'upload',
+        ...common,
+        '--collection',
+        'health',
+        '--json',
+        join(work.path, 'plan.md'),
+        fixture('email', 'node-mbox_test-4-message.mbox'),
+      )
+    ).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((e) => e.event === 'file');
     expect(uploaded).toHaveLength(2);
     expect(uploaded[0]).toMatchObject({ chunks: 1, failed: [] });
     expect(uploaded[1].doc_ids).toHaveLength(4);

@@ -14,13 +14,13 @@ afterAll(() => {
 });
 
 describe('prag CLI (embedded mode)', () => {
-  it('index --json prints the summary, folders and mbox included, bad files as per-file errors', async () => {
+  it('index --json prints the summary, folders and mbox included, bad files as per-file errors (exit 1)', async () => {
     writeFileSync(join(inputs.path, 'broken.pdf'), 'not a pdf');
     writeFileSync(
       join(inputs.path, 'note.md'),
       '# Boiler\nThe boiler service is due in October; call Heatwise on 555-0100.',
     );
-    const { stdout } = await prag(
+    const { stdout, code } = await prag(
       'index',
       '--data-dir',
       data.path,
@@ -30,9 +30,13 @@ describe('prag CLI (embedded mode)', () => {
       inputs.path,
       fixture('email', 'node-mbox_test-4-message.mbox'),
       fixture('finance', 'ofx-js_credit-card.qfx'),
+    ).then(
+      (o) => ({ ...o, code: 0 }),
+      (e: { stdout: string; code: number }) => e,
     );
+    expect(code).toBe(1); // a file failed
     const summary = JSON.parse(stdout);
-    expect(Object.keys(summary).sort()).toEqual(['chunks', 'documents', 'failed', 'seconds', 'skipped']);
+    expect(Object.keys(summary).sort()).toEqual(['chunks', 'documents', 'excluded', 'failed', 'seconds', 'skipped']);
     expect(summary).toMatchObject({ documents: 6, skipped: 0 });
     expect(summary.chunks).toBeGreaterThanOrEqual(6);
     expect(summary.failed).toEqual([
@@ -67,18 +71,18 @@ describe('prag CLI (embedded mode)', () => {
     expect(none.stdout).toBe('No matches.\n');
   });
 
-  it('bad arguments fail with a message and a non-zero exit', async () => {
+  it('bad arguments fail with a message and exit 2 (usage)', async () => {
     await expect(prag('query', 'no data dir')).rejects.toMatchObject({
-      code: 1,
+      code: 2,
       stderr: expect.stringContaining("required option '--data-dir <dir>' not specified"),
     });
     await expect(prag('query', '--data-dir', data.path, '--from', 'not-an-address', 'x')).rejects.toMatchObject({
-      code: 1,
+      code: 2,
       stderr: expect.stringContaining('filters.from: not an email address'),
     });
     await expect(prag('index', '--data-dir', data.path, '/no/such/path')).rejects.toMatchObject({
-      code: 1,
-      stderr: expect.stringContaining('no such file or folder: /no/such/path'),
+      code: 2,
+      stderr: expect.stringContaining('/no/such/path does not exist'),
     });
   });
 });

@@ -1,5 +1,11 @@
-/** Runs PRAG's CLI (`bin/prag.js`, TypeScript through tsx) and other TypeScript entry points as child processes. */
+/**
+ * Runs PRAG's CLI (`bin/prag.js`, the compiled CLI in dist/, which the e2e tier's global setup builds: build-cli.ts)
+ * and other TypeScript entry points as child processes.
+ */
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -18,7 +24,25 @@ export interface CliOutput {
   stderr: string;
 }
 
-const childEnv = (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...process.env, ...env });
+/**
+ * The CLI's defaults (docs/configuration.md) come from the environment and the config directory: a child sees
+ * neither the developer's settings nor their config file, only what a test gives it.
+ */
+const CLI_SETTINGS = [
+  'PRAG_URL',
+  'PRAG_IDENTITY',
+  'PRAG_POLICY',
+  'PRAG_PROFILE',
+  'PRAG_PASSPHRASE',
+  'PRAG_ALLOW_INSECURE_DEV',
+];
+const isolatedConfig = mkdtempSync(join(tmpdir(), 'prag-cli-config-'));
+
+const childEnv = (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
+  const base: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: isolatedConfig };
+  for (const name of CLI_SETTINGS) delete base[name];
+  return { ...base, ...env };
+};
 
 /**
  * `prag ...args` to completion. Resolves with its output on exit 0; otherwise rejects with execFile's error,

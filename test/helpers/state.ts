@@ -3,6 +3,7 @@
  * goes through here, so this is the one file to change when the store's layout changes.
  */
 import * as lancedb from '@lancedb/lancedb';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { CHUNKS_TABLE } from '../../schemas/vector-table.js';
 import type { Engine } from '../../src/engine/engine.js';
@@ -62,5 +63,15 @@ export async function keywordColumns(engine: Engine, owner: string): Promise<Map
   } finally {
     table.close();
     conn.close();
+  }
+}
+
+/** Removes a document's body row, as for a document stored before bodies were kept (a second connection: WAL). */
+export function dropDocumentBody(dataDir: string, owner: string, id: string): void {
+  const db = new Database(join(dataDir, 'meta.sqlite'));
+  try {
+    db.prepare('DELETE FROM document_bodies WHERE owner = ? AND doc_id = ?').run(owner, id);
+  } finally {
+    db.close();
   }
 }

@@ -52,7 +52,7 @@ describe('corrupt, truncated, empty, huge-line and wrong-extension files', () =>
     expect(await outcome('photo.txt', PNG)).toMatchObject({
       ok: false,
       code: 'format_mismatch',
-      message: 'content is binary data, not txt',
+      message: 'content is a PNG image, not txt',
     });
     expect(await outcome('report.csv', await makePdf([['x']]))).toMatchObject({
       ok: false,
@@ -72,10 +72,10 @@ describe('corrupt, truncated, empty, huge-line and wrong-extension files', () =>
   });
 
   it('unsupported kinds of file and files over the size limit', async () => {
-    expect(await outcome('image.png', PNG)).toMatchObject({
+    expect(await outcome('image.gif', Buffer.from('GIF89a'))).toMatchObject({
       ok: false,
       code: 'unsupported_format',
-      message: 'no parser for .png',
+      message: 'no parser for .gif',
     });
     const { parseSource } = await import('../../ingest/index.js');
     const out = [];

@@ -216,7 +216,7 @@ describe('graceful shutdown', () => {
           device: 'test',
         });
         status = (await client.call(ROUTES.uploads, permit, {})).uploads[0];
-        if (status?.state !== 'queued') break;
+        if (status?.state !== 'queued' && status?.state !== 'running') break;
         await new Promise((r) => setTimeout(r, 200));
       }
       expect(new Set(seen.filter((n) => n !== 0 && n !== 400))).toEqual(new Set());

@@ -426,8 +426,12 @@ describe('sharing', () => {
       owner.permit,
       textUpload('scan.txt', 'Knee MRI: the meniscus tear is healing well.', 'ortho'),
     );
-    await grantee.client.upload(grantee.permit, textUpload('diary.txt', 'Knee MRI booked; meniscus pain at night.'));
+    await grantee.client.upload(
+      grantee.permit,
+      textUpload('diary.txt', 'Knee MRI, my notes: the meniscus tear is healing slowly.'),
+    );
     await share(owner, grantee, { collection: 'ortho' });
+    // Two passages saying nearly the same: the answer gives both, one of them through the grant.
     const { citations } = await ask(grantee, 'What does the knee MRI say about the meniscus?');
     const byOwner = new Map(citations.map((c) => [c.owner, c]));
     expect(byOwner.get(owner.address)).toMatchObject({ shared: true, collection: 'ortho' });

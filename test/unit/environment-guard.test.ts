@@ -252,6 +252,8 @@ test('every PRAG setting the code reads is classified, and nothing else is', () 
     'src/llm/config.ts',
     'src/server/log.ts',
     'src/cli/client-commands.ts',
+    'src/cli/profile.ts',
+    'src/cli/passphrase.ts',
   ];
   const read = new Set(sources.flatMap((f) => readFileSync(join(ROOT, f), 'utf8').match(/\bPRAG_[A-Z0-9_]+/g) ?? []));
   expect(Object.keys(PRAG_SETTINGS).sort()).toEqual([...read].sort());

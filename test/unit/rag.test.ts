@@ -3,9 +3,10 @@ import { describe, expect, test } from 'vitest';
 import { ThinkSplitter } from '../../src/llm/think.js';
 import type { LlmEvent } from '../../src/llm/types.js';
 import { selectPassages, type OwnedHit } from '../../src/rag/context.js';
-import { extractiveAnswer } from '../../src/rag/extractive.js';
+import { extractiveAnswer, NOTHING_FOUND } from '../../src/rag/extractive.js';
 import { CitationFilter } from '../../src/rag/markers.js';
 import { buildPrompt } from '../../src/rag/prompt.js';
+import { unitsOf } from '../../src/rag/units.js';
 import { must } from '../helpers/must.js';
 
 /** Every way of cutting `text` into two chunks. */
@@ -64,11 +65,28 @@ describe('citation markers', () => {
     'split %j | %j',
     (a, b) => {
       expect(filtered([a, b], [1, 2, 3])).toEqual({
-        text: 'Dose is 47 mg [1]. See [2] and ; list [a] and [ 3]. Also [3][12',
+        text: 'Dose is 47 mg [1]. See [2]; list [a] and [3]. Also [3]',
         cited: [1, 2, 3],
       });
     },
   );
+
+  test.each([
+    ['Rent is 1,250 [1]. See also [99].', 'Rent is 1,250 [1].'],
+    ['Rent is 1,250 [1] ([99], [0]) and more [2].', 'Rent is 1,250 [1] and more [2].'],
+    ['Rent is 1,250 (see [1], [99]) in March.', 'Rent is 1,250 (see [1]) in March.'],
+    ['It was paid [0] on time.', 'It was paid on time.'],
+    ['Para one [99]\n\n[99] Next para [1].', 'Para one\n\nNext para [1].'],
+    ['A [99], B [1].', 'A, B [1].'],
+    ['Dose is 47 mg [1]. Also [7] and [1, 9].', 'Dose is 47 mg [1]. [1].'],
+    ['Made up [source 2], [#3], [^1] and [2-3].', 'Made up [2], [3], [1] and [2, 3].'],
+    ['Values in mm[Hg] and [Score] stay [1].', 'Values in mm[Hg] and [Score] stay [1].'],
+    ['Cut off at the end [1', 'Cut off at the end'],
+    ['Sources: [99]', ''],
+  ])('%j → %j, however the stream is cut', (answer, clean) => {
+    for (const cut of splits(answer)) expect(filtered(cut, [1, 2, 3]).text).toBe(clean);
+    expect(filtered([...answer], [1, 2, 3]).text).toBe(clean);
+  });
 
   test('control and bidi-override characters from the model are dropped', () => {
     expect(filtered(['ok\u0000\u202Egnp.exe\u0007 [1]'], [1]).text).toBe('okgnp.exe [1]');
@@ -137,17 +155,59 @@ describe('prompt', () => {
   });
 });
 
+describe('passages as sentences and records', () => {
+  test('records read as their fields; prose as sentences; a table row under its header', () => {
+    const units = (text: string, section: string | null = null) => unitsOf(text, section).map((u) => u.text);
+    expect(units('Date: 2026-03-01; Description: Rent - Acme Lettings; Amount: -1250.00; Balance: 2310.45')).toEqual([
+      'Rent - Acme Lettings: -1250.00 on 2026-03-01 (Balance: 2310.45)',
+    ]);
+    expect(
+      units('Allergy: Penicillin; reaction rash\n2026-03-02 — Medication: Apixaban 5 mg tablet; status active'),
+    ).toEqual(['Allergy: Penicillin (reaction rash)', 'Medication: Apixaban 5 mg tablet (status active; 2026-03-02)']);
+    expect(units('Substance | Reaction\n\nPenicillin | Nausea\n\nCodeine | Wheezing', 'ALLERGIES')).toEqual([
+      'Penicillin (Reaction: Nausea)',
+      'Codeine (Reaction: Wheezing)',
+    ]);
+    expect(units('Hemoglobin | 13.2 g/dL\n\nPlatelets | 123 10*9/L', 'RESULTS')).toEqual([
+      'RESULTS: Hemoglobin | 13.2 g/dL',
+      'RESULTS: Platelets | 123 10*9/L',
+    ]);
+    expect(units('Your follow-up with Dr. Priya Nair is booked\nfor 14 April. Please bring your diary.')).toEqual([
+      'Your follow-up with Dr. Priya Nair is booked for 14 April.',
+      'Please bring your diary.',
+    ]);
+    expect(units('2011-04-05 — DEBIT -34.51 USD — ELECTRIC BILL')).toEqual([
+      '2011-04-05 — DEBIT -34.51 USD — ELECTRIC BILL',
+    ]);
+  });
+});
+
 describe('extractive answers', () => {
-  test('the best matching sentences, each with its source; bracketed numbers from documents are not citations', () => {
+  /** Vectors by shared words: enough to check selection, duplicates and the refusal without the model. */
+  const words = ['rent', 'paid', 'march', 'groceries', 'car', 'insurance', 'october', 'allergy', 'penicillin'];
+  const embed = async (texts: readonly string[]) =>
+    texts.map((t) => {
+      const v = Float32Array.from(words, (w) => (t.toLowerCase().includes(w) ? 1 : 0));
+      const norm = Math.hypot(...v) || 1;
+      return v.map((x) => x / norm);
+    });
+
+  test('the closest sentences, each with its source, none twice; bracketed numbers from documents are not citations', async () => {
     const passages = selectPassages(
       [
         hit('The rent of 1,250 EUR was paid on 3 March [2]. Groceries were 310 EUR.'),
         hit('Car insurance renews in October.'),
+        hit('Before that: the rent of 1,250 EUR was paid on 3 March [2]. Nothing else.'),
       ],
       10_000,
     );
-    const answer = extractiveAnswer('How much rent did I pay?', passages);
+    const answer = await extractiveAnswer('When was the rent paid?', passages, embed);
     expect(answer).toBe('The rent of 1,250 EUR was paid on 3 March (2). [1]');
-    expect(extractiveAnswer('anything', [])).toMatch(/nothing in your documents/);
+  });
+
+  test('declines when nothing is close, or nothing was found', async () => {
+    const passages = selectPassages([hit('Car insurance renews in October.')], 10_000);
+    expect(await extractiveAnswer('Which allergy to penicillin?', passages, embed)).toBe(NOTHING_FOUND);
+    expect(await extractiveAnswer('anything', [], embed)).toBe(NOTHING_FOUND);
   });
 });

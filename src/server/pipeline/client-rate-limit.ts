@@ -30,7 +30,7 @@ export function clientKey(address: string): string {
  * The remote address of a request served by @hono/node-server; undefined for
  * one handed to `app.fetch` in process (no socket: not a network client).
  */
-function remoteAddress(c: Context): string | undefined {
+export function remoteAddress(c: Context): string | undefined {
   if (!(c.env as { incoming?: unknown } | undefined)?.incoming) return undefined;
   // A socket that already closed has no address left; such requests share one bucket.
   return getConnInfo(c).remote.address ?? 'unknown';

@@ -19,6 +19,7 @@ export const accountRoutes = (svc: PragService): HandlersFor<'revokePermit' | 'f
     const documents = svc.stores.documents.idsOf(owner).length;
     await svc.uploads.forget(owner);
     await svc.engine.forgetOwner(owner);
+    svc.retrieval.forget(owner);
     svc.keyring.forget(owner);
     return { forgotten: identity.address, documents };
   },

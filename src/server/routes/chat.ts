@@ -5,32 +5,33 @@
  * requester goes away, which cancels the upstream LLM request.
  */
 import { randomBytes } from '@noble/hashes/utils.js';
-import type { ChatFrame, ChatMessage } from '../../../schemas/chat.js';
+import type { ChatFrame } from '../../../schemas/chat.js';
 import { bytesToHex } from '../../crypto/bytes.js';
 import { sha256Hex, signReceipt } from '../../crypto/receipt.js';
 import { chatTurn } from '../../rag/chat.js';
+import { EXTRACTIVE_PASSAGES } from '../../rag/extractive.js';
+import { retrievalQuestion } from '../../rag/rewrite.js';
 import type { PragService } from '../service.js';
 import type { HandlersFor, StreamFrame } from './types.js';
-
-/** The question to retrieve for: the last one, joined with the one before when it is a short follow-up ("and the second one?"). */
-function retrievalQuery(messages: readonly ChatMessage[]): string {
-  const users = messages.filter((m) => m.role === 'user').map((m) => m.content);
-  const question = users.at(-1) ?? '';
-  const query = question.split(/\s+/).length < 8 && users.length > 1 ? `${users.at(-2)}\n${question}` : question;
-  return query.slice(-4000);
-}
 
 export const chatRoutes = (svc: PragService): HandlersFor<'chat'> => ({
   async chat(caller, request, { bodyBytes, signal }) {
     const conversationId = request.conversation && (request.conversation.id ?? bytesToHex(randomBytes(16)));
-    const hits = await svc.retrieval.retrieve(
+    const query = await retrievalQuestion(request.messages, svc.llm, { model: request.model, signal });
+    const { hits, understood } = await svc.retrieval.retrieve(
       caller,
-      { query: retrievalQuery(request.messages), k: request.k, filters: request.filters },
+      {
+        query,
+        k: svc.llm ? request.k : Math.max(request.k, EXTRACTIVE_PASSAGES),
+        filters: request.filters,
+        understand: request.understand,
+      },
       'chat',
     );
     const frames = chatTurn(
       {
         llm: svc.llm,
+        embed: (texts) => svc.engine.embed(texts),
         contextTokens: svc.config.llm.contextTokens,
         sign: (receipt) =>
           signReceipt(
@@ -46,6 +47,7 @@ export const chatRoutes = (svc: PragService): HandlersFor<'chat'> => ({
       },
       {
         messages: request.messages,
+        question: query,
         hits,
         model: request.model,
         stream: request.stream,
@@ -59,7 +61,9 @@ export const chatRoutes = (svc: PragService): HandlersFor<'chat'> => ({
     return (async function* (): AsyncGenerator<StreamFrame<ChatFrame>> {
       let provider = 'unknown';
       let answering = false;
-      for await (const frame of frames) {
+      for await (const raw of frames) {
+        // The filters read from the question go with the first frame and the last, for a client to show and undo.
+        const frame = understood && (raw.type === 'start' || raw.type === 'final') ? { ...raw, understood } : raw;
         if (frame.type === 'start' || frame.type === 'final') provider = frame.llm.provider;
         if ((frame.type === 'delta' || frame.type === 'final') && !answering) {
           answering = true;

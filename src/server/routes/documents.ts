@@ -1,5 +1,5 @@
-/** Documents: upload (queued ingest), the upload queue, listing, deletion. */
-import { formatOf } from '../../../ingest/index.js';
+/** Documents: upload (queued ingest), the upload queue (list, follow, cancel), listing, deletion. */
+import { formatOf, isStreamed } from '../../../ingest/index.js';
 import { DEFAULT_COLLECTION } from '../../engine/engine.js';
 import { PragError } from '../../errors.js';
 import { envelopeFailure } from '../pipeline/envelope.js';
@@ -15,7 +15,9 @@ async function readToEnd(payload: AsyncIterable<Uint8Array>): Promise<void> {
   while (!(await it.next()).done);
 }
 
-export const documentRoutes = (svc: PragService): HandlersFor<'upload' | 'uploads' | 'list' | 'delete'> => ({
+export const documentRoutes = (
+  svc: PragService,
+): HandlersFor<'upload' | 'uploads' | 'uploadFollow' | 'uploadCancel' | 'list' | 'delete'> => ({
   /**
    * Authenticated (permit, then every payload segment) while it is spooled,
    * checked against quotas and the queue's capacity, then queued; answers
@@ -29,7 +31,7 @@ export const documentRoutes = (svc: PragService): HandlersFor<'upload' | 'upload
     // Messages here name no part of the name, no size and no usage: they are the sealed header's and the owner's.
     const format = formatOf(name);
     if (!format) throw new PragError('unsupported_format', 'no parser for this kind of file');
-    if (format !== 'mbox' && size > svc.maxFileBytes) {
+    if (!isStreamed(name) && size > svc.maxFileBytes) {
       throw new PragError('too_large', 'the file is larger than PRAG_MAX_FILE_MB');
     }
     const usage = svc.stores.documents.usage(owner);
@@ -55,6 +57,17 @@ export const documentRoutes = (svc: PragService): HandlersFor<'upload' | 'upload
   /** The requester's recent uploads and what became of them (also after a restart). */
   uploads: ({ owner }, { limit }) => ({ uploads: svc.uploads.list(owner, limit) }),
 
+  /** Each upload's status as it changes, until all have finished; the ids are checked to be the requester's first. */
+  async uploadFollow({ owner }, { upload_ids }, { signal }) {
+    const statuses = svc.uploads.follow(owner, [...new Set(upload_ids)], signal);
+    return (async function* () {
+      for await (const upload of statuses) yield { value: { type: 'status' as const, upload }, last: false };
+      yield { value: { type: 'end' as const }, last: true };
+    })();
+  },
+
+  uploadCancel: async ({ owner }, { upload_id }) => ({ upload_id, state: await svc.uploads.cancel(owner, upload_id) }),
+
   list({ owner }, { collection }) {
     const names = svc.collections.names(owner);
     const id = collection === undefined ? undefined : svc.collections.find(owner, collection)?.id;
@@ -68,6 +81,7 @@ export const documentRoutes = (svc: PragService): HandlersFor<'upload' | 'upload
         collection: names.get(d.collection) ?? d.collection,
         format: d.format,
         date: d.date === null ? null : new Date(d.date).toISOString(),
+        bytes: d.bytes,
         chunks: d.chunkCount,
         created_at: new Date(d.createdAt).toISOString(),
       })),

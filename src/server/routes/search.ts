@@ -3,5 +3,5 @@ import type { PragService } from '../service.js';
 import type { HandlersFor } from './types.js';
 
 export const searchRoutes = (svc: PragService): HandlersFor<'search'> => ({
-  search: async (caller, request) => ({ hits: await svc.retrieval.retrieve(caller, request, 'search') }),
+  search: (caller, request) => svc.retrieval.retrieve(caller, request, 'search'),
 });

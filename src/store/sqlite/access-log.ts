@@ -1,5 +1,5 @@
 /** Owner access log rows (table `access_log`); entries are sealed by src/store/access-log.ts. */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { accessLog } from '../../../schemas/db.js';
 import type { Db } from './db.js';
 
@@ -14,13 +14,13 @@ export class AccessLogRepository {
     });
   }
 
-  /** An owner's entries from `since` (ms) on, in the order they were written. */
+  /** An owner's entries from `since` (ms) on, newest first (a limit keeps the most recent). */
   read(owner: string, since: number, limit: number): AccessLogRow[] {
     return this.db.orm
       .select()
       .from(accessLog)
       .where(and(eq(accessLog.owner, owner), sql`${accessLog.at} >= ${since}`))
-      .orderBy(accessLog.seq)
+      .orderBy(desc(accessLog.seq))
       .limit(limit)
       .all();
   }

@@ -4,14 +4,19 @@
  * only once `ready` (the visibility protocol in src/engine/engine.ts).
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { chunks, documents, type DocumentState } from '../../../schemas/db.js';
+import { chunks, documentBodies, documents, type DocumentState } from '../../../schemas/db.js';
 import type { Db } from './db.js';
 
 export type DocumentRow = typeof documents.$inferSelect;
 export type NewDocument = typeof documents.$inferInsert;
 export type NewChunk = typeof chunks.$inferInsert;
+/** A document's sealed sections and (when kept) sealed original bytes. */
+export type DocumentBody = Pick<typeof documentBodies.$inferSelect, 'sections' | 'original'>;
 /** What a citation needs of a chunk besides its text (which lives with the vectors). */
-export type ChunkPointer = Pick<typeof chunks.$inferSelect, 'page' | 'heading' | 'section' | 'charStart' | 'charEnd'>;
+export type ChunkPointer = Pick<
+  typeof chunks.$inferSelect,
+  'page' | 'heading' | 'section' | 'charStart' | 'charEnd' | 'ocr'
+>;
 
 /** SQLite caps bound parameters per statement; stay well under it. */
 const IN_BATCH = 500;
@@ -37,6 +42,17 @@ export class DocumentRepository {
     return out;
   }
 
+  /** Whether `owner` has a document (in any state) with this message key (src/engine/message-key.ts). */
+  hasMessage(owner: string, messageKey: string): boolean {
+    return (
+      this.db.orm
+        .select({ id: documents.id })
+        .from(documents)
+        .where(and(eq(documents.owner, owner), eq(documents.messageKey, messageKey)))
+        .get() !== undefined
+    );
+  }
+
   /** Those of `ids` that are not a ready document of `owner`: what a request naming documents may not touch. */
   notReady(owner: string, ids: readonly string[]): string[] {
     const states = this.states(owner, ids);
@@ -57,14 +73,38 @@ export class DocumentRepository {
     return out;
   }
 
-  insertPending(docs: readonly NewDocument[]): void {
+  /** New documents, `pending`, each with its body (sections and kept original) in the same transaction. */
+  insertPending(docs: ReadonlyArray<NewDocument & { body: DocumentBody }>): void {
     this.db.transaction(() => {
-      for (const d of docs)
+      for (const { body, ...d } of docs) {
         this.db.orm
           .insert(documents)
           .values({ ...d, state: 'pending' })
           .run();
+        this.db.orm
+          .insert(documentBodies)
+          .values({ owner: d.owner, docId: d.id, ...body })
+          .run();
+      }
     });
+  }
+
+  /** A document's sealed body, without the original's bytes unless asked for (they can be large). */
+  body(
+    owner: string,
+    id: string,
+    withOriginal: boolean,
+  ): { sections: string; original: string | null; kept: boolean } | undefined {
+    const row = this.db.orm
+      .select({
+        sections: documentBodies.sections,
+        kept: sql<number>`${documentBodies.original} IS NOT NULL`,
+        ...(withOriginal ? { original: documentBodies.original } : {}),
+      })
+      .from(documentBodies)
+      .where(and(eq(documentBodies.owner, owner), eq(documentBodies.docId, id)))
+      .get();
+    return row && { sections: row.sections, original: row.original ?? null, kept: row.kept === 1 };
   }
 
   /**
@@ -97,13 +137,17 @@ export class DocumentRepository {
         .run();
   }
 
-  /** Removes documents and their chunk rows. */
+  /** Removes documents with their chunk rows and bodies. */
   remove(owner: string, ids: readonly string[]): void {
     this.db.transaction(() => {
       for (const id of ids) {
         this.db.orm
           .delete(chunks)
           .where(and(eq(chunks.owner, owner), eq(chunks.docId, id)))
+          .run();
+        this.db.orm
+          .delete(documentBodies)
+          .where(and(eq(documentBodies.owner, owner), eq(documentBodies.docId, id)))
           .run();
         this.db.orm
           .delete(documents)
@@ -168,14 +212,18 @@ export class DocumentRepository {
       .map((r) => r.id);
   }
 
-  /** What an owner stores (documents not being deleted): for quotas. */
-  usage(owner: string): { documents: number; bytes: number } {
+  /** What an owner stores (documents not being deleted): for quotas; `latest`, the newest one's creation time. */
+  usage(owner: string): { documents: number; bytes: number; latest: number } {
     const row = this.db.orm
-      .select({ documents: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${documents.bytes}), 0)` })
+      .select({
+        documents: sql<number>`count(*)`,
+        bytes: sql<number>`coalesce(sum(${documents.bytes}), 0)`,
+        latest: sql<number>`coalesce(max(${documents.createdAt}), 0)`,
+      })
       .from(documents)
       .where(and(eq(documents.owner, owner), sql`${documents.state} != 'deleting'`))
       .get();
-    return { documents: row?.documents ?? 0, bytes: row?.bytes ?? 0 };
+    return { documents: row?.documents ?? 0, bytes: row?.bytes ?? 0, latest: row?.latest ?? 0 };
   }
 
   chunkPointers(owner: string, ids: readonly string[]): Map<string, ChunkPointer> {
@@ -191,6 +239,7 @@ export class DocumentRepository {
           section: chunks.section,
           charStart: chunks.charStart,
           charEnd: chunks.charEnd,
+          ocr: chunks.ocr,
         })
         .from(chunks)
         .where(inArray(chunks.id, batch))
@@ -198,6 +247,23 @@ export class DocumentRepository {
       for (const { id, owner: rowOwner, ...ptr } of rows) if (rowOwner === owner) out.set(id, ptr);
     }
     return out;
+  }
+
+  /** Chunk `chunkId` of document `docId` of `owner`, with its pointers; undefined when it is not that document's. */
+  chunkOf(owner: string, docId: string, chunkId: string): (ChunkPointer & { id: string }) | undefined {
+    return this.db.orm
+      .select({
+        id: chunks.id,
+        page: chunks.page,
+        heading: chunks.heading,
+        section: chunks.section,
+        charStart: chunks.charStart,
+        charEnd: chunks.charEnd,
+        ocr: chunks.ocr,
+      })
+      .from(chunks)
+      .where(and(eq(chunks.id, chunkId), eq(chunks.owner, owner), eq(chunks.docId, docId)))
+      .get();
   }
 
   /** Chunk rows of every owner. */
@@ -210,9 +276,10 @@ export class DocumentRepository {
     );
   }
 
-  /** Every document and chunk row of an owner (Stores.forgetOwner). */
+  /** Every document, chunk and body row of an owner (Stores.forgetOwner). */
   deleteOwner(owner: string): void {
     this.db.orm.delete(chunks).where(eq(chunks.owner, owner)).run();
+    this.db.orm.delete(documentBodies).where(eq(documentBodies.owner, owner)).run();
     this.db.orm.delete(documents).where(eq(documents.owner, owner)).run();
   }
 }

@@ -27,6 +27,10 @@ export class UploadRepository {
     this.db.truncateWal();
   }
 
+  get(id: string): UploadRow | undefined {
+    return this.db.orm.select().from(uploads).where(eq(uploads.id, id)).get();
+  }
+
   /** Uploads not yet ingested, oldest first. */
   queued(): UploadRow[] {
     return this.db.orm.select().from(uploads).where(eq(uploads.state, 'queued')).orderBy(uploads.createdAt).all();

@@ -1,0 +1,1 @@
+ALTER TABLE `chunks` ADD `ocr` integer DEFAULT false NOT NULL;
