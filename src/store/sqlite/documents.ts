@@ -18,6 +18,16 @@ export type ChunkPointer = Pick<
   'page' | 'heading' | 'section' | 'charStart' | 'charEnd' | 'ocr'
 >;
 
+/** The columns of a ChunkPointer. */
+const POINTER_COLUMNS = {
+  page: chunks.page,
+  heading: chunks.heading,
+  section: chunks.section,
+  charStart: chunks.charStart,
+  charEnd: chunks.charEnd,
+  ocr: chunks.ocr,
+};
+
 /** SQLite caps bound parameters per statement; stay well under it. */
 const IN_BATCH = 500;
 
@@ -231,16 +241,7 @@ export class DocumentRepository {
     for (const batch of batches(ids)) {
       // By primary key only: with `owner = ?` in the query SQLite may walk the owner's whole (owner, doc_id) index.
       const rows = this.db.orm
-        .select({
-          id: chunks.id,
-          owner: chunks.owner,
-          page: chunks.page,
-          heading: chunks.heading,
-          section: chunks.section,
-          charStart: chunks.charStart,
-          charEnd: chunks.charEnd,
-          ocr: chunks.ocr,
-        })
+        .select({ id: chunks.id, owner: chunks.owner, ...POINTER_COLUMNS })
         .from(chunks)
         .where(inArray(chunks.id, batch))
         .all();
@@ -252,15 +253,7 @@ export class DocumentRepository {
   /** Chunk `chunkId` of document `docId` of `owner`, with its pointers; undefined when it is not that document's. */
   chunkOf(owner: string, docId: string, chunkId: string): (ChunkPointer & { id: string }) | undefined {
     return this.db.orm
-      .select({
-        id: chunks.id,
-        page: chunks.page,
-        heading: chunks.heading,
-        section: chunks.section,
-        charStart: chunks.charStart,
-        charEnd: chunks.charEnd,
-        ocr: chunks.ocr,
-      })
+      .select({ id: chunks.id, ...POINTER_COLUMNS })
       .from(chunks)
       .where(and(eq(chunks.id, chunkId), eq(chunks.owner, owner), eq(chunks.docId, docId)))
       .get();
