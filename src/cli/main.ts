@@ -16,6 +16,8 @@ const program = new Command()
   .name('prag')
   .description('PRAG: private retrieval-augmented generation over your own archives')
   .version(packageVersion(), '-V, --version', 'print the version')
+  // `--version` is the program's only before a command: after one it is that command's (`measure --version v0.0.34`).
+  .enablePositionalOptions()
   .showHelpAfterError()
   // Usage errors become exceptions (exit code 2, see run.ts) instead of commander's own exit.
   .exitOverride();

@@ -8,7 +8,7 @@ import { loadServiceConfig } from '../server/config.js';
 import { guardEnvironment } from '../server/environment-guard.js';
 import { createLogger } from '../server/log.js';
 import { startServer } from '../server/serve.js';
-import { UsageError } from './errors.js';
+import { fileProblem, UsageError } from './errors.js';
 
 export async function serveCommand(
   opts: { dataDir: string; port?: number; host?: string; tee?: string },
@@ -33,7 +33,11 @@ export async function serveCommand(
     service.secretvm = { ...service.secretvm, compose: file };
   }
   const log = createLogger();
-  const server = await startServer(opts.dataDir, service, config, log);
+  const server = await startServer(opts.dataDir, service, config, log).catch((e: unknown) => {
+    // A file the deployment must provide (the VM's quote or key, a policy): a failure to start, not a usage error.
+    const file = fileProblem(e);
+    throw file ? new Error(`cannot start: ${file}`, { cause: e }) : e;
+  });
   process.stderr.write(
     `PRAG listening on ${server.url} (${service.tee}${service.tee === 'dev' ? ', INSECURE dev mode' : ''})\n`,
   );

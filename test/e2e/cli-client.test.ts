@@ -73,7 +73,16 @@ describe('prag CLI (client of a service)', () => {
     expect(uploaded[1].doc_ids).toHaveLength(4);
 
     const hits = JSON.parse((await prag('search', ...common, '--k', '2', '--json', 'knee physiotherapy')).stdout);
-    expect(Object.keys(hits[0]).sort()).toEqual(['chunk_id', 'doc_id', 'page', 'score', 'source', 'text', 'title']);
+    expect(Object.keys(hits[0]).sort()).toEqual([
+      'chunk_id',
+      'doc_id',
+      'ocr',
+      'page',
+      'score',
+      'source',
+      'text',
+      'title',
+    ]);
     expect(hits[0]).toMatchObject({ title: 'Care plan', source: 'plan.md', doc_id: uploaded[0].doc_ids[0] });
 
     const docs = JSON.parse((await prag('docs', ...common, '--json')).stdout);

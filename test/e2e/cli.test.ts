@@ -59,7 +59,7 @@ describe('prag CLI (embedded mode)', () => {
     expect(hits.length).toBeGreaterThan(0);
     expect(hits.length).toBeLessThanOrEqual(3);
     for (const h of hits)
-      expect(Object.keys(h).sort()).toEqual(['chunk_id', 'doc_id', 'page', 'score', 'source', 'text', 'title']);
+      expect(Object.keys(h).sort()).toEqual(['chunk_id', 'doc_id', 'ocr', 'page', 'score', 'source', 'text', 'title']);
     expect(hits[0]).toMatchObject({ title: 'Boiler', page: null });
     expect(hits[0].text).toContain('Heatwise');
   });

@@ -185,7 +185,8 @@ describe('Dockerfile', () => {
   test('multi-stage, production dependencies only, model copied in at build time, non-root, the built CLI as entrypoint', () => {
     expect(DOCKERFILE.match(/^FROM /gm)).toHaveLength(2);
     expect(DOCKERFILE).toMatch(/npm ci\n/);
-    expect(DOCKERFILE).toMatch(/npm run build && npm prune --omit=dev/);
+    // The CLI and the web bundle (whose hash the service attests) are built in the image, then dev dependencies go.
+    expect(DOCKERFILE).toMatch(/npm run build && npm run build:web && .* && npm prune --omit=dev/);
     // The model goes where PRAG looks without a setting (src/config.ts: the only model in dist/models), so no
     // environment names it.
     expect(DOCKERFILE).toMatch(/COPY --from=model \/ \/app\/dist\/models\/\$\{MODEL_NAME\}\//);
@@ -365,9 +366,7 @@ describe('prag serve under secretvm or tdx refuses an environment its measured c
       const { code, stderr } = await serveWith({ ...env, SECRET_AI_API_KEY: 'sk-test' }, ['--data-dir', dataDir()]);
       expect(code).toBe(1);
       expect(stderr).not.toMatch(REFUSAL);
-      expect(stderr).toMatch(
-        /^prag: ENOENT: no such file or directory, open '.*\/(workers\.json|quote\.txt|vm-key\.pem)'$/m,
-      );
+      expect(stderr).toMatch(/^prag: cannot start: .*\/(workers\.json|quote\.txt|vm-key\.pem) does not exist$/m);
     });
 
     test('one setting more than the compose fixes is refused, naming it', async () => {

@@ -17,14 +17,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  ensureWebBuilt,
-  hasChromium,
-  liveMemory,
-  injectKeplr,
-  launchBrowser,
-  type TestWallet,
-} from '../helpers/browser.js';
+import { ensureWebBuilt, liveMemory, injectKeplr, launchBrowser, type TestWallet } from '../helpers/browser.js';
 import { AttestationPolicy } from '../../schemas/attestation.js';
 import { webApp } from '../../src/cli/web-command.js';
 import { loadWebBundle } from '../../src/server/web.js';
@@ -103,7 +96,7 @@ async function ask(page: Page, question: string) {
   return turn;
 }
 
-describe.skipIf(!hasChromium)('the web client in Chromium', () => {
+describe('the web client in Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'prag-web-'));
     mkdirSync(SHOTS, { recursive: true });

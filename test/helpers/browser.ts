@@ -14,7 +14,6 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 
 export const CHROMIUM = process.env.PRAG_CHROMIUM ?? '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
 
 const WEB = resolve(import.meta.dirname, '../../web');
 
@@ -29,6 +28,9 @@ export async function ensureWebBuilt(): Promise<void> {
 }
 
 export function launchBrowser(): Promise<Browser> {
+  // Fails, never skips: a web test that does not run proves nothing.
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Debian's Chromium is not at ${CHROMIUM}: apt-get install chromium (.ci/run does it when missing)`);
   // As root (CI containers) Chromium starts only without its sandbox; the pages it opens are the test's own.
   const args = process.getuid?.() === 0 ? ['--no-sandbox'] : [];
   return chromium.launch({ executablePath: CHROMIUM, args });

@@ -23,7 +23,7 @@ import { webApp } from '../../src/cli/web-command.js';
 import { createIdentity, loadIdentity } from '../../src/client/node.js';
 import { connect as connectInPage } from '../../src/client/index.js';
 import { hashBundle, loadWebBundle } from '../../src/server/web.js';
-import { hasChromium, injectKeplr, launchBrowser } from '../helpers/browser.js';
+import { injectKeplr, launchBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/index.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
@@ -121,7 +121,7 @@ beforeAll(async () => {
     });
   });
   origin = `http://127.0.0.1:${port}`;
-  if (hasChromium) browser = await launchBrowser();
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
@@ -159,172 +159,161 @@ describe('the web client facade', () => {
     expect(status).toBe(421);
   });
 
-  test.runIf(hasChromium)(
-    'the page verifies the attestation itself: dev evidence refused until accepted, a tampered statement named, a pin kept',
-    async () => {
-      const page = await newPage();
-      const refused = await page.evaluate(() => window.prag.verify(location.origin));
-      expect(refused).toMatchObject({ ok: false, failed: { check: 'dev_evidence' }, details: { provider: 'dev' } });
-      const accepted = await page.evaluate(async () => {
-        const result = await window.prag.verify(location.origin, {
-          allowInsecureDev: true,
-          pins: new window.prag.Pins(),
-        });
-        return { ok: result.ok, details: result.details, pin: new window.prag.Pins().get(location.origin) };
+  test('the page verifies the attestation itself: dev evidence refused until accepted, a tampered statement named, a pin kept', async () => {
+    const page = await newPage();
+    const refused = await page.evaluate(() => window.prag.verify(location.origin));
+    expect(refused).toMatchObject({ ok: false, failed: { check: 'dev_evidence' }, details: { provider: 'dev' } });
+    const accepted = await page.evaluate(async () => {
+      const result = await window.prag.verify(location.origin, {
+        allowInsecureDev: true,
+        pins: new window.prag.Pins(),
       });
-      expect(accepted).toMatchObject({
-        ok: true,
-        details: { verified: true, insecure: true, serviceId: service.service.statement.service_id },
-        pin: { serviceId: service.service.statement.service_id },
-      });
-      // A look-alike changing one statement field: its signature no longer verifies.
-      await page.route('**/v1/attestation?*', async (route) => {
-        const res = await route.fetch();
-        const json = await res.json();
-        json.statement.key_origin = json.statement.key_origin === 'enclave' ? 'operator-escrow' : 'enclave';
-        await route.fulfill({ response: res, json });
-      });
-      const tampered = await page.evaluate(() => window.prag.verify(location.origin, { allowInsecureDev: true }));
-      expect(tampered).toMatchObject({
-        ok: false,
-        failed: { check: 'statement_signature' },
-        details: { verified: false },
-      });
-      await page.context().close();
-    },
-  );
+      return { ok: result.ok, details: result.details, pin: new window.prag.Pins().get(location.origin) };
+    });
+    expect(accepted).toMatchObject({
+      ok: true,
+      details: { verified: true, insecure: true, serviceId: service.service.statement.service_id },
+      pin: { serviceId: service.service.statement.service_id },
+    });
+    // A look-alike changing one statement field: its signature no longer verifies.
+    await page.route('**/v1/attestation?*', async (route) => {
+      const res = await route.fetch();
+      const json = await res.json();
+      json.statement.key_origin = json.statement.key_origin === 'enclave' ? 'operator-escrow' : 'enclave';
+      await route.fulfill({ response: res, json });
+    });
+    const tampered = await page.evaluate(() => window.prag.verify(location.origin, { allowInsecureDev: true }));
+    expect(tampered).toMatchObject({
+      ok: false,
+      failed: { check: 'statement_signature' },
+      details: { verified: false },
+    });
+    await page.context().close();
+  });
 
-  test.runIf(hasChromium)(
-    'a browser identity signs in; uploads are sealed in the page and relayed in parts with the heap bounded; the identity is the CLI file',
-    async () => {
-      const page = await newPage();
-      const canary = `canary${Date.now()}`;
-      const passphrase = 'garden shed passphrase';
-      const uploaded = await page.evaluate(
-        async ({ word, passphrase }) => {
-          const { BrowserIdentity, connect } = window.prag;
-          const identity = await BrowserIdentity.create(passphrase);
-          const again = await BrowserIdentity.unlock(passphrase);
-          const wrong = await BrowserIdentity.unlock('not the passphrase').then(
-            () => 'opened',
-            (e: unknown) => (e as Error).message,
-          );
-          const short = await BrowserIdentity.create('short').then(
-            () => 'created',
-            (e: unknown) => (e as Error).message,
-          );
-          const prag = await connect(location.origin, {
-            signer: identity.signer,
-            allowInsecureDev: true,
-            device: 'web',
-          });
-          const file = new File([`Notes\n\nThe ${word} is in the garden shed.\n`], 'notes.txt');
-          const done = await prag.upload({ file, collection: 'web' });
-          const hits = await prag.search(word);
-          return {
-            address: identity.address,
-            reloaded: again.address,
-            stored: BrowserIdentity.stored(),
-            wrong,
-            short,
-            chunks: done.chunks,
-            hit: hits[0]?.text ?? '',
-            file: identity.encryptedFile,
-          };
-        },
-        { word: canary, passphrase },
-      );
-      expect(uploaded.reloaded).toBe(uploaded.address);
-      expect(uploaded.stored).toBe(uploaded.address);
-      expect(uploaded.wrong).toMatch(/wrong passphrase/);
-      expect(uploaded.short).toMatch(/too short/);
-      expect(uploaded.chunks).toBeGreaterThan(0);
-      expect(uploaded.hit).toContain(canary);
-      // The exported file is the CLI's encrypted identity file: it opens there, with the passphrase, as the same address.
-      const file = join(dir.path, 'exported.json');
-      writeFileSync(file, uploaded.file);
-      expect(JSON.parse(uploaded.file)).toMatchObject({ kind: 'prag-identity-encrypted', version: 1 });
-      expect((await loadIdentity(file, { passphrase })).address).toBe(uploaded.address);
-
-      // A 64 MiB file picked from disk: sealed while read, sent in 4 MiB relay parts, queued once the service
-      // holds it all. The page's live memory (JS heap and ArrayBuffers, measured after a GC, while the upload
-      // runs) stays far below what holding the file would take (64 MiB of plaintext and as much ciphertext).
-      const large = join(dir.path, 'large.txt');
-      const line = 'A line of a large archive that nobody needs to read.\n'.padEnd(1024, '.');
-      writeFileSync(large, line.repeat(64 * 1024));
-      await page.evaluate(() => {
-        const input = document.createElement('input');
-        input.type = 'file';
-        document.body.append(input);
-      });
-      await page.setInputFiles('input[type=file]', large);
-      const queued = await page.evaluate(async (passphrase) => {
+  test('a browser identity signs in; uploads are sealed in the page and relayed in parts with the heap bounded; the identity is the CLI file', async () => {
+    const page = await newPage();
+    const canary = `canary${Date.now()}`;
+    const passphrase = 'garden shed passphrase';
+    const uploaded = await page.evaluate(
+      async ({ word, passphrase }) => {
         const { BrowserIdentity, connect } = window.prag;
-        const identity = await BrowserIdentity.unlock(passphrase);
-        const file = document.querySelector('input')?.files?.[0];
-        if (!file) throw new Error('the file is missing');
-        const prag = await connect(location.origin, { signer: identity.signer, allowInsecureDev: true });
-        const memory = performance as unknown as { measureUserAgentSpecificMemory(): Promise<{ bytes: number }> };
-        const live = async () => (await memory.measureUserAgentSpecificMemory()).bytes;
-        const before = await live();
-        let peak = before;
-        let progress = 0;
-        let done = false;
-        const upload = prag.enqueue({ file }, { onProgress: (sent) => (progress = sent) }).finally(() => (done = true));
-        // A measurement waits for a garbage collection: the upload's end stops the sampling, not the last sample.
-        const ended = upload.then(
-          () => 0,
-          () => 0,
+        const identity = await BrowserIdentity.create(passphrase);
+        const again = await BrowserIdentity.unlock(passphrase);
+        const wrong = await BrowserIdentity.unlock('not the passphrase').then(
+          () => 'opened',
+          (e: unknown) => (e as Error).message,
         );
-        while (!done) peak = Math.max(peak, await Promise.race([live(), ended]));
-        const reply = await upload;
-        await prag.cancelUpload(reply.upload_id);
-        return { ...reply, progress, growth: peak - before };
-      }, passphrase);
-      expect(queued).toMatchObject({ state: 'queued', progress: 64 * MiB });
-      expect(relayParts.length).toBeGreaterThanOrEqual(16);
-      expect(Math.max(...relayParts)).toBeLessThanOrEqual(4 * MiB);
-      expect(queued.growth).toBeLessThan(48 * MiB);
-      // No request body the page sent holds the plaintext.
-      expect(bodies.some((b) => b.includes(canary) || b.includes('nobody needs to read'))).toBe(false);
-      await page.context().close();
-    },
+        const short = await BrowserIdentity.create('short').then(
+          () => 'created',
+          (e: unknown) => (e as Error).message,
+        );
+        const prag = await connect(location.origin, {
+          signer: identity.signer,
+          allowInsecureDev: true,
+          device: 'web',
+        });
+        const file = new File([`Notes\n\nThe ${word} is in the garden shed.\n`], 'notes.txt');
+        const done = await prag.upload({ file, collection: 'web' });
+        const hits = await prag.search(word);
+        return {
+          address: identity.address,
+          reloaded: again.address,
+          stored: BrowserIdentity.stored(),
+          wrong,
+          short,
+          chunks: done.chunks,
+          hit: hits[0]?.text ?? '',
+          file: identity.encryptedFile,
+        };
+      },
+      { word: canary, passphrase },
+    );
+    expect(uploaded.reloaded).toBe(uploaded.address);
+    expect(uploaded.stored).toBe(uploaded.address);
+    expect(uploaded.wrong).toMatch(/wrong passphrase/);
+    expect(uploaded.short).toMatch(/too short/);
+    expect(uploaded.chunks).toBeGreaterThan(0);
+    expect(uploaded.hit).toContain(canary);
+    // The exported file is the CLI's encrypted identity file: it opens there, with the passphrase, as the same address.
+    const file = join(dir.path, 'exported.json');
+    writeFileSync(file, uploaded.file);
+    expect(JSON.parse(uploaded.file)).toMatchObject({ kind: 'prag-identity-encrypted', version: 1 });
+    expect((await loadIdentity(file, { passphrase })).address).toBe(uploaded.address);
 
-    300_000,
-  );
-
-  test.runIf(hasChromium)(
-    'a CLI identity file imports into the browser, and a Keplr-shaped wallet signs the permit',
-    async () => {
-      const file = join(dir.path, 'cli-identity.json');
-      const address = await createIdentity(file);
-      const page = await newPage();
-      const wallet = await injectKeplr(page);
-      await page.reload();
-      await page.waitForFunction(() => window.prag !== undefined);
-      const result = await page.evaluate(
-        async (text) => {
-          const { BrowserIdentity, availableWallets, walletSigner, connect } = window.prag;
-          // A plain CLI file is stored encrypted under the passphrase given for it.
-          const imported = await BrowserIdentity.importFile(text, 'a passphrase for this browser');
-          if (!localStorage.getItem('prag.identity.v1')?.includes('prag-identity-encrypted'))
-            throw new Error('the imported identity is not stored encrypted');
-          const signer = await walletSigner('keplr');
-          const prag = await connect(location.origin, { signer, allowInsecureDev: true, device: 'web' });
-          return {
-            imported: imported.address,
-            wallets: availableWallets(),
-            docs: (await prag.documents()).length,
-            signer: signer.address,
-          };
-        },
-        readFileSync(file, 'utf8'),
+    // A 64 MiB file picked from disk: sealed while read, sent in 4 MiB relay parts, queued once the service
+    // holds it all. The page's live memory (JS heap and ArrayBuffers, measured after a GC, while the upload
+    // runs) stays far below what holding the file would take (64 MiB of plaintext and as much ciphertext).
+    const large = join(dir.path, 'large.txt');
+    const line = 'A line of a large archive that nobody needs to read.\n'.padEnd(1024, '.');
+    writeFileSync(large, line.repeat(64 * 1024));
+    await page.evaluate(() => {
+      const input = document.createElement('input');
+      input.type = 'file';
+      document.body.append(input);
+    });
+    await page.setInputFiles('input[type=file]', large);
+    const queued = await page.evaluate(async (passphrase) => {
+      const { BrowserIdentity, connect } = window.prag;
+      const identity = await BrowserIdentity.unlock(passphrase);
+      const file = document.querySelector('input')?.files?.[0];
+      if (!file) throw new Error('the file is missing');
+      const prag = await connect(location.origin, { signer: identity.signer, allowInsecureDev: true });
+      const memory = performance as unknown as { measureUserAgentSpecificMemory(): Promise<{ bytes: number }> };
+      const live = async () => (await memory.measureUserAgentSpecificMemory()).bytes;
+      const before = await live();
+      let peak = before;
+      let progress = 0;
+      let done = false;
+      const upload = prag.enqueue({ file }, { onProgress: (sent) => (progress = sent) }).finally(() => (done = true));
+      // A measurement waits for a garbage collection: the upload's end stops the sampling, not the last sample.
+      const ended = upload.then(
+        () => 0,
+        () => 0,
       );
-      expect(result).toEqual({ imported: address, wallets: ['keplr'], docs: 0, signer: wallet.address });
-      expect(wallet.signatures).toBe(1);
-      await page.context().close();
-    },
-  );
+      while (!done) peak = Math.max(peak, await Promise.race([live(), ended]));
+      const reply = await upload;
+      await prag.cancelUpload(reply.upload_id);
+      return { ...reply, progress, growth: peak - before };
+    }, passphrase);
+    expect(queued).toMatchObject({ state: 'queued', progress: 64 * MiB });
+    expect(relayParts.length).toBeGreaterThanOrEqual(16);
+    expect(Math.max(...relayParts)).toBeLessThanOrEqual(4 * MiB);
+    expect(queued.growth).toBeLessThan(48 * MiB);
+    // No request body the page sent holds the plaintext.
+    expect(bodies.some((b) => b.includes(canary) || b.includes('nobody needs to read'))).toBe(false);
+    await page.context().close();
+  }, 300_000);
+
+  test('a CLI identity file imports into the browser, and a Keplr-shaped wallet signs the permit', async () => {
+    const file = join(dir.path, 'cli-identity.json');
+    const address = await createIdentity(file);
+    const page = await newPage();
+    const wallet = await injectKeplr(page);
+    await page.reload();
+    await page.waitForFunction(() => window.prag !== undefined);
+    const result = await page.evaluate(
+      async (text) => {
+        const { BrowserIdentity, availableWallets, walletSigner, connect } = window.prag;
+        // A plain CLI file is stored encrypted under the passphrase given for it.
+        const imported = await BrowserIdentity.importFile(text, 'a passphrase for this browser');
+        if (!localStorage.getItem('prag.identity.v1')?.includes('prag-identity-encrypted'))
+          throw new Error('the imported identity is not stored encrypted');
+        const signer = await walletSigner('keplr');
+        const prag = await connect(location.origin, { signer, allowInsecureDev: true, device: 'web' });
+        return {
+          imported: imported.address,
+          wallets: availableWallets(),
+          docs: (await prag.documents()).length,
+          signer: signer.address,
+        };
+      },
+      readFileSync(file, 'utf8'),
+    );
+    expect(result).toEqual({ imported: address, wallets: ['keplr'], docs: 0, signer: wallet.address });
+    expect(wallet.signatures).toBe(1);
+    await page.context().close();
+  });
 
   test("the service's own relay takes an upload in parts (the page it serves at / uses it)", async () => {
     const wallet = new Wallet();
