@@ -59,6 +59,11 @@ function label(text: string): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, MAX_LABEL).trimEnd();
 }
 
+/** A span's start, kept only when it comes before the document's date (else the span is that one date). */
+function spanStart({ date, dateStart }: ParsedBody): string | undefined {
+  return date && dateStart && Date.parse(dateStart) < Date.parse(date) ? dateStart : undefined;
+}
+
 function finish(body: ParsedBody, id: string, source: string, size: number, parentId?: string): ParsedDocument {
   const sections = body.sections
     .filter((s) => s.text.trim().length > 0)
@@ -72,6 +77,7 @@ function finish(body: ParsedBody, id: string, source: string, size: number, pare
     mediaType: body.mediaType,
     format: body.format,
     date: body.date,
+    dateStart: spanStart(body),
     meta: body.meta,
     sections,
     size,

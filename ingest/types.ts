@@ -19,6 +19,8 @@ export interface ParsedBody {
   mediaType: string;
   format: Format;
   date?: string;
+  /** The earliest date a document covering a span holds (ParsedDocument.dateStart). */
+  dateStart?: string;
   meta: DocumentMeta;
   sections: Section[];
   children?: ChildFile[];

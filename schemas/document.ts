@@ -123,8 +123,13 @@ export const ParsedDocument = z.object({
   source: z.string(),
   mediaType: z.string(),
   format: Format,
-  /** The document's own date (sent, statement end, report date), ISO 8601; what date filters use. */
+  /** The document's own date (sent, statement end, report date), ISO 8601. */
   date: z.string().datetime({ offset: true }).optional(),
+  /**
+   * The first date a document covering a span holds (a statement's first day, a table's or an export's earliest
+   * record), before `date`. A date filter matches a document whose span [dateStart ?? date, date] meets its range.
+   */
+  dateStart: z.string().datetime({ offset: true }).optional(),
   meta: DocumentMeta,
   sections: z.array(Section),
   /** Bytes of the document's own source (the file, the message, the attachment): what storage quotas count. */

@@ -304,7 +304,10 @@ function assemble(tally: Tally, fileHash: string, bytes: number, exportDate?: st
   if (!parts.length) throw new ParseError('no_text', 'the Apple Health export holds no records');
   const elements = parts.reduce((n, p) => n + p.elements, 0);
   return parts.map((p) => {
-    const last = p.sections.at(-1)?.text.split('\n').at(-1)?.slice(0, 10);
+    // Lines start with their day and sections run in month order, so the first and last lines bound the span.
+    const day = (line: string | undefined) => (line && /^\d{4}-\d{2}-\d{2}/.test(line) ? line.slice(0, 10) : undefined);
+    const first = day(p.sections[0]?.text.split('\n')[0]);
+    const last = day(p.sections.at(-1)?.text.split('\n').at(-1));
     return {
       id: createHash('sha256').update(`${fileHash}\0${p.key}`).digest('hex'),
       key: p.key,
@@ -313,7 +316,8 @@ function assemble(tally: Tally, fileHash: string, bytes: number, exportDate?: st
         title: `Apple Health: ${p.label}`,
         mediaType: 'application/xml',
         format: 'health',
-        date: isoDate(last && /^\d{4}-\d{2}-\d{2}$/.test(last) ? last : exported),
+        date: isoDate(last ?? exported),
+        dateStart: isoDate(first),
         meta: { kind: 'clinical', standard: 'apple-health', resourceCounts: { [p.label]: p.count } },
         sections: p.sections,
       },

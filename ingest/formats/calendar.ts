@@ -59,6 +59,7 @@ export const parseCalendar: FormatParser = async ({ bytes, name }) => {
     mediaType: 'text/calendar',
     format: 'ics',
     date: isoDate(entries.at(-1)?.start),
+    dateStart: isoDate(entries[0]?.start),
     meta: { kind: 'calendar', events: entries.length },
     sections,
   };

@@ -36,15 +36,16 @@ function parseLooseDate(value: string): string | undefined {
   return Number.isFinite(d.getTime()) && d.getUTCDate() === Number(ymd[2]) ? d.toISOString() : undefined;
 }
 
-/** A table's records as `Column: value; …` lines, ROWS_PER_SECTION a section, and its latest date. */
+/** A table's records as `Column: value; …` lines, ROWS_PER_SECTION a section, and its earliest and latest dates. */
 export function tableSections(
   rows: string[][],
   label = 'rows',
-): { sections: Section[]; columns: string[]; records: number; latest?: string } | undefined {
+): { sections: Section[]; columns: string[]; records: number; earliest?: string; latest?: string } | undefined {
   const [header, ...records] = rows;
   if (!header || header.length < 2 || records.length === 0) return undefined;
   const columns = header.map((h, i) => h || `column ${i + 1}`);
   const dateCol = columns.findIndex((c) => /date|datum|fecha|data/i.test(c));
+  let earliest: string | undefined;
   let latest: string | undefined;
   const sections: Section[] = [];
   for (let i = 0; i < records.length; i += ROWS_PER_SECTION) {
@@ -53,6 +54,7 @@ export function tableSections(
       if (dateCol >= 0) {
         const d = parseLooseDate(r[dateCol] ?? '');
         if (d && (!latest || d > latest)) latest = d;
+        if (d && (!earliest || d < earliest)) earliest = d;
       }
       return r
         .map((v, c) => (v ? `${columns[c] ?? `column ${c + 1}`}: ${v}` : ''))
@@ -61,7 +63,7 @@ export function tableSections(
     });
     sections.push({ heading: `${label} ${i + 1}–${i + group.length}`, text: lines.filter(Boolean).join('\n') });
   }
-  return { sections: sections.filter((s) => s.text), columns, records: records.length, latest };
+  return { sections: sections.filter((s) => s.text), columns, records: records.length, earliest, latest };
 }
 
 export const parseCsv: FormatParser = async ({ bytes, name }) => {
@@ -80,6 +82,7 @@ export const parseCsv: FormatParser = async ({ bytes, name }) => {
     mediaType: 'text/csv',
     format: 'csv',
     date: table.latest,
+    dateStart: table.earliest,
     meta: { kind: 'table', columns: table.columns, rows: table.records, delimiter },
     sections: table.sections,
   };

@@ -302,17 +302,18 @@ export const parseFhir: FormatParser = async ({ bytes, name }) => {
     sections.push({ heading, text: items.map((i) => i.line).join('\n') });
   }
   if (!sections.length) throw new ParseError('no_text', 'FHIR content has no renderable resources');
-  const latest = dates
+  const known = dates
     .map((d) => isoDate(d))
     .filter((d): d is string => !!d)
-    .sort()
-    .at(-1);
+    .sort();
+  const latest = known.at(-1);
   const kind = root.resourceType === 'Bundle' ? 'record' : String(root.resourceType);
   return {
     title: patient ? `FHIR ${kind} — ${patient}` : `FHIR ${kind} — ${name}`,
     mediaType: 'application/fhir+json',
     format: 'fhir',
     date: isoDate(str(root.timestamp)) ?? latest,
+    dateStart: known[0],
     meta: { kind: 'clinical', standard: 'fhir-r4', patient, resourceCounts: counts },
     sections,
   };

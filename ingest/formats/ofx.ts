@@ -226,6 +226,7 @@ export const parseOfx: FormatParser = async ({ bytes, name }) => {
     mediaType: 'application/x-ofx',
     format: 'ofx',
     date: periodEnd,
+    dateStart: periodStart,
     meta: {
       kind: 'statement',
       account,

@@ -29,6 +29,7 @@ export const parseXlsx: FormatParser = async ({ bytes, name }) => {
   const columns: string[] = [];
   const read: string[] = [];
   let rows = 0;
+  let earliest: string | undefined;
   let latest: string | undefined;
   for (const { sheet, data } of sheets) {
     const table = tableSections(
@@ -41,6 +42,7 @@ export const parseXlsx: FormatParser = async ({ bytes, name }) => {
     for (const c of table.columns) if (!columns.includes(c)) columns.push(c);
     rows += table.records;
     if (table.latest && (!latest || table.latest > latest)) latest = table.latest;
+    if (table.earliest && (!earliest || table.earliest < earliest)) earliest = table.earliest;
   }
   if (!sections.length) throw new ParseError('no_text', 'no sheet has a header row with records under it');
   return {
@@ -48,6 +50,7 @@ export const parseXlsx: FormatParser = async ({ bytes, name }) => {
     mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
     format: 'xlsx',
     date: latest,
+    dateStart: earliest,
     meta: { kind: 'table', columns, rows, sheets: read },
     sections,
   };

@@ -38,7 +38,9 @@ export { ReceiptError } from '../crypto/receipt.js';
 export type { AminoSigner, Credentials } from './credentials.js';
 export { PragClient, ServiceError, type UploadDone, type UploadInput } from './session.js';
 export type { ChatFinal, ChatFrame, ChatRequest, Citation } from '../../schemas/chat.js';
-export type { SearchFilters, SearchHit } from '../../schemas/search.js';
+export type { QueryFilters, SearchFilters, SearchHit } from '../../schemas/search.js';
+export type { SearchReply } from '../../schemas/api.js';
+export { understoodFilters } from './understood.js';
 export type { AttestationPolicy } from '../../schemas/attestation.js';
 export type { UploadStatus } from '../../schemas/api.js';
 export type { AttestationCheck } from '../attest/errors.js';
@@ -64,8 +66,20 @@ export interface PragConnectOptions extends ConnectOptions, SignerOptions {}
 export type Uploadable =
   UploadInput | { name: string; blob: Blob; collection?: string } | { name?: string; file: File; collection?: string };
 
+export interface SearchOptions {
+  /** Hits to return (default 10). */
+  k?: number;
+  filters?: SearchFilters;
+  /** true (default): one hit per document first, then further passages; false: the passages as ranked. */
+  group?: boolean;
+  /** false: search the query as written, reading no filters from it (see `understood`). Default true. */
+  understand?: boolean;
+}
+
 export interface AskOptions {
   filters?: SearchFilters;
+  /** false: retrieve for the question as written, reading no filters from it (see the frames' `understood`). */
+  understand?: boolean;
   k?: number;
   model?: string;
   /** Stream the model's reasoning as `reasoning` frames (never part of the answer). */
@@ -272,12 +286,14 @@ export class Prag {
     );
   }
 
-  async search(
-    query: string,
-    options: { k?: number; filters?: SearchFilters } = {},
-  ): Promise<ReplyOf<typeof ROUTES.search>['hits']> {
-    const { hits } = await this.client.call(ROUTES.search, await this.permit(), { query, ...options });
-    return hits;
+  /**
+   * Searches this user's documents and those shared with them. Resolves with the whole reply: `hits`, and
+   * `understood` when the service read dates, senders, recipients or kinds of document in the query as
+   * filters (what it searched instead, and `dropped` when they matched nothing and the hits are unfiltered).
+   * Show it, and offer to undo it by searching again with `understand: false`.
+   */
+  async search(query: string, options: SearchOptions = {}): Promise<ReplyOf<typeof ROUTES.search>> {
+    return this.client.call(ROUTES.search, await this.permit(), { query, ...options });
   }
 
   /**

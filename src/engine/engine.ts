@@ -31,7 +31,7 @@ import {
   type JobRepository,
 } from '../store/index.js';
 import { DEFAULT_ANN, VectorStore, type AnnSettings, type ChunkHit } from '../store/vectors.js';
-import { rank, unmatchedIdf, type Candidates, type Retriever } from './fusion.js';
+import { rank, unmatchedTerms, type Candidates, type Retriever } from './fusion.js';
 import { lockDataDir } from './lock.js';
 import { messageKey } from './message-key.js';
 import { keepOriginal, openBody, sealBody, type OpenedDocument } from './document-body.js';
@@ -385,6 +385,7 @@ export class Engine {
             collection,
             format: doc.format,
             doc_date: doc.date ? BigInt(Date.parse(doc.date)) : null,
+            doc_date_start: doc.date ? BigInt(Date.parse(doc.dateStart ?? doc.date)) : null,
             from_addrs: from,
             to_addrs: to,
             text: sealer.seal(c.text, contexts.chunkText(id)),
@@ -494,25 +495,30 @@ export class Engine {
     const tokens = new Map(owners.map((o) => [o, sealerOf(o).keywordTokens(terms.join(' '))]));
     const perTerm = terms.map((_, i) => [...new Set(owners.map((o) => tokens.get(o)?.[i] ?? ''))].join(' '));
     const candidates = Math.max(4 * k, 40);
-    // The keyword search and the term counts need no embedding: they run while the query is embedded.
-    const [byVector, byKeyword, counts] = await Promise.all([
+    // The keyword side needs no embedding: it runs while the query is embedded. Only the terms the best keyword
+    // hit lacks are counted (a count is a search of its own), so a question BM25 fully explains counts nothing.
+    const keywordSide = this.vectors.keywordSearch(perTerm.join(' '), predicate, candidates).then(async (hits) => {
+      const best = hits[0];
+      const held = new Set(best?.keywords.split(' '));
+      const mine = (best && tokens.get(best.owner)) ?? [];
+      const counts = await this.vectors.termCounts(
+        perTerm.filter((_, i) => !held.has(mine[i] ?? '')),
+        predicate,
+        DF_CAP,
+      );
+      return { hits, unmatched: unmatchedTerms(counts.df, counts.rows) };
+    });
+    const [byVector, byKeyword] = await Promise.all([
       this.opts.embedder.embed([query]).then(([vector]) => {
         if (!vector) throw new Error('the embedder returned no vector for the query');
         return this.vectors.vectorSearch(vector, predicate, candidates);
       }),
-      this.vectors.keywordSearch(perTerm.join(' '), predicate, candidates),
-      this.vectors.termCounts(perTerm, predicate, DF_CAP),
+      keywordSide,
     ]);
-    const best = byKeyword[0];
-    const held = new Set(best?.keywords.split(' '));
-    const mine = (best && tokens.get(best.owner)) ?? [];
     return {
       dense: byVector.map((h) => ({ item: h, score: 1 - h._distance })),
-      keyword: byKeyword.map((h) => ({ item: h, score: h._score })),
-      unmatched: unmatchedIdf(
-        counts.df.map((df, i) => ({ df, inBest: held.has(mine[i] ?? '') })),
-        counts.rows,
-      ),
+      keyword: byKeyword.hits.map((h) => ({ item: h, score: h._score })),
+      unmatched: byKeyword.unmatched,
     };
   }
 

@@ -4,11 +4,11 @@
  * `fused` is a convex combination of normalized scores (Bruch, Gai & Ingber, "An Analysis of Fusion Functions
  * for Hybrid Retrieval", ACM TOIS 2023): s = (1 − w)·dense + w·bm25, cosine similarity min–max normalized over
  * the vector candidates and BM25 divided by its top score (BM25's theoretical minimum is 0). The keyword weight w
- * is chosen per query from the IDF mass of the query's terms that the best keyword hit lacks: a question whose
- * terms the best keyword hit holds (a copied sentence, a subject, a name and a date) is a keyword question; one
- * that leaves several discriminative terms unexplained (a paraphrase) is left to the vectors. An absolute mass,
- * not a share: a paraphrase matching a few common words of a message still leaves most of its rare words
- * unmatched, while a short keyword question missing one word leaves little.
+ * is chosen per query from the IDF mass of the query's terms that the best keyword hit lacks (`unmatchedTerms`):
+ * a question whose terms the best keyword hit holds (a copied sentence, a subject, a name and a date) is a keyword
+ * question; one that leaves several discriminative terms unexplained (a paraphrase) is left to the vectors. A mass,
+ * not a share of the query: a paraphrase matching a few common words of a message still leaves most of its rare
+ * words unmatched, while a short keyword question missing one word leaves little.
  *
  * `rrf` is reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009), kept as the evaluation's baseline.
  */
@@ -20,7 +20,7 @@ export interface Scored<T> {
   score: number;
 }
 
-/** The keyword weight: `maxWeight` up to `from` nats of unmatched IDF mass, `minWeight` from `to`, linear between. */
+/** The keyword weight: `maxWeight` up to `from` unmatched terms (`unmatchedTerms`), `minWeight` from `to`, linear between. */
 export interface FusionParams {
   minWeight: number;
   maxWeight: number;
@@ -30,18 +30,18 @@ export interface FusionParams {
 
 /**
  * Chosen by `npm run eval:tune` on the tuning split (a third of every set by id hash plus questions written for
- * tuning; src/eval/sets.ts, docs/benchmarks.md "Retrieval quality"): the best objective, ties to the ramp with
- * the fewest tuning questions inside. There known-item questions leave 0 nats unmatched, paraphrases 26.4–79.4
- * and structured ones 0–32.8, so the weight steps down at 26 (at this corpus's ~3,300 chunks: IDF grows with
- * the index).
+ * tuning; src/eval/sets.ts, docs/benchmarks.md "Retrieval quality"): no shortfall against the better half on any
+ * set, then the best mean MRR. There known-item questions leave 0 terms unmatched, paraphrases 3.0–9.0 and
+ * structured ones 0–4.0 (a German spam question at 3.7 that the vectors answer better), so BM25's weight falls
+ * from 0.9 to 0 between 2.5 and 3 unmatched terms.
  */
-export const FUSION: FusionParams = { minWeight: 0, maxWeight: 0.9, from: 26, to: 26 };
+export const FUSION: FusionParams = { minWeight: 0, maxWeight: 0.9, from: 2.5, to: 3 };
 
 /** One search's candidates: vector hits (cosine similarity), keyword hits (BM25), the query's unmatched mass. */
 export interface Candidates<T> {
   dense: ReadonlyArray<Scored<T>>;
   keyword: ReadonlyArray<Scored<T>>;
-  /** IDF mass of the query's terms the best keyword hit lacks, in nats (`unmatchedIdf`). */
+  /** IDF mass of the query's terms the best keyword hit lacks, in unseen terms (`unmatchedTerms`). */
   unmatched: number;
 }
 
@@ -67,14 +67,18 @@ export function keywordWeight(unmatched: number, params: FusionParams = FUSION):
   return params.minWeight + (params.maxWeight - params.minWeight) * Math.min(1, Math.max(0, ramp));
 }
 
+/** BM25's inverse document frequency of a term in `df` of `n` chunks (Robertson & Zaragoza 2009, eq. 3.3). */
+const idf = (df: number, n: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5));
+
 /**
- * Σ idf over the query terms the best keyword hit does not contain, with BM25's own
- * idf = ln(1 + (n − df + 0.5)/(df + 0.5)). With no keyword hit every term counts as unmatched.
+ * The IDF mass of the query terms the best keyword hit lacks (their document frequencies `dfs`), counted in
+ * terms no chunk holds: Σ idf(df) / idf(0). IDF grows as ln n, so the unit keeps one threshold meaning the same
+ * at a thousand chunks and at a million.
  */
-export function unmatchedIdf(terms: ReadonlyArray<{ df: number; inBest: boolean }>, n: number): number {
-  let unmatched = 0;
-  for (const { df, inBest } of terms) if (!inBest) unmatched += Math.log(1 + (n - df + 0.5) / (df + 0.5));
-  return unmatched;
+export function unmatchedTerms(dfs: readonly number[], n: number): number {
+  let mass = 0;
+  for (const df of dfs) mass += idf(df, n);
+  return mass / idf(0, Math.max(1, n));
 }
 
 function convexCombination<T>(c: Candidates<T>, key: (item: T) => string, weight: number): Array<Scored<T>> {

@@ -16,7 +16,7 @@ import { RETRIEVERS, type Retriever } from '../engine/fusion.js';
 import { CorrespondentIndex } from '../rag/correspondents.js';
 import { understandQuery } from '../rag/query-filters.js';
 import { fixtures, messages, type Message } from './corpus.js';
-import { mean, score, type Metrics } from './metrics.js';
+import { mean, rounded, score, type Metrics } from './metrics.js';
 import { SET_NAMES, knownItem, loadSet, sharedContentWords, type Question, type SetName, type Split } from './sets.js';
 
 export const OWNER = 'eval';
@@ -186,9 +186,12 @@ export async function runEval(options: EvalOptions = {}): Promise<EvalReport> {
           }
           run.sets[name] = {
             questions: questions.length,
-            retrievers: Object.fromEntries(RETRIEVERS.map((r) => [r, mean(per[r])])) as Record<Retriever, Metrics>,
-            fused_chunks: mean(chunks),
-            fused_literal: mean(literal),
+            retrievers: Object.fromEntries(RETRIEVERS.map((r) => [r, rounded(mean(per[r]))])) as Record<
+              Retriever,
+              Metrics
+            >,
+            fused_chunks: rounded(mean(chunks)),
+            fused_literal: rounded(mean(literal)),
           };
         }
         runs.push(run);

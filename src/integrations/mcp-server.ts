@@ -12,18 +12,19 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
-import { CollectionName, SearchFilters, type SearchHit } from '../../schemas/search.js';
+import { CollectionName, SearchFilters, type QueryFilters, type SearchHit } from '../../schemas/search.js';
 import type { ChatFinal } from '../../schemas/chat.js';
 import { sha256Hex } from '../crypto/receipt.js';
 import type { Prag } from '../client/index.js';
+import { understoodFilters } from '../client/understood.js';
 import { Upstream } from './upstream.js';
 
 const PASSAGE = 'prag://passage/';
 
 const filterShape = {
   collections: z.array(CollectionName).max(64).optional().describe('only these collections'),
-  date_from: SearchFilters.shape.dateFrom.describe('only documents dated on or after (ISO date)'),
-  date_to: SearchFilters.shape.dateTo.describe('only documents dated on or before (ISO date)'),
+  date_from: SearchFilters.shape.dateFrom.describe('only documents covering dates on or after (ISO date)'),
+  date_to: SearchFilters.shape.dateTo.describe('only documents covering dates on or before (ISO date)'),
   from: SearchFilters.shape.from.describe('only emails from this sender address'),
   to: SearchFilters.shape.to.describe('only emails to (or cc) this address'),
 };
@@ -41,6 +42,14 @@ interface Passage {
 
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 const failure = (e: unknown) => ({ ...text(`PRAG: ${(e as Error).message}`), isError: true });
+
+/** The first line of a search's result when filters were read from the query: which, and how to undo them. */
+function understoodText(u: QueryFilters): string {
+  const read = understoodFilters(u);
+  return u.dropped
+    ? `Filters read from the query (${read}) matched nothing; these results are unfiltered.`
+    : `Filters read from the query: ${read}; searched: "${u.query}". To search the words as written, call search again with literal: true.`;
+}
 
 const hitText = (h: SearchHit, i: number) =>
   `[${i + 1}] ${h.title}${h.page !== null ? ` (p. ${h.page})` : ''}${h.collection ? ` — ${h.collection}` : ''}${h.shared ? `, shared by ${h.owner}` : ''}\n${PASSAGE}${h.chunk_id}\n${h.text}`;
@@ -76,17 +85,23 @@ function createMcpServer(upstream: Upstream): McpServer {
     'search',
     {
       description:
-        "Search the user's private documents on PRAG (their own and those shared with them). Returns passages with their titles and a prag://passage/ resource each.",
+        "Search the user's private documents on PRAG (their own and those shared with them). Returns passages with their titles and a prag://passage/ resource each. Dates, senders, recipients and kinds of document named in the query are read as filters (said in the first line); literal: true searches the words as written.",
       inputSchema: {
         query: z.string().min(1).max(4000),
         k: z.number().int().min(1).max(100).optional(),
         ...filterShape,
+        literal: z.boolean().optional().describe('search the query as written, reading no filters from it'),
       },
     },
-    run(async (prag, { query, k, ...rest }) => {
-      const hits = await prag.search(query, { k: k ?? 8, filters: filtersOf(rest) });
+    run(async (prag, { query, k, literal, ...rest }) => {
+      const { hits, understood } = await prag.search(query, {
+        k: k ?? 8,
+        filters: filtersOf(rest),
+        ...(literal ? { understand: false } : {}),
+      });
       for (const h of hits) passages.set(h.chunk_id, { title: h.title, text: h.text });
-      return text(hits.length ? hits.map(hitText).join('\n\n') : 'No passages found.');
+      const found = hits.length ? hits.map(hitText).join('\n\n') : 'No passages found.';
+      return text(understood ? `${understoodText(understood)}\n\n${found}` : found);
     }),
   );
 
@@ -160,9 +175,8 @@ function createMcpServer(upstream: Upstream): McpServer {
       if (known.text === undefined && known.refind) {
         const { query, filters, chunkHash } = known.refind;
         const prag = await upstream.get();
-        const hit = (await prag.search(query, { k: 32, filters })).find(
-          (h) => h.chunk_id === id && sha256Hex(h.text) === chunkHash,
-        );
+        const { hits } = await prag.search(query, { k: 32, filters });
+        const hit = hits.find((h) => h.chunk_id === id && sha256Hex(h.text) === chunkHash);
         if (!hit) throw new Error(`${uri.href}: the cited passage is no longer found with that text`);
         known.text = hit.text;
       }

@@ -66,8 +66,9 @@ export function scopePredicate(scopes: readonly SearchScope[], f: ScopedFilters 
   const owners = [...new Set(scopes.map((s) => s.owner))];
   if (f.collections?.length) parts.push(`collection IN ${list(f.collections)}`);
   if (f.formats?.length) parts.push(`format IN ${list(f.formats)}`);
+  // A document covering a span (a statement's period) matches a range its span meets.
   if (f.dateFrom) parts.push(`doc_date >= ${bound(f.dateFrom, false)}`);
-  if (f.dateTo) parts.push(`doc_date <= ${bound(f.dateTo, true)}`);
+  if (f.dateTo) parts.push(`doc_date_start <= ${bound(f.dateTo, true)}`);
   // Addresses are sealed per owner: any owner's seal of the address matches only that owner's rows.
   const { from, to } = f;
   if (from) parts.push(`array_has_any(from_addrs, [${owners.map((o) => sqlLiteral(from(o))).join(', ')}])`);

@@ -48,6 +48,7 @@ const SCALAR_INDEXES: Array<[string, () => lancedb.Index]> = [
   ['collection', () => lancedb.Index.bitmap()],
   ['format', () => lancedb.Index.bitmap()],
   ['doc_date', () => lancedb.Index.btree()],
+  ['doc_date_start', () => lancedb.Index.btree()],
   ['from_addrs', () => lancedb.Index.labelList()],
   ['to_addrs', () => lancedb.Index.labelList()],
 ];
@@ -75,7 +76,11 @@ export class VectorStore {
     const table = names.includes(CHUNKS_TABLE)
       ? await conn.openTable(CHUNKS_TABLE)
       : await conn.createEmptyTable(CHUNKS_TABLE, chunkTableSchema(dim));
-    const field = (await table.schema()).fields.find((f) => f.name === 'vector');
+    const fields = (await table.schema()).fields;
+    // A table from before spans: every document's span is its one date, as it was filtered then.
+    if (!fields.some((f) => f.name === 'doc_date_start'))
+      await table.addColumns([{ name: 'doc_date_start', valueSql: 'doc_date' }]);
+    const field = fields.find((f) => f.name === 'vector');
     const stored = (field?.type as { listSize?: number } | undefined)?.listSize;
     if (stored !== dim) throw new Error(`vector table holds ${stored}-d vectors, the embedder makes ${dim}-d ones`);
     const keywordIndexed = (await table.listIndices()).some((i) => i.name === KEYWORD_INDEX);

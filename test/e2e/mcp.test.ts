@@ -48,6 +48,13 @@ describe('prag mcp over stdio', () => {
     };
     await upload('allergies.txt', 'Allergy record: the patient is allergic to penicillin since 2009.', 'medical');
     await upload('garden.txt', 'The tomatoes in the garden need watering every second day in July.', 'home');
+    await upload(
+      'boiler.eml',
+      'From: Harbour Lettings <landlord@harbour-lettings.example>\nTo: me@example.org\nSubject: Boiler repair\n' +
+        'Date: Tue, 12 Mar 2024 10:00:00 +0000\nMessage-ID: <boiler-1@harbour-lettings.example>\n\n' +
+        'The plumber replaced the boiler pump; the heating works again.\n',
+      'mail',
+    );
   });
 
   afterAll(async () => {
@@ -93,6 +100,31 @@ describe('prag mcp over stdio', () => {
 
       const bad = await client.callTool({ name: 'search', arguments: { query: 'x', date_from: 'yesterday' } });
       expect(bad.isError).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('search says which filters it read from the query and how to undo them, or that they matched nothing', async () => {
+    const client = await mcp('--allow-insecure-dev');
+    try {
+      const search = async (args: Record<string, unknown>) =>
+        textOf(await client.callTool({ name: 'search', arguments: { k: 3, ...args } }));
+      const read = await search({ query: 'boiler repair in March 2024' });
+      expect(read.split('\n')[0]).toBe(
+        'Filters read from the query: dates 2024-03-01 to 2024-03-31 ("in March 2024"); searched: "boiler repair". ' +
+          'To search the words as written, call search again with literal: true.',
+      );
+      expect(read).toContain('boiler pump');
+      const literal = await search({ query: 'boiler repair in March 2024', literal: true });
+      expect(literal).not.toContain('Filters read');
+      expect(literal).toContain('boiler pump');
+      // No document is dated in 2023: the date is dropped and the results are the whole question's.
+      const dropped = await search({ query: 'penicillin allergy in 2023' });
+      expect(dropped.split('\n')[0]).toBe(
+        'Filters read from the query (dates 2023-01-01 to 2023-12-31 ("in 2023")) matched nothing; these results are unfiltered.',
+      );
+      expect(dropped).toContain('allergic to penicillin');
     } finally {
       await client.close();
     }

@@ -143,6 +143,17 @@ describe('the web client in Chromium', () => {
     await text(on(patient.page).getByTestId('search-results')).toContain('City Pharmacy');
     await text(on(patient.page).getByTestId('search-results')).not.toContain('· mail');
     await text(on(patient.page).getByTestId('search-results')).not.toContain('· medical');
+    // A date in the query is read as a filter, said above the results, and undone by searching the words as written.
+    await on(patient.page).getByLabel('Query').fill('pharmacy in March 2026');
+    await on(patient.page).getByRole('button', { name: 'Search' }).click();
+    const understood = on(patient.page).getByTestId('understood');
+    await text(understood).toContain('dates 2026-03-01 to 2026-03-31 ("in March 2026")');
+    await text(understood).toContain('searched: "pharmacy"');
+    await text(on(patient.page).getByTestId('search-results')).toContain('City Pharmacy');
+    await shot(patient.page, '06a-search-understood');
+    await understood.getByRole('button', { name: 'Search the words as written' }).click();
+    await count(on(patient.page).getByTestId('understood')).toBe(0);
+    await text(on(patient.page).getByTestId('search-results')).toContain('City Pharmacy');
 
     const answer = await ask(patient.page, 'Which medication was I prescribed for atrial fibrillation?');
     await text(answer.getByTestId('answer')).toContain('Apixaban');
@@ -152,6 +163,14 @@ describe('the web client in Chromium', () => {
     await shot(patient.page, '07-chat-citation-opened');
     await opened.getByRole('button', { name: 'Close' }).click();
     await shot(patient.page, '08-chat');
+    // In chat too: the date read from the question is named with the answer, and the question can be asked as written.
+    const dated = await ask(patient.page, 'What did the pharmacy charge in March 2026?');
+    await text(dated.getByTestId('understood')).toContain('dates 2026-03-01 to 2026-03-31 ("in March 2026")');
+    await dated.getByRole('button', { name: 'Ask again with the words as written' }).click();
+    const literal = on(patient.page).getByTestId('turn').nth(2);
+    await literal.getByTestId('receipt').waitFor({ timeout: 60_000 });
+    await text(literal.locator('.question')).toBe('What did the pharmacy charge in March 2026?');
+    await count(literal.getByTestId('understood')).toBe(0);
 
     // The doctor: a local identity made in a second browser context under a passphrase, exported as the CLI's
     // identity file. The page was served by the service: it says whose origin that is.

@@ -66,6 +66,18 @@ export async function keywordColumns(engine: Engine, owner: string): Promise<Map
   }
 }
 
+/** Drops the chunk table's span column, leaving it as an index built before documents had spans. */
+export async function dropSpanColumn(dataDir: string): Promise<void> {
+  const conn = await lancedb.connect(join(dataDir, 'vectors'));
+  const table = await conn.openTable(CHUNKS_TABLE);
+  try {
+    await table.dropColumns(['doc_date_start']);
+  } finally {
+    table.close();
+    conn.close();
+  }
+}
+
 /** Removes a document's body row, as for a document stored before bodies were kept (a second connection: WAL). */
 export function dropDocumentBody(dataDir: string, owner: string, id: string): void {
   const db = new Database(join(dataDir, 'meta.sqlite'));

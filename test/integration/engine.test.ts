@@ -3,7 +3,7 @@ import type { Embedder } from '../../src/embed/embedder.js';
 import { Engine } from '../../src/engine/engine.js';
 import { bytesSource, fileSource, fixture, openTestEngine, tempDir, testEmbedder } from '../helpers/index.js';
 import { must } from '../helpers/must.js';
-import { chunkCount, getDocument } from '../helpers/state.js';
+import { chunkCount, dropSpanColumn, getDocument } from '../helpers/state.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -119,6 +119,25 @@ describe('engine', () => {
     const again = await openTestEngine(dir);
     expect(again.listDocuments('alice')).toHaveLength(1);
     await again.close();
+  });
+
+  it('an index built before documents had spans opens with each span its one date, and new spans filter', async () => {
+    const { dir, engine } = await fresh();
+    const csv = (name: string, first: string, last: string) =>
+      bytesSource(name, `Date,Description,Amount\n${first},RENT,-900\n${last},RENT,-900\n`);
+    await engine.ingest([csv('old.csv', '2024-01-05', '2024-03-05')], { owner: 'alice' });
+    await engine.close();
+    cleanups.pop();
+    await dropSpanColumn(dir);
+    const again = await openTestEngine(dir);
+    cleanups.push(() => again.close());
+    const inFebruary = async () =>
+      (await again.search('alice', { query: 'rent', k: 5, filters: { dateFrom: '2024-02-01', dateTo: '2024-02-29' } }))
+        .map((h) => h.source)
+        .sort();
+    expect(await inFebruary()).toEqual([]); // stored before spans: only its last date is known
+    await again.ingest([csv('new.csv', '2024-01-06', '2024-03-06')], { owner: 'alice' });
+    expect(await inFebruary()).toEqual(['new.csv']);
   });
 
   it('a data directory is used by one engine at a time', async () => {

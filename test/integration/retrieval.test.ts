@@ -178,6 +178,16 @@ describe('filters exclude what they must', () => {
     expect(new Set(out)).toEqual(new Set([idOf.roof, idOf.school]));
   });
 
+  it('a date range matches a statement whose span it meets, not only its last date', async () => {
+    // card.csv runs from 2 to 16 May 2024 (its date is the 16th).
+    const statement = (dateFrom: string, dateTo: string) => ids('supermarket', { formats: ['csv'], dateFrom, dateTo });
+    expect(await statement('2024-05-05', '2024-05-06')).toEqual([idOf.grocery]);
+    expect(await statement('2024-04-20', '2024-05-02')).toEqual([idOf.grocery]);
+    expect(await statement('2024-05-16', '2024-06-30')).toEqual([idOf.grocery]);
+    expect(await statement('2024-04-01', '2024-05-01')).toEqual([]);
+    expect(await statement('2024-05-17', '2024-06-30')).toEqual([]);
+  });
+
   it('email sender and recipient', async () => {
     expect(await ids('quote', { from: 'dana@roofers.example' })).toEqual([idOf.roof]);
     expect(await ids('trip', { to: 'PARENT@home.example' })).toEqual([idOf.school]);

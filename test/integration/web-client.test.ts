@@ -6,7 +6,8 @@
  * verifies the attestation itself (dev evidence refused until accepted, a
  * tampered statement named, a TOFU pin); a local identity stored encrypted
  * under a passphrase (a wrong one refused) signs in, uploads sealed in the
- * page go through the relay in parts with the tab's heap bounded, and the
+ * page go through the relay in parts with the tab's heap bounded, a search
+ * reply names a date read from the query (not with `understand: false`), and the
  * identity round-trips as the CLI's encrypted file; a plain CLI file imports
  * stored encrypted; a
  * Keplr-shaped wallet signs the permit.
@@ -215,7 +216,10 @@ describe('the web client facade', () => {
         });
         const file = new File([`Notes\n\nThe ${word} is in the garden shed.\n`], 'notes.txt');
         const done = await prag.upload({ file, collection: 'web' });
-        const hits = await prag.search(word);
+        const { hits, understood } = await prag.search(word);
+        // A date in the query is read as a filter; none of the documents is dated then, so it is dropped.
+        const dated = await prag.search(`${word} in March 2024`);
+        const literal = await prag.search(`${word} in March 2024`, { understand: false });
         return {
           address: identity.address,
           reloaded: again.address,
@@ -224,6 +228,9 @@ describe('the web client facade', () => {
           short,
           chunks: done.chunks,
           hit: hits[0]?.text ?? '',
+          understood: understood ?? null,
+          dated: { hit: dated.hits[0]?.text ?? '', understood: dated.understood },
+          literal: literal.understood ?? null,
           file: identity.encryptedFile,
         };
       },
@@ -235,6 +242,15 @@ describe('the web client facade', () => {
     expect(uploaded.short).toMatch(/too short/);
     expect(uploaded.chunks).toBeGreaterThan(0);
     expect(uploaded.hit).toContain(canary);
+    expect(uploaded.understood).toBeNull();
+    expect(uploaded.dated.understood).toEqual({
+      query: canary,
+      filters: { dateFrom: '2024-03-01', dateTo: '2024-03-31' },
+      phrases: ['in March 2024'],
+      dropped: true,
+    });
+    expect(uploaded.dated.hit).toContain(canary);
+    expect(uploaded.literal).toBeNull();
     // The exported file is the CLI's encrypted identity file: it opens there, with the passphrase, as the same address.
     const file = join(dir.path, 'exported.json');
     writeFileSync(file, uploaded.file);

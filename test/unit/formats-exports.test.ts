@@ -75,6 +75,7 @@ describe('spreadsheets (.xlsx)', () => {
       title: 'household.xlsx',
       format: 'xlsx',
       date: '2024-03-09T00:00:00.000Z',
+      dateStart: '2024-03-01T00:00:00.000Z',
       meta: {
         kind: 'table',
         rows: 4,
@@ -126,6 +127,7 @@ describe('calendars (.ics) and address books (.vcf)', () => {
   test('events, to-dos and recurrences become cited blocks in date order, unfolded', async () => {
     const [doc] = await parseOk(bytesSource('family.ics', CALENDAR));
     expect(doc).toMatchObject({ title: 'Family health', format: 'ics', meta: { kind: 'calendar', events: 3 } });
+    expect([doc?.dateStart, doc?.date]).toEqual(['2024-03-12T08:30:00.000Z', '2024-04-01T00:00:00.000Z']);
     const text = fullText(must(doc, 'the calendar'));
     expect(text).toContain('Event: Cardiology follow-up with Dr. Okafor\nStarts: 2024-03-12T08:30:00Z');
     expect(text).toContain('Location: St. Mary Clinic, Room 4');
@@ -222,6 +224,7 @@ describe('Apple Health export.xml', () => {
       title: 'Apple Health: Step count',
       format: 'health',
       date: '2024-02-09T00:00:00.000Z',
+      dateStart: '2024-01-01T00:00:00.000Z',
       meta: { kind: 'clinical', standard: 'apple-health', resourceCounts: { 'Step count': 160 } },
     });
     expect(steps.sections.map((s) => s.heading)).toEqual(['Step count, 2024-01', 'Step count, 2024-02']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keywordWeight, rank, unmatchedIdf, type Candidates, type FusionParams } from '../../src/engine/fusion.js';
+import { keywordWeight, rank, unmatchedTerms, type Candidates, type FusionParams } from '../../src/engine/fusion.js';
 
 const key = (s: string) => s;
 const ids = (list: Array<{ item: string }>) => list.map((x) => x.item);
@@ -52,32 +52,27 @@ describe('fusion', () => {
     for (let i = 1; i < weights.length; i++) expect(weights[i]).toBeLessThanOrEqual(weights[i - 1] ?? 1);
   });
 
-  it('measures what the best keyword hit misses by IDF: a rare term missed counts more than a common one', () => {
+  it('counts what the best keyword hit misses in unseen terms: a rare term missed counts more than a common one', () => {
     const n = 1000;
-    const rareMissed = unmatchedIdf(
-      [
-        { df: 2, inBest: false },
-        { df: 600, inBest: true },
-      ],
-      n,
-    );
-    const commonMissed = unmatchedIdf(
-      [
-        { df: 2, inBest: true },
-        { df: 600, inBest: false },
-      ],
-      n,
-    );
-    expect(rareMissed).toBeCloseTo(Math.log(1 + 998.5 / 2.5));
-    expect(commonMissed).toBeCloseTo(Math.log(1 + 400.5 / 600.5));
-    expect(unmatchedIdf([], n)).toBe(0);
-    expect(unmatchedIdf([{ df: 5, inBest: true }], n)).toBe(0);
+    const unseen = Math.log(1 + 1000.5 / 0.5);
+    expect(unmatchedTerms([2], n)).toBeCloseTo(Math.log(1 + 998.5 / 2.5) / unseen);
+    expect(unmatchedTerms([600], n)).toBeCloseTo(Math.log(1 + 400.5 / 600.5) / unseen);
+    expect(unmatchedTerms([0, 0], n)).toBeCloseTo(2);
+    expect(unmatchedTerms([], n)).toBe(0);
     // More unexplained terms, more mass: a long paraphrase is not mistaken for a keyword question.
     expect(
-      unmatchedIdf(
-        Array.from({ length: 8 }, () => ({ df: 20, inBest: false })),
+      unmatchedTerms(
+        Array.from({ length: 8 }, () => 20),
         n,
       ),
-    ).toBeGreaterThan(4 * rareMissed);
+    ).toBeGreaterThan(4 * unmatchedTerms([2], n));
+  });
+
+  it('keeps its unit as the index grows: a term no chunk holds is one term at any size', () => {
+    for (const n of [100, 3_000, 100_000, 1_000_000]) expect(unmatchedTerms([0], n)).toBeCloseTo(1);
+    // A term in 1% of the chunks weighs about the same share of an unseen one at 10k and at 1M chunks.
+    const small = unmatchedTerms([100], 10_000);
+    const large = unmatchedTerms([10_000], 1_000_000);
+    expect(Math.abs(small - large)).toBeLessThan(0.25);
   });
 });

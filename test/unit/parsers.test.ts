@@ -181,6 +181,11 @@ describe('OFX / QFX', () => {
     expect(fullText(doc)).not.toMatch(/\d{6,}/); // the account number is not in the text
   });
 
+  it('dates a statement by its period: the span a date filter meets', async () => {
+    const doc = await firstDoc(fileSource(fixture('finance', 'ofxparse_fidelity.ofx')));
+    expect([doc.dateStart, doc.date]).toEqual(['2012-07-10T04:00:00.000Z', '2012-09-08T23:08:49.000Z']);
+  });
+
   it('reads OFX 2.x XML with a CDATA payee', async () => {
     const doc = await firstDoc(fileSource(fixture('finance', 'ofxparse_suncorp.ofx')));
     expect(fullText(doc)).toContain('2013-12-15 — DEBIT -16.85 AUD — EFTPOS WDL HANDYWAY ALDI STORE');
@@ -217,6 +222,13 @@ describe('CSV', () => {
     expect(doc.meta).toMatchObject({ kind: 'table', delimiter: ';', rows: 3 });
     expect(fullText(doc)).toContain("Débit: 10.00; Solde: 11'373.94");
     expect(doc.date).toBe('2019-04-27T00:00:00.000Z');
+    expect(doc.dateStart).toBe('2019-02-28T00:00:00.000Z'); // the earliest row, though the rows are not in order
+  });
+
+  it('a table of one date has no span beyond it', async () => {
+    const doc = await firstDoc(bytesSource('one-day.csv', 'Date,Amount\n2024-05-02,-3.10\n2024-05-02,-4.00\n'));
+    expect(doc.date).toBe('2024-05-02T00:00:00.000Z');
+    expect(doc.dateStart).toBeUndefined();
   });
 });
 

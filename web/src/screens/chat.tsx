@@ -6,11 +6,12 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { ConversationSummary } from '../../../schemas/chat.js';
-import type { ChatFinal, Citation, Prag } from '../../../src/client/index.js';
+import type { ChatFinal, Citation, Prag, QueryFilters } from '../../../src/client/index.js';
 import { DocumentView, type DocumentTarget } from '../document-view.js';
 import { FilterForm, NO_FILTERS, toFilters } from '../filters.js';
 import { errorInfo, formatDate, shortAddress, type ErrorInfo } from '../format.js';
 import { ErrorNote, useAction } from '../ui.js';
+import { UnderstoodNote } from '../understood-note.js';
 
 interface Turn {
   question: string;
@@ -18,6 +19,8 @@ interface Turn {
   reasoning: string;
   citations: Array<Omit<Citation, 'shared'> & { shared?: boolean }>;
   final?: ChatFinal;
+  /** The filters the service read from the question, as its start and final frames name them. */
+  understood?: QueryFilters;
   error?: ErrorInfo;
 }
 
@@ -54,7 +57,8 @@ export function ChatScreen({ prag, collections, active }: { prag: Prag; collecti
       setConversationId(conversation.id);
     });
 
-  const ask = async (text: string) => {
+  /** Asks `text` as the next turn; `understand: false` retrieves for it as written, reading no filters from it. */
+  const ask = async (text: string, understand = true) => {
     const history = turns
       .filter((t) => t.answer)
       .flatMap((t) => [
@@ -69,14 +73,21 @@ export function ChatScreen({ prag, collections, active }: { prag: Prag; collecti
     try {
       const frames = prag.ask([...history, { role: 'user', content: text }], {
         filters: toFilters(filters),
+        ...(understand ? {} : { understand: false }),
         reasoning: true,
         conversation: { ...(conversationId ? { id: conversationId } : {}), store: true },
       });
       for await (const frame of frames) {
-        if (frame.type === 'delta') patch((t) => ({ answer: t.answer + frame.text }));
+        if (frame.type === 'start') patch(() => ({ understood: frame.understood }));
+        else if (frame.type === 'delta') patch((t) => ({ answer: t.answer + frame.text }));
         else if (frame.type === 'reasoning') patch((t) => ({ reasoning: t.reasoning + frame.text }));
         else if (frame.type === 'final') {
-          patch(() => ({ answer: frame.answer, citations: frame.citations, final: frame }));
+          patch(() => ({
+            answer: frame.answer,
+            citations: frame.citations,
+            final: frame,
+            understood: frame.understood,
+          }));
           if (frame.conversation_id) setConversationId(frame.conversation_id);
         }
       }
@@ -123,6 +134,14 @@ export function ChatScreen({ prag, collections, active }: { prag: Prag; collecti
           {turns.map((t, i) => (
             <li key={i} class="turn" data-testid="turn">
               <p class="question">{t.question}</p>
+              {t.understood && (
+                <UnderstoodNote
+                  understood={t.understood}
+                  busy={streaming}
+                  literalLabel="Ask again with the words as written"
+                  onLiteral={t.understood.dropped ? undefined : () => void ask(t.question, false)}
+                />
+              )}
               {t.reasoning && (
                 <details class="reasoning">
                   <summary>Reasoning</summary>

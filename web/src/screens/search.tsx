@@ -1,17 +1,25 @@
 /** Search: a query with filters; each result shows its passage, title and page or section, and opens in context. */
 import { useState } from 'preact/hooks';
-import type { Prag, SearchHit } from '../../../src/client/index.js';
+import type { Prag, SearchFilters, SearchReply } from '../../../src/client/index.js';
 import { DocumentView, type DocumentTarget } from '../document-view.js';
 import { FilterForm, NO_FILTERS, toFilters } from '../filters.js';
 import { shortAddress } from '../format.js';
 import { ErrorNote, useAction } from '../ui.js';
+import { UnderstoodNote } from '../understood-note.js';
 
 export function SearchScreen({ prag, collections }: { prag: Prag; collections: string[] }) {
   const [query, setQuery] = useState('');
   const [filters, setFilters] = useState(NO_FILTERS);
-  const [hits, setHits] = useState<SearchHit[]>();
+  const [reply, setReply] = useState<SearchReply>();
+  /** The search the results are of, for searching it again as written. */
+  const [asked, setAsked] = useState<{ query: string; filters: SearchFilters }>();
   const [open, setOpen] = useState<DocumentTarget>();
   const action = useAction();
+  const search = (query: string, filters: SearchFilters, understand = true) =>
+    action.run(async () => {
+      setReply(await prag.search(query, { k: 10, filters, ...(understand ? {} : { understand: false }) }));
+      setAsked({ query, filters });
+    });
 
   return (
     <div class="layout search">
@@ -20,7 +28,7 @@ export function SearchScreen({ prag, collections }: { prag: Prag; collections: s
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            action.run(async () => setHits(await prag.search(query, { k: 10, filters: toFilters(filters) })));
+            search(query, toFilters(filters));
           }}
         >
           <div class="row">
@@ -40,13 +48,22 @@ export function SearchScreen({ prag, collections }: { prag: Prag; collections: s
         </form>
         <ErrorNote error={action.error} />
       </section>
-      {hits && (
+      {reply && (
         <section class="panel" aria-labelledby="results-title">
           <h2 id="results-title">
-            {hits.length} result{hits.length === 1 ? '' : 's'}
+            {reply.hits.length} result{reply.hits.length === 1 ? '' : 's'}
           </h2>
+          {reply.understood && (
+            <UnderstoodNote
+              understood={reply.understood}
+              busy={action.busy}
+              onLiteral={
+                reply.understood.dropped || !asked ? undefined : () => search(asked.query, asked.filters, false)
+              }
+            />
+          )}
           <ol class="results" data-testid="search-results">
-            {hits.map((h) => (
+            {reply.hits.map((h) => (
               <li key={h.chunk_id}>
                 <button
                   type="button"
