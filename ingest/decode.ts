@@ -60,6 +60,8 @@ export function tidyText(text: string): string {
 export function isoDate(value: string | number | Date | undefined | null): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const d = value instanceof Date ? value : new Date(value);
-  const t = d.getTime();
-  return Number.isFinite(t) ? d.toISOString() : undefined;
+  if (!Number.isFinite(d.getTime())) return undefined;
+  // Beyond years 0–9999 toISOString writes ±YYYYYY, which no ISO 8601 reader here (nor ParsedDocument) takes.
+  const iso = d.toISOString();
+  return /^\d{4}-/.test(iso) ? iso : undefined;
 }

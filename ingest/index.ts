@@ -59,9 +59,20 @@ function label(text: string): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, MAX_LABEL).trimEnd();
 }
 
-/** A span's start, kept only when it comes before the document's date (else the span is that one date). */
-function spanStart({ date, dateStart }: ParsedBody): string | undefined {
-  return date && dateStart && Date.parse(dateStart) < Date.parse(date) ? dateStart : undefined;
+/**
+ * Spans are bounded: a file's dates are its author's, and a span as wide as its earliest and latest dates allow
+ * would put a crafted attachment (or a contact list's birth dates) into every date-filtered search.
+ */
+const MAX_SPAN_MS = 400 * 86_400_000;
+
+/**
+ * The records' span, kept when it runs forwards over at most MAX_SPAN_MS (a statement, a year's table);
+ * otherwise none, and date filters see the document's own date alone, as for any other document.
+ */
+function span({ dateStart, dateEnd }: ParsedBody): { dateStart?: string; dateEnd?: string } {
+  if (!dateStart || !dateEnd) return {};
+  const width = Date.parse(dateEnd) - Date.parse(dateStart);
+  return width >= 0 && width <= MAX_SPAN_MS ? { dateStart, dateEnd } : {};
 }
 
 function finish(body: ParsedBody, id: string, source: string, size: number, parentId?: string): ParsedDocument {
@@ -77,7 +88,7 @@ function finish(body: ParsedBody, id: string, source: string, size: number, pare
     mediaType: body.mediaType,
     format: body.format,
     date: body.date,
-    dateStart: spanStart(body),
+    ...span(body),
     meta: body.meta,
     sections,
     size,

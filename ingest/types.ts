@@ -19,8 +19,9 @@ export interface ParsedBody {
   mediaType: string;
   format: Format;
   date?: string;
-  /** The earliest date a document covering a span holds (ParsedDocument.dateStart). */
+  /** The earliest and latest dates of the records a document holds (ParsedDocument.dateStart, dateEnd). */
   dateStart?: string;
+  dateEnd?: string;
   meta: DocumentMeta;
   sections: Section[];
   children?: ChildFile[];

@@ -126,10 +126,12 @@ export const ParsedDocument = z.object({
   /** The document's own date (sent, statement end, report date), ISO 8601. */
   date: z.string().datetime({ offset: true }).optional(),
   /**
-   * The first date a document covering a span holds (a statement's first day, a table's or an export's earliest
-   * record), before `date`. A date filter matches a document whose span [dateStart ?? date, date] meets its range.
+   * The span of the records a document holds (a statement's transactions, a table's rows, a calendar's entries,
+   * a health export's days), at most 400 days wide. A date filter matches a document whose own date is in its
+   * range or whose span meets it.
    */
   dateStart: z.string().datetime({ offset: true }).optional(),
+  dateEnd: z.string().datetime({ offset: true }).optional(),
   meta: DocumentMeta,
   sections: z.array(Section),
   /** Bytes of the document's own source (the file, the message, the attachment): what storage quotas count. */

@@ -12,6 +12,13 @@ export const EmailAddress = z
   .toLowerCase()
   .regex(/^[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,253}$/, 'not an email address');
 
+/** A filter date as ms since the epoch: a bare date's start (UTC), or its last millisecond for an end; a datetime's instant. */
+export function dateBound(value: string, endOfDay: boolean): number {
+  const bare = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const t = Date.parse(bare ? `${value}T00:00:00Z` : value);
+  return bare && endOfDay ? t + 86_400_000 - 1 : t;
+}
+
 export const SearchFilters = z
   .object({
     collections: z.array(CollectionName).max(64).optional(),
@@ -23,7 +30,12 @@ export const SearchFilters = z
     /** Email recipient address (To or Cc). */
     to: EmailAddress.optional(),
   })
-  .strict();
+  .strict()
+  // A range that ends before it starts is a mistake, not a request for the documents spanning the gap.
+  .refine((f) => !f.dateFrom || !f.dateTo || dateBound(f.dateFrom, false) <= dateBound(f.dateTo, true), {
+    message: 'dateFrom is after dateTo',
+    path: ['dateTo'],
+  });
 export type SearchFilters = z.infer<typeof SearchFilters>;
 
 export const SearchRequest = z

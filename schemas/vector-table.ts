@@ -14,10 +14,11 @@ export type ChunkRow = {
   owner: string;
   collection: string;
   format: string;
-  /** The document's date, ms since the epoch: the end of the span it covers. */
+  /** The document's date, ms since the epoch. */
   doc_date: bigint | null;
-  /** The start of the span the document covers (its `dateStart`, else its date), ms since the epoch. */
+  /** The span of the document's records (`dateStart`, `dateEnd`), else its date at both ends; ms since the epoch. */
   doc_date_start: bigint | null;
+  doc_date_end: bigint | null;
   /** Lower-cased sender addresses (emails only). */
   from_addrs: string[] | null;
   /** Lower-cased To and Cc addresses (emails only). */
@@ -39,6 +40,7 @@ export function chunkTableSchema(dim: number): Schema {
     new Field('format', new Utf8(), false),
     new Field('doc_date', new Int64(), true),
     new Field('doc_date_start', new Int64(), true),
+    new Field('doc_date_end', new Int64(), true),
     new Field('from_addrs', utf8List(), true),
     new Field('to_addrs', utf8List(), true),
     new Field('text', new Utf8(), false),

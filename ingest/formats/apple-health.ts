@@ -318,6 +318,7 @@ function assemble(tally: Tally, fileHash: string, bytes: number, exportDate?: st
         format: 'health',
         date: isoDate(last ?? exported),
         dateStart: isoDate(first),
+        dateEnd: isoDate(last),
         meta: { kind: 'clinical', standard: 'apple-health', resourceCounts: { [p.label]: p.count } },
         sections: p.sections,
       },

@@ -59,7 +59,8 @@ export const parseCalendar: FormatParser = async ({ bytes, name }) => {
     mediaType: 'text/calendar',
     format: 'ics',
     date: isoDate(entries.at(-1)?.start),
-    dateStart: isoDate(entries[0]?.start),
+    dateStart: isoDate(entries.find((e) => e.start)?.start), // undated to-dos sort first
+    dateEnd: isoDate(entries.at(-1)?.start),
     meta: { kind: 'calendar', events: entries.length },
     sections,
   };

@@ -4,7 +4,7 @@
  * embedded PDF or text body is extracted.
  */
 import type { Section } from '../../schemas/document.js';
-import { decodeText, tidyText } from '../decode.js';
+import { decodeText, isoDate, tidyText } from '../decode.js';
 import { ParseError } from '../errors.js';
 import type { FormatParser } from '../types.js';
 import { attr, child, childrenNamed, parseXml, tagOf, textOf, type XNode } from '../xml.js';
@@ -16,8 +16,7 @@ function hl7Date(ts: string | undefined): string | undefined {
   if (!m) return undefined;
   const [, y, mo = '01', d = '01', h = '00', mi = '00', s = '00', tz] = m;
   const zone = tz ? `${tz.slice(0, 3)}:${tz.slice(3)}` : 'Z';
-  const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}${zone}`);
-  return Number.isFinite(date.getTime()) ? date.toISOString() : undefined;
+  return isoDate(`${y}-${mo}-${d}T${h}:${mi}:${s}${zone}`);
 }
 
 function plain(node: XNode | undefined): string | undefined {

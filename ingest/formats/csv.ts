@@ -83,6 +83,7 @@ export const parseCsv: FormatParser = async ({ bytes, name }) => {
     format: 'csv',
     date: table.latest,
     dateStart: table.earliest,
+    dateEnd: table.latest,
     meta: { kind: 'table', columns: table.columns, rows: table.records, delimiter },
     sections: table.sections,
   };

@@ -314,6 +314,7 @@ export const parseFhir: FormatParser = async ({ bytes, name }) => {
     format: 'fhir',
     date: isoDate(str(root.timestamp)) ?? latest,
     dateStart: known[0],
+    dateEnd: latest,
     meta: { kind: 'clinical', standard: 'fhir-r4', patient, resourceCounts: counts },
     sections,
   };

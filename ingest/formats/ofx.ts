@@ -4,7 +4,7 @@
  * reader (below) stands in for an XML parser; the mapping to text follows it.
  */
 import type { Section } from '../../schemas/document.js';
-import { decodeText } from '../decode.js';
+import { decodeText, isoDate } from '../decode.js';
 import { ParseError } from '../errors.js';
 import type { FormatParser } from '../types.js';
 
@@ -117,7 +117,7 @@ function ofxDate(v: string | undefined): string | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h = '00', mi = '00', s = '00', off] = m;
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), +h, +mi, +s) - (off ? Number(off) * 3_600_000 : 0);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+  return isoDate(ms);
 }
 
 /** Only the last four characters of an account number are shown. */
@@ -200,6 +200,10 @@ export const parseOfx: FormatParser = async ({ bytes, name }) => {
   const ledger = find(rs, 'LEDGERBAL') ?? find(rs, 'INVBAL');
   const balance = num(ledger, 'BALAMT') ?? num(ledger, 'AVAILCASH');
   const org = val(ofx, 'ORG');
+  const posted = [...findAll(list ?? rs, 'DTPOSTED'), ...findAll(list ?? rs, 'DTTRADE')]
+    .map((n) => ofxDate(n.value))
+    .filter((d): d is string => d !== undefined)
+    .sort();
   const { transactions, positions } =
     kind === 'investment'
       ? investmentLines(ofx, rs, currency)
@@ -226,7 +230,9 @@ export const parseOfx: FormatParser = async ({ bytes, name }) => {
     mediaType: 'application/x-ofx',
     format: 'ofx',
     date: periodEnd,
-    dateStart: periodStart,
+    // The transactions' own dates: a download's declared period often runs from years before its first one.
+    dateStart: posted[0] ?? periodStart,
+    dateEnd: posted.at(-1) ?? periodEnd,
     meta: {
       kind: 'statement',
       account,

@@ -51,6 +51,7 @@ export const parseXlsx: FormatParser = async ({ bytes, name }) => {
     format: 'xlsx',
     date: latest,
     dateStart: earliest,
+    dateEnd: latest,
     meta: { kind: 'table', columns, rows, sheets: read },
     sections,
   };

@@ -128,6 +128,9 @@ interface Prepared {
 
 export const DEFAULT_COLLECTION = 'default';
 
+/** An ISO 8601 date (validated by ParsedDocument) as the chunk table's ms since the epoch. */
+const ms = (iso: string | undefined) => (iso ? BigInt(Date.parse(iso)) : null);
+
 /** Term document frequencies are counted up to this many chunks: past it a term is common whatever its count. */
 const DF_CAP = 1000;
 
@@ -384,8 +387,9 @@ export class Engine {
             owner,
             collection,
             format: doc.format,
-            doc_date: doc.date ? BigInt(Date.parse(doc.date)) : null,
-            doc_date_start: doc.date ? BigInt(Date.parse(doc.dateStart ?? doc.date)) : null,
+            doc_date: ms(doc.date),
+            doc_date_start: ms(doc.dateStart ?? doc.date),
+            doc_date_end: ms(doc.dateEnd ?? doc.date),
             from_addrs: from,
             to_addrs: to,
             text: sealer.seal(c.text, contexts.chunkText(id)),
@@ -505,6 +509,7 @@ export class Engine {
         perTerm.filter((_, i) => !held.has(mine[i] ?? '')),
         predicate,
         DF_CAP,
+        [...owners].sort().join(' '),
       );
       return { hits, unmatched: unmatchedTerms(counts.df, counts.rows) };
     });

@@ -3,7 +3,7 @@
  * validated by its schema first and then quoted as a literal here; nothing
  * from a request is ever spliced in unquoted.
  */
-import type { SearchFilters } from '../../schemas/search.js';
+import { dateBound, type SearchFilters } from '../../schemas/search.js';
 
 export function sqlLiteral(value: string): string {
   if (value.includes('\0')) throw new Error('NUL in filter value');
@@ -11,13 +11,6 @@ export function sqlLiteral(value: string): string {
 }
 
 const list = (values: readonly string[]) => `(${values.map(sqlLiteral).join(', ')})`;
-
-/** Start of the day for a bare date; the instant for a datetime. */
-function bound(value: string, endOfDay: boolean): number {
-  const bare = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const t = Date.parse(bare ? `${value}T00:00:00Z` : value);
-  return bare && endOfDay ? t + 86_400_000 - 1 : t;
-}
 
 /** Which of one owner's chunks a search may see: all of them, or only some collections or documents. */
 export interface SearchScope {
@@ -66,9 +59,14 @@ export function scopePredicate(scopes: readonly SearchScope[], f: ScopedFilters 
   const owners = [...new Set(scopes.map((s) => s.owner))];
   if (f.collections?.length) parts.push(`collection IN ${list(f.collections)}`);
   if (f.formats?.length) parts.push(`format IN ${list(f.formats)}`);
-  // A document covering a span (a statement's period) matches a range its span meets.
-  if (f.dateFrom) parts.push(`doc_date >= ${bound(f.dateFrom, false)}`);
-  if (f.dateTo) parts.push(`doc_date_start <= ${bound(f.dateTo, true)}`);
+  // A document matches a range that holds its own date or meets the span of its records (a statement's).
+  if (f.dateFrom || f.dateTo) {
+    const from = f.dateFrom && dateBound(f.dateFrom, false);
+    const to = f.dateTo && dateBound(f.dateTo, true);
+    const own = [from && `doc_date >= ${from}`, to && `doc_date <= ${to}`].filter(Boolean).join(' AND ');
+    const spanned = [to && `doc_date_start <= ${to}`, from && `doc_date_end >= ${from}`].filter(Boolean).join(' AND ');
+    parts.push(`((${own}) OR (${spanned}))`);
+  }
   // Addresses are sealed per owner: any owner's seal of the address matches only that owner's rows.
   const { from, to } = f;
   if (from) parts.push(`array_has_any(from_addrs, [${owners.map((o) => sqlLiteral(from(o))).join(', ')}])`);

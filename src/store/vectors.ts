@@ -49,10 +49,12 @@ const SCALAR_INDEXES: Array<[string, () => lancedb.Index]> = [
   ['format', () => lancedb.Index.bitmap()],
   ['doc_date', () => lancedb.Index.btree()],
   ['doc_date_start', () => lancedb.Index.btree()],
+  ['doc_date_end', () => lancedb.Index.btree()],
   ['from_addrs', () => lancedb.Index.labelList()],
   ['to_addrs', () => lancedb.Index.labelList()],
 ];
 const KEYWORD_INDEX = 'keywords_idx';
+const SPAN_COLUMNS = ['doc_date_start', 'doc_date_end'];
 const MAX_COUNTS = 50_000;
 
 export class VectorStore {
@@ -77,12 +79,17 @@ export class VectorStore {
       ? await conn.openTable(CHUNKS_TABLE)
       : await conn.createEmptyTable(CHUNKS_TABLE, chunkTableSchema(dim));
     const fields = (await table.schema()).fields;
-    // A table from before spans: every document's span is its one date, as it was filtered then.
-    if (!fields.some((f) => f.name === 'doc_date_start'))
-      await table.addColumns([{ name: 'doc_date_start', valueSql: 'doc_date' }]);
     const field = fields.find((f) => f.name === 'vector');
     const stored = (field?.type as { listSize?: number } | undefined)?.listSize;
     if (stored !== dim) throw new Error(`vector table holds ${stored}-d vectors, the embedder makes ${dim}-d ones`);
+    // A table from before spans: every document's span is its one date, as it was filtered then; indexed now,
+    // as date filters read the columns from the first search on.
+    const missing = SPAN_COLUMNS.filter((c) => !fields.some((f) => f.name === c));
+    if (missing.length) {
+      await table.addColumns(missing.map((name) => ({ name, valueSql: 'doc_date' })));
+      if (await table.countRows())
+        for (const c of missing) await table.createIndex(c, { config: lancedb.Index.btree() });
+    }
     const keywordIndexed = (await table.listIndices()).some((i) => i.name === KEYWORD_INDEX);
     return new VectorStore(conn, table, dim, ann, keywordIndexed);
   }
@@ -201,14 +208,22 @@ export class VectorStore {
 
   /**
    * How many rows the predicate admits, and for each entry of `terms` (tokens separated by spaces, any of which
-   * counts) how many of them hold it, up to `cap`: the document frequencies a query's IDF weights need.
+   * counts) how many of them hold it, up to `cap`: the document frequencies a query's IDF weights need. Cached
+   * per `partition` (who searches) as well as per predicate: two requesters' predicates can be the same string (an
+   * owner's and a grantee's, over one collection), and a cache hit would tell one when the other last searched.
    */
-  async termCounts(terms: readonly string[], predicate: string, cap: number): Promise<{ rows: number; df: number[] }> {
+  async termCounts(
+    terms: readonly string[],
+    predicate: string,
+    cap: number,
+    partition: string,
+  ): Promise<{ rows: number; df: number[] }> {
+    const key = `${partition}\0${predicate}\0`;
     const [rows, ...df] = await Promise.all([
-      this.counted(`${predicate}\0`, () => this.table.countRows(predicate)),
+      this.counted(key, () => this.table.countRows(predicate)),
       ...terms.map((t) =>
         t && this.keywordIndex
-          ? this.counted(`${predicate}\0${t}\0${cap}`, async () => {
+          ? this.counted(`${key}${t}\0${cap}`, async () => {
               const hits = await this.table
                 .query()
                 .fullTextSearch(t, { columns: 'keywords' })

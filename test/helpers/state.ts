@@ -66,12 +66,12 @@ export async function keywordColumns(engine: Engine, owner: string): Promise<Map
   }
 }
 
-/** Drops the chunk table's span column, leaving it as an index built before documents had spans. */
+/** Drops the chunk table's span columns, leaving it as an index built before documents had spans. */
 export async function dropSpanColumn(dataDir: string): Promise<void> {
   const conn = await lancedb.connect(join(dataDir, 'vectors'));
   const table = await conn.openTable(CHUNKS_TABLE);
   try {
-    await table.dropColumns(['doc_date_start']);
+    await table.dropColumns(['doc_date_start', 'doc_date_end']);
   } finally {
     table.close();
     conn.close();

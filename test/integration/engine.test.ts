@@ -140,6 +140,18 @@ describe('engine', () => {
     expect(await inFebruary()).toEqual(['new.csv']);
   });
 
+  it("a date filter meets a statement's own date or its transactions' span, and nothing in between", async () => {
+    const { engine } = await fresh();
+    // Transactions from 31 March to 7 April 2011, in a download dated 25 May 2013.
+    await engine.ingest([fileSource(fixture('finance', 'ofxparse_checking.ofx'))], { owner: 'alice' });
+    const found = async (dateFrom: string, dateTo: string) =>
+      (await engine.search('alice', { query: 'withdrawal', k: 5, filters: { dateFrom, dateTo } })).length > 0;
+    expect(await found('2011-04-01', '2011-04-30')).toBe(true);
+    expect(await found('2013-05-01', '2013-05-31')).toBe(true);
+    expect(await found('2012-01-01', '2012-12-31')).toBe(false);
+    expect(await found('2011-05-01', '2013-04-30')).toBe(false);
+  });
+
   it('a data directory is used by one engine at a time', async () => {
     const { dir } = await fresh();
     await expect(openTestEngine(dir)).rejects.toThrow(/in use by process/);
@@ -153,6 +165,12 @@ describe('engine', () => {
       /not an email address/,
     );
     await expect(engine.search('alice', { query: 'x', k: 0 })).rejects.toThrow();
+    const range = (dateFrom: string, dateTo: string) =>
+      engine.search('alice', { query: 'x', filters: { dateFrom, dateTo } });
+    await expect(range('2024-03-02', '2024-03-01')).rejects.toThrow(/dateFrom is after dateTo/);
+    await expect(range('2024-03-01T12:00:00Z', '2024-03-01T11:59:59Z')).rejects.toThrow(/dateFrom is after dateTo/);
+    await expect(range('2024-03-01', '2024-03-01')).resolves.toEqual([]);
+    await expect(range('2024-03-01T18:00:00Z', '2024-03-01')).resolves.toEqual([]); // a bare end date is its whole day
   });
 
   it('above the ANN threshold an IVF-PQ index is built and search still finds the right chunk', async () => {

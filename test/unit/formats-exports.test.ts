@@ -76,6 +76,7 @@ describe('spreadsheets (.xlsx)', () => {
       format: 'xlsx',
       date: '2024-03-09T00:00:00.000Z',
       dateStart: '2024-03-01T00:00:00.000Z',
+      dateEnd: '2024-03-09T00:00:00.000Z',
       meta: {
         kind: 'table',
         rows: 4,
@@ -127,7 +128,7 @@ describe('calendars (.ics) and address books (.vcf)', () => {
   test('events, to-dos and recurrences become cited blocks in date order, unfolded', async () => {
     const [doc] = await parseOk(bytesSource('family.ics', CALENDAR));
     expect(doc).toMatchObject({ title: 'Family health', format: 'ics', meta: { kind: 'calendar', events: 3 } });
-    expect([doc?.dateStart, doc?.date]).toEqual(['2024-03-12T08:30:00.000Z', '2024-04-01T00:00:00.000Z']);
+    expect([doc?.dateStart, doc?.dateEnd]).toEqual(['2024-03-12T08:30:00.000Z', '2024-04-01T00:00:00.000Z']);
     const text = fullText(must(doc, 'the calendar'));
     expect(text).toContain('Event: Cardiology follow-up with Dr. Okafor\nStarts: 2024-03-12T08:30:00Z');
     expect(text).toContain('Location: St. Mary Clinic, Room 4');
@@ -225,6 +226,7 @@ describe('Apple Health export.xml', () => {
       format: 'health',
       date: '2024-02-09T00:00:00.000Z',
       dateStart: '2024-01-01T00:00:00.000Z',
+      dateEnd: '2024-02-09T00:00:00.000Z',
       meta: { kind: 'clinical', standard: 'apple-health', resourceCounts: { 'Step count': 160 } },
     });
     expect(steps.sections.map((s) => s.heading)).toEqual(['Step count, 2024-01', 'Step count, 2024-02']);

@@ -181,9 +181,16 @@ describe('OFX / QFX', () => {
     expect(fullText(doc)).not.toMatch(/\d{6,}/); // the account number is not in the text
   });
 
-  it('dates a statement by its period: the span a date filter meets', async () => {
-    const doc = await firstDoc(fileSource(fixture('finance', 'ofxparse_fidelity.ofx')));
-    expect([doc.dateStart, doc.date]).toEqual(['2012-07-10T04:00:00.000Z', '2012-09-08T23:08:49.000Z']);
+  it("spans a statement's transactions, not the period a download declares", async () => {
+    // DTSTART 2000-01-01, DTEND 2013-05-25; the transactions run from 31 March to 7 April 2011.
+    const doc = await firstDoc(fileSource(fixture('finance', 'ofxparse_checking.ofx')));
+    expect([doc.dateStart?.slice(0, 10), doc.dateEnd?.slice(0, 10), doc.date?.slice(0, 10)]).toEqual([
+      '2011-03-31',
+      '2011-04-07',
+      '2013-05-25',
+    ]);
+    const trades = await firstDoc(fileSource(fixture('finance', 'ofxparse_fidelity.ofx')));
+    expect([trades.dateStart?.slice(0, 10), trades.dateEnd?.slice(0, 10)]).toEqual(['2012-07-20', '2012-09-01']);
   });
 
   it('reads OFX 2.x XML with a CDATA payee', async () => {
@@ -222,13 +229,8 @@ describe('CSV', () => {
     expect(doc.meta).toMatchObject({ kind: 'table', delimiter: ';', rows: 3 });
     expect(fullText(doc)).toContain("Débit: 10.00; Solde: 11'373.94");
     expect(doc.date).toBe('2019-04-27T00:00:00.000Z');
-    expect(doc.dateStart).toBe('2019-02-28T00:00:00.000Z'); // the earliest row, though the rows are not in order
-  });
-
-  it('a table of one date has no span beyond it', async () => {
-    const doc = await firstDoc(bytesSource('one-day.csv', 'Date,Amount\n2024-05-02,-3.10\n2024-05-02,-4.00\n'));
-    expect(doc.date).toBe('2024-05-02T00:00:00.000Z');
-    expect(doc.dateStart).toBeUndefined();
+    // The earliest and latest rows, though the rows are not in order.
+    expect([doc.dateStart, doc.dateEnd]).toEqual(['2019-02-28T00:00:00.000Z', '2019-04-27T00:00:00.000Z']);
   });
 });
 
@@ -293,5 +295,47 @@ describe('PDF, DOCX, HTML, Markdown, text', () => {
   it('document ids are the sha256 of the bytes', async () => {
     const doc = await firstDoc(bytesSource('x.txt', 'hello'));
     expect(doc.id).toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
+  });
+});
+
+describe('the dates a document spans', () => {
+  const span = async (name: string, body: string) => {
+    const doc = await firstDoc(bytesSource(name, body));
+    return [doc.dateStart, doc.dateEnd];
+  };
+
+  it('a span wider than about a year is not kept: the document has its one date, as any other', async () => {
+    // A crafted attachment (or a contact list's birth dates) must not match every date-filtered search.
+    expect(await span('wide.csv', 'Date,Amount\n1900-01-01,1\n2024-05-02,2\n')).toEqual([undefined, undefined]);
+    expect(await span('year.csv', 'Date,Amount\n2023-05-03,1\n2024-05-02,2\n')).toEqual([
+      '2023-05-03T00:00:00.000Z',
+      '2024-05-02T00:00:00.000Z',
+    ]);
+  });
+
+  it('a date beyond year 9999 or before year 0 is no date, and the rest of the record still is', async () => {
+    const condition = (recordedDate: string, text: string) => ({
+      resource: { resourceType: 'Condition', recordedDate, code: { text } },
+    });
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        condition('-000001-01-01', 'Asthma'),
+        condition('2023-05-01', 'Hay fever'),
+        condition('2024-02-01', 'Sprain'),
+      ],
+    };
+    expect(await span('record.json', JSON.stringify(bundle))).toEqual([
+      '2023-05-01T00:00:00.000Z',
+      '2024-02-01T00:00:00.000Z',
+    ]);
+  });
+
+  it("a calendar's undated to-dos do not hide the span of its events", async () => {
+    const entry = (kind: string, uid: number, start?: string) =>
+      `BEGIN:${kind}\r\nUID:${uid}\r\n${start ? `DTSTART:${start}\r\n` : ''}SUMMARY:x${uid}\r\nEND:${kind}\r\n`;
+    const ics = `BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n${entry('VTODO', 1)}${entry('VEVENT', 2, '20240301T090000Z')}${entry('VEVENT', 3, '20240320T090000Z')}END:VCALENDAR\r\n`;
+    expect(await span('family.ics', ics)).toEqual(['2024-03-01T09:00:00.000Z', '2024-03-20T09:00:00.000Z']);
   });
 });

@@ -3,6 +3,7 @@
  * is left alone (a name nobody in the mailbox has, a number that is not a date).
  */
 import { describe, expect, test } from 'vitest';
+import { printable } from '../../src/cli/printable.js';
 import { understoodLine } from '../../src/cli/understood.js';
 import { understandQuery, type Correspondents } from '../../src/rag/query-filters.js';
 
@@ -152,4 +153,12 @@ test('the CLI names what it read and how to undo it, or that it was dropped', ()
   expect(line).toContain('--literal');
   expect(understoodLine({ ...read, dropped: true })).toContain('matched nothing');
   expect(understoodLine(undefined)).toBe('');
+});
+
+test('what the service says it read reaches the terminal without control sequences', () => {
+  // The searched words of a chat can come from the LLM's rewrite of a conversation quoting shared documents.
+  const read = understand('mail from the pharmacy in March 2024');
+  const line = understoodLine({ ...read, query: 'refills\x1b]0;owned\x07', phrases: ['in March\x1b[2J 2024'] });
+  expect(line).toBe(printable(line)); // nothing left that printable would replace
+  expect(line).toContain('refills\ufffd]0;owned\ufffd');
 });
