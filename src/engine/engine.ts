@@ -509,7 +509,8 @@ export class Engine {
         perTerm.filter((_, i) => !held.has(mine[i] ?? '')),
         predicate,
         DF_CAP,
-        [...owners].sort().join(' '),
+        // Who searches: the scope list as given, the searcher's own scope first.
+        JSON.stringify(scopes),
       );
       return { hits, unmatched: unmatchedTerms(counts.df, counts.rows) };
     });
